@@ -1,0 +1,104 @@
+/**
+ * The HTTPS front of the API server: TLS (cluster PKI, client certificates requested
+ * but verified per request so that anonymous health checks still work), authentication,
+ * /healthz /livez /readyz /version, then everything else to the ApiHandler.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Authenticator } from './auth.js';
+import { isPublicPath } from './auth.js';
+import type { ClusterPki } from './certs.js';
+import { ApiError, errors } from './errors.js';
+import type { ApiHandler } from './handler.js';
+import type { Logger } from '../util/log.js';
+import { versionInfo } from './version.js';
+
+export interface HttpsServerOptions {
+  pki: ClusterPki;
+  handler: ApiHandler;
+  authenticator: Authenticator;
+  host: string;
+  port: number;
+  log: Logger;
+  /** Readiness: /readyz answers 200 only once this returns true. */
+  ready: () => boolean;
+}
+
+function sendStatus(res: ServerResponse, err: ApiError): void {
+  const body = JSON.stringify(err.toStatus());
+  res.writeHead(err.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export class HttpsServer {
+  private server?: Server;
+  constructor(private readonly o: HttpsServerOptions) {}
+
+  async start(): Promise<AddressInfo> {
+    const server = createServer(
+      {
+        key: this.o.pki.serving.keyPem,
+        cert: this.o.pki.serving.certPem,
+        ca: [this.o.pki.ca.certPem],
+        requestCert: true,
+        rejectUnauthorized: false,
+        keepAliveTimeout: 60_000,
+      },
+      (req, res) => void this.serve(req, res),
+    );
+    // Watches are long-lived: no request timeout; idle keep-alive sockets still close.
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.port, this.o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      const user = this.o.authenticator.authenticate(req);
+      if (!user && !isPublicPath(path)) return sendStatus(res, errors.unauthorized());
+      switch (path) {
+        case '/healthz':
+        case '/livez':
+          return sendText(res, 200, 'ok');
+        case '/readyz':
+          return this.o.ready() ? sendText(res, 200, 'ok') : sendText(res, 500, '[-]skiff-bootstrap failed: not ready\nreadyz check failed');
+        case '/version': {
+          const body = JSON.stringify(versionInfo(), null, 2);
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          return void res.end(body);
+        }
+      }
+      if (!(await this.o.handler.handle(req, res, user!))) {
+        sendStatus(res, new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
+      }
+    } catch (err) {
+      this.o.log.error('request failed', { url: req.url, err });
+      if (!res.headersSent) sendStatus(res, errors.internal(err));
+      else res.destroy();
+    }
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+}

@@ -1,0 +1,77 @@
+/** `skiff server`: flags (k3s's names), then a SkiffServer until SIGTERM/SIGINT. */
+import { createLogger } from '../util/log.js';
+import { defaultConfig, defaultDataDir } from '../server/config.js';
+import { SkiffServer } from '../server/skiff-server.js';
+import { helpText, parseFlags, UsageError, type FlagSpec } from './flags.js';
+
+export const serverFlags: FlagSpec[] = [
+  { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'Folder for the store, certificates and kubeconfig', default: defaultDataDir() },
+  { name: 'https-listen-port', type: 'string', metavar: 'N', help: 'HTTPS port of the API server', default: '6443' },
+  { name: 'bind-address', type: 'string', metavar: 'IP', help: 'Address the API server listens on', default: '127.0.0.1' },
+  { name: 'write-kubeconfig', type: 'string', metavar: 'FILE', help: 'Also write the admin kubeconfig to FILE' },
+  { name: 'token', type: 'string', metavar: 'T', help: 'Shared secret: agents and other servers join with it (also a bearer token for the API)' },
+  { name: 'tls-san', type: 'string', metavar: 'NAME', multiple: true, help: 'Extra host name or IP for the serving certificate (repeatable)' },
+  { name: 'disable-agent', type: 'boolean', help: 'Do not run the local node agent' },
+  { name: 'cluster-cidr', type: 'string', metavar: 'CIDR', help: 'Pod network', default: '10.42.0.0/16' },
+  { name: 'service-cidr', type: 'string', metavar: 'CIDR', help: 'Service ClusterIP network', default: '10.43.0.0/16' },
+  { name: 'cluster-dns', type: 'string', metavar: 'IP', help: 'Cluster DNS service IP', default: '10.43.0.10' },
+  { name: 'cluster-domain', type: 'string', metavar: 'DOMAIN', help: 'Cluster domain', default: 'cluster.local' },
+  { name: 'datastore', type: 'string', metavar: 'KIND', help: 'Embedded store: sqlite or memory (memory loses everything on exit)', default: 'sqlite' },
+  { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
+];
+
+export async function runServer(argv: string[]): Promise<number> {
+  let f: Record<string, any>;
+  try {
+    f = parseFlags(serverFlags, argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`Error: ${err.message}\nRun 'skiff server --help' for usage.\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (f.help) {
+    process.stdout.write(helpText('Usage: skiff server [flags]\n\nRuns a whole Kubernetes cluster control plane (API server on an embedded store).', serverFlags));
+    return 0;
+  }
+  const port = Number(f['https-listen-port']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`Error: invalid --https-listen-port ${JSON.stringify(f['https-listen-port'])}\n`);
+    return 2;
+  }
+  if (f.datastore !== 'sqlite' && f.datastore !== 'memory') {
+    process.stderr.write(`Error: --datastore must be sqlite or memory\n`);
+    return 2;
+  }
+  const log = createLogger({ level: f['log-level'] });
+  const server = new SkiffServer(
+    defaultConfig({
+      dataDir: f['data-dir'],
+      httpsListenPort: port,
+      bindAddress: f['bind-address'],
+      writeKubeconfig: f['write-kubeconfig'],
+      token: f.token,
+      tlsSan: f['tls-san'] ?? [],
+      disableAgent: f['disable-agent'],
+      clusterCidr: f['cluster-cidr'],
+      serviceCidr: f['service-cidr'],
+      clusterDns: f['cluster-dns'],
+      clusterDomain: f['cluster-domain'],
+      datastore: f.datastore,
+    }),
+    log,
+  );
+  const info = await server.start();
+  process.stdout.write(`skiff is running. Use it with:\n  export KUBECONFIG=${info.kubeconfigPath}\n  kubectl get nodes,namespaces\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log.info('shutting down', { signal: sig });
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await server.stop();
+  return 0;
+}

@@ -1,0 +1,51 @@
+/**
+ * The configuration of one `skiff server`, with k3s's defaults. The CLI fills it from
+ * flags; tests and benchmarks build it directly.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ServerConfig {
+  dataDir: string;
+  httpsListenPort: number;
+  bindAddress: string;
+  writeKubeconfig?: string;
+  token?: string;
+  disableAgent: boolean;
+  clusterCidr: string;
+  serviceCidr: string;
+  clusterDns: string;
+  clusterDomain: string;
+  /** 'sqlite' (default, in the data dir) or 'memory' (tests). */
+  datastore: 'sqlite' | 'memory';
+  /** Extra DNS names / IPs for the serving certificate (k3s --tls-san). */
+  tlsSan: string[];
+}
+
+export function defaultDataDir(): string {
+  return process.getuid && process.getuid() === 0 ? '/var/lib/skiff' : join(homedir(), '.skiff');
+}
+
+export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  return {
+    dataDir: defaultDataDir(),
+    httpsListenPort: 6443,
+    bindAddress: '127.0.0.1',
+    disableAgent: false,
+    clusterCidr: '10.42.0.0/16',
+    serviceCidr: '10.43.0.0/16',
+    clusterDns: '10.43.0.10',
+    clusterDomain: 'cluster.local',
+    datastore: 'sqlite',
+    tlsSan: [],
+    ...overrides,
+  };
+}
+
+/** First usable address of a CIDR (the `kubernetes` Service's ClusterIP, 10.43.0.1 by default). */
+export function firstIp(cidr: string): string {
+  const [ip] = cidr.split('/');
+  const parts = ip.split('.').map(Number);
+  parts[3] += 1;
+  return parts.join('.');
+}
