@@ -5,6 +5,7 @@
  * client certificate (CN system:admin, O system:masters) that the kubeconfig carries.
  * Keys are ECDSA P-256 (fast to generate, accepted by kubectl and Node's TLS).
  */
+import 'reflect-metadata';
 import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -114,8 +115,7 @@ function writePair(dir: string, name: string, kc: KeyCert): void {
 function coversSans(kc: KeyCert, sans: { dns: string[]; ips: string[] }): boolean {
   const cert = new NodeX509(kc.certPem);
   if (new Date(cert.validTo).getTime() - Date.now() < 30 * 24 * 3600 * 1000) return false;
-  const alt = cert.subjectAltName ?? '';
-  return sans.dns.every((d) => alt.includes(`DNS:${d}`)) && sans.ips.every((ip) => alt.includes(`IP Address:${ip.toUpperCase()}`) || alt.includes(`IP Address:${ip}`));
+  return sans.dns.every((d) => cert.checkHost(d, { wildcards: false }) === d) && sans.ips.every((ip) => cert.checkIP(ip) !== undefined);
 }
 
 /**

@@ -63,7 +63,7 @@ export async function runServer(argv: string[]): Promise<number> {
     log,
   );
   const info = await server.start();
-  process.stdout.write(`skiff is running. Use it with:\n  export KUBECONFIG=${info.kubeconfigPath}\n  kubectl get nodes,namespaces\n`);
+  process.stdout.write(`skiff is running. Use it with:\n  export KUBECONFIG=${info.kubeconfigPath}\n  kubectl get namespaces\n`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       log.info('shutting down', { signal: sig });
