@@ -1,0 +1,123 @@
+/**
+ * A small REST client for the Kubernetes API over HTTPS (keep-alive, client
+ * certificate or bearer token), used by every in-tree component: controllers, scheduler,
+ * agents. Failures come back as StatusError carrying the server's metav1.Status.
+ */
+import { Agent, request } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+
+export interface Credentials {
+  /** https://host:port */
+  server: string;
+  caPem: string;
+  certPem?: string;
+  keyPem?: string;
+  token?: string;
+}
+
+export class StatusError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly status?: any,
+  ) {
+    super(message);
+    this.name = 'StatusError';
+  }
+}
+
+export const isNotFound = (e: unknown) => e instanceof StatusError && e.code === 404;
+export const isConflict = (e: unknown) => e instanceof StatusError && e.code === 409 && e.reason === 'Conflict';
+export const isAlreadyExists = (e: unknown) => e instanceof StatusError && e.code === 409 && e.reason === 'AlreadyExists';
+export const isGone = (e: unknown) => e instanceof StatusError && (e.code === 410 || e.reason === 'Expired' || e.reason === 'Gone');
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  signal?: AbortSignal;
+}
+
+/** Reads the cluster, CA and user credentials of the current context of a kubeconfig file. */
+export function credentialsFromKubeconfig(path: string): Credentials {
+  const kc = yaml.load(readFileSync(path, 'utf8')) as any;
+  const ctxName = kc['current-context'];
+  const ctx = (kc.contexts ?? []).find((c: any) => c.name === ctxName)?.context ?? kc.contexts?.[0]?.context;
+  const cluster = (kc.clusters ?? []).find((c: any) => c.name === ctx.cluster)?.cluster;
+  const user = (kc.users ?? []).find((u: any) => u.name === ctx.user)?.user ?? {};
+  const dec = (s?: string) => (s ? Buffer.from(s, 'base64').toString('utf8') : undefined);
+  return {
+    server: cluster.server,
+    caPem: dec(cluster['certificate-authority-data']) ?? readFileSync(cluster['certificate-authority'], 'utf8'),
+    certPem: dec(user['client-certificate-data']),
+    keyPem: dec(user['client-key-data']),
+    token: user.token,
+  };
+}
+
+function qs(q?: RequestOptions['query']): string {
+  if (!q) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return parts.length ? '?' + parts.join('&') : '';
+}
+
+export class RestClient {
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(readonly creds: Credentials, opts: { maxSockets?: number; userAgent?: string } = {}) {
+    this.url = new URL(creds.server);
+    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, ca: creds.caPem, cert: creds.certPem, key: creds.keyPem });
+    this.userAgent = opts.userAgent ?? 'skiff';
+  }
+  private readonly userAgent: string;
+
+  /** Sends a request and resolves with the response stream (status not checked). */
+  raw(path: string, o: RequestOptions = {}): Promise<IncomingMessage> {
+    const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
+    if (body !== undefined) {
+      headers['content-type'] = o.contentType ?? 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    if (this.creds.token) headers.authorization = `Bearer ${this.creds.token}`;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: this.url.hostname.replace(/^\[|\]$/g, ''), port: this.url.port || 443, path: path + qs(o.query), method: o.method ?? 'GET', headers, agent: this.agent, signal: o.signal },
+        resolve,
+      );
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  /** Sends a request and parses the JSON answer; non-2xx answers throw StatusError. */
+  async request<T = any>(path: string, o: RequestOptions = {}): Promise<T> {
+    const res = await this.raw(path, o);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const code = res.statusCode ?? 0;
+    let parsed: any;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (code < 200 || code >= 300) {
+      if (parsed?.kind === 'Status') throw new StatusError(code, parsed.reason ?? '', parsed.message ?? text, parsed);
+      throw new StatusError(code, '', text || `HTTP ${code}`);
+    }
+    return parsed as T;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
