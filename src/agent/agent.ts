@@ -1,0 +1,128 @@
+/**
+ * The node agent (kubelet): registers its Node, renews its Lease, waits for a pod CIDR,
+ * and runs a pod worker for every pod bound to it. Pods reach it through a shared pod
+ * informer (one per process, however many nodes — hollow nodes share it), container
+ * exits through runtime events, so nothing polls.
+ */
+import type { Clientset, InformerFactory } from '../client/clientset.js';
+import { keyOf } from '../client/cache.js';
+import { runWorkers } from '../client/controller.js';
+import { sleep } from '../client/informer.js';
+import { WorkQueue } from '../client/workqueue.js';
+import type { Logger } from '../util/log.js';
+import { LEASE_RENEW_MS, registerNode, renewLease, type NodeIdentity } from './node-status.js';
+import { PodWorkers } from './pod-worker.js';
+import type { Runtime } from './runtime/types.js';
+
+export interface NodeAgentOptions {
+  cs: Clientset;
+  informers: InformerFactory;
+  identity: NodeIdentity;
+  /** Makes the runtime once the node's pod CIDR is known. */
+  runtime: (podCidr: string) => Runtime;
+  log: Logger;
+  workers?: number;
+  /** How often the Node status is re-posted even if unchanged (kubelet: 5 min). */
+  statusReportMs?: number;
+}
+
+export class NodeAgent {
+  private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
+  private workers?: PodWorkers;
+  private runtime?: Runtime;
+
+  constructor(readonly o: NodeAgentOptions) {}
+
+  get nodeName(): string {
+    return this.o.identity.name;
+  }
+
+  /** Called by the pod dispatcher for every event about a pod bound to this node. */
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { cs, identity, log } = this.o;
+    let node: any;
+    for (let attempt = 0; !node && !signal.aborted; attempt++) {
+      try {
+        node = await registerNode(cs, identity, new Date());
+      } catch (err) {
+        log.warn('node registration failed, retrying', { node: identity.name, err });
+        await sleep(Math.min(5000, 200 * 2 ** attempt), signal);
+      }
+    }
+    if (signal.aborted) return;
+    log.info('node registered', { node: identity.name });
+    void this.heartbeat(node.metadata.uid, signal);
+
+    const nodes = this.o.informers.informer('nodes');
+    await nodes.waitForSync(signal);
+    let podCidr: string | undefined;
+    while (!signal.aborted && !(podCidr = nodes.cache.getByName(undefined, identity.name)?.spec?.podCIDR)) await sleep(100, signal);
+    if (signal.aborted) return;
+    this.runtime = this.o.runtime(podCidr!);
+    const pods = this.o.informers.informer('pods');
+    this.workers = new PodWorkers({ runtime: this.runtime, pods: cs.resource('pods'), nodeName: identity.name, hostIP: identity.hostIP, log });
+    this.runtime.onContainerEvent((c) => {
+      const key = this.workers?.observe(c);
+      if (key) this.queue.add(key);
+    });
+    await pods.waitForSync(signal);
+    for (const p of pods.cache.list()) if (p.spec?.nodeName === identity.name) this.queue.add(keyOf(p));
+    await runWorkers({
+      name: `agent/${identity.name}`,
+      queue: this.queue,
+      workers: this.o.workers ?? 4,
+      log,
+      signal,
+      sync: async (key) => {
+        const pod = pods.cache.get(key);
+        return this.workers!.sync(key, pod && pod.spec?.nodeName === identity.name ? pod : undefined);
+      },
+    });
+    await this.runtime.close();
+  }
+
+  private async heartbeat(uid: string, signal: AbortSignal): Promise<void> {
+    const { cs, identity, log } = this.o;
+    let lastStatus = Date.now();
+    while (!signal.aborted) {
+      try {
+        await renewLease(cs, { name: identity.name, uid }, new Date());
+        if (Date.now() - lastStatus >= (this.o.statusReportMs ?? 300_000)) {
+          await registerNode(cs, identity, new Date());
+          lastStatus = Date.now();
+        }
+      } catch (err) {
+        if (!signal.aborted) log.warn('heartbeat failed', { node: identity.name, err });
+      }
+      await sleep(LEASE_RENEW_MS, signal);
+    }
+  }
+}
+
+/** Routes pod informer events to the agent of the pod's node (one informer, many hollow nodes). */
+export class PodDispatcher {
+  private readonly agents = new Map<string, NodeAgent>();
+
+  constructor(informers: InformerFactory) {
+    const route = (pod: any) => {
+      const a = pod?.spec?.nodeName && this.agents.get(pod.spec.nodeName);
+      if (a) a.enqueue(keyOf(pod));
+    };
+    informers.informer('pods').addHandlers({
+      onAdd: route,
+      onUpdate: (old, cur) => {
+        route(cur);
+        if (old.spec?.nodeName !== cur.spec?.nodeName) route(old);
+      },
+      onDelete: route,
+    });
+  }
+
+  add(agent: NodeAgent): void {
+    this.agents.set(agent.nodeName, agent);
+  }
+}

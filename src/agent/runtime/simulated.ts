@@ -1,0 +1,180 @@
+/**
+ * The simulated runtime (hollow nodes, like kwok): sandboxes get an IP from the node's
+ * pod CIDR, containers "run" without processes. A container's command decides how it
+ * ends, so Jobs can be tested without containers:
+ *   sleep N                → runs N seconds, exits 0
+ *   sh -c "exit 3"         → exits 3 at once ("sleep 2; exit 3" sleeps first)
+ *   anything else          → runs until stopped
+ * Pod annotations override: skiff.dev/simulate-exit-code, skiff.dev/simulate-duration-seconds.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ContainerConfig, ContainerStatus, Runtime, SandboxConfig, SandboxStatus } from './types.js';
+
+export interface SimulatedRuntimeOptions {
+  /** The node's pod CIDR (a /24 or larger IPv4 block). */
+  podCidr: string;
+  /** How long a container takes to start (the image pull + start a real node would do). */
+  startDelayMs?: number;
+}
+
+interface Plan {
+  exitCode?: number;
+  durationMs?: number;
+}
+
+/** Works out from the command line (and annotations) when and how a simulated container ends. */
+export function planFor(cfg: ContainerConfig): Plan {
+  const a = cfg.podAnnotations;
+  if (a['skiff.dev/simulate-exit-code'] !== undefined || a['skiff.dev/simulate-duration-seconds'] !== undefined) {
+    const code = a['skiff.dev/simulate-exit-code'];
+    const dur = a['skiff.dev/simulate-duration-seconds'];
+    return { exitCode: code === undefined ? 0 : Number(code), durationMs: dur === undefined ? 0 : Number(dur) * 1000 };
+  }
+  const words = [...(cfg.command ?? []), ...(cfg.args ?? [])].join(' ');
+  const sleep = /\bsleep\s+(\d+(?:\.\d+)?)/.exec(words);
+  const exit = /\bexit\s+(\d+)/.exec(words);
+  if (exit) return { exitCode: Number(exit[1]), durationMs: sleep ? Number(sleep[1]) * 1000 : 0 };
+  if (sleep && !/\b(while|until|inf)\b/.test(words)) return { exitCode: 0, durationMs: Number(sleep[1]) * 1000 };
+  if (/^(true|\/bin\/true)$/.test(words.trim())) return { exitCode: 0, durationMs: 0 };
+  if (/^(false|\/bin\/false)$/.test(words.trim())) return { exitCode: 1, durationMs: 0 };
+  return {};
+}
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
+}
+function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+export class SimulatedRuntime implements Runtime {
+  readonly name = 'simulated';
+  private readonly sandboxes = new Map<string, SandboxStatus>();
+  private readonly containers = new Map<string, ContainerStatus & { plan: Plan; timer?: NodeJS.Timeout }>();
+  private readonly listeners: ((c: ContainerStatus) => void)[] = [];
+  private readonly base: number;
+  private readonly size: number;
+  private nextIp = 2;
+  private readonly usedIps = new Set<string>();
+
+  constructor(private readonly o: SimulatedRuntimeOptions) {
+    const [ip, bits] = o.podCidr.split('/');
+    this.base = ipToInt(ip);
+    this.size = 2 ** (32 - Number(bits));
+  }
+
+  private allocIp(): string {
+    for (let i = 0; i < this.size; i++) {
+      const n = 2 + ((this.nextIp - 2 + i) % (this.size - 3));
+      const ip = intToIp(this.base + n);
+      if (!this.usedIps.has(ip)) {
+        this.usedIps.add(ip);
+        this.nextIp = n + 1;
+        return ip;
+      }
+    }
+    throw new Error(`no free pod IP in ${this.o.podCidr}`);
+  }
+
+  async runPodSandbox(cfg: SandboxConfig): Promise<SandboxStatus> {
+    const s: SandboxStatus = { id: randomBytes(16).toString('hex'), podUid: cfg.podUid, ip: cfg.hostNetwork ? '' : this.allocIp(), ready: true };
+    this.sandboxes.set(s.id, s);
+    return s;
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    const s = this.sandboxes.get(id);
+    if (!s) return;
+    s.ready = false;
+    for (const c of this.containers.values()) if (c.sandboxId === id && c.state === 'running') this.finish(c, 137, 'Error');
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    const s = this.sandboxes.get(id);
+    if (!s) return;
+    for (const [cid, c] of this.containers) if (c.sandboxId === id) {
+      if (c.timer) clearTimeout(c.timer);
+      this.containers.delete(cid);
+    }
+    if (s.ip) this.usedIps.delete(s.ip);
+    this.sandboxes.delete(id);
+  }
+
+  async createContainer(sandboxId: string, cfg: ContainerConfig): Promise<string> {
+    const id = randomBytes(32).toString('hex');
+    this.containers.set(id, {
+      id,
+      sandboxId,
+      name: cfg.name,
+      state: 'created',
+      createdAt: new Date(),
+      image: cfg.image,
+      imageId: `sha256:${randomBytes(32).toString('hex')}`,
+      plan: planFor(cfg),
+    });
+    return id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`container ${id} not found`);
+    if (this.o.startDelayMs) await new Promise((r) => setTimeout(r, this.o.startDelayMs));
+    c.state = 'running';
+    c.startedAt = new Date();
+    if (c.plan.exitCode !== undefined) {
+      const code = c.plan.exitCode;
+      c.timer = setTimeout(() => this.finish(c, code, code === 0 ? 'Completed' : 'Error'), c.plan.durationMs ?? 0);
+    }
+  }
+
+  private finish(c: ContainerStatus & { timer?: NodeJS.Timeout }, exitCode: number, reason: string): void {
+    if (c.state !== 'running') return;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = undefined;
+    c.state = 'exited';
+    c.exitCode = exitCode;
+    c.reason = reason;
+    c.finishedAt = new Date();
+    for (const l of this.listeners) l(this.snapshot(c));
+  }
+
+  async stopContainer(id: string, _timeoutSeconds: number): Promise<void> {
+    const c = this.containers.get(id);
+    // A simulated process honours SIGTERM at once: exit code 143 (128 + SIGTERM).
+    if (c) this.finish(c, 143, 'Error');
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (c?.timer) clearTimeout(c.timer);
+    this.containers.delete(id);
+  }
+
+  private snapshot(c: ContainerStatus & { plan?: Plan; timer?: unknown }): ContainerStatus {
+    const { plan: _p, timer: _t, ...rest } = c as any;
+    return { ...rest };
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus | undefined> {
+    const c = this.containers.get(id);
+    return c && this.snapshot(c);
+  }
+
+  async listContainers(sandboxId?: string): Promise<ContainerStatus[]> {
+    return [...this.containers.values()].filter((c) => !sandboxId || c.sandboxId === sandboxId).map((c) => this.snapshot(c));
+  }
+
+  async listSandboxes(): Promise<SandboxStatus[]> {
+    return [...this.sandboxes.values()].map((s) => ({ ...s }));
+  }
+
+  onContainerEvent(cb: (c: ContainerStatus) => void): void {
+    this.listeners.push(cb);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.containers.values()) if (c.timer) clearTimeout(c.timer);
+    this.containers.clear();
+    this.sandboxes.clear();
+  }
+}
