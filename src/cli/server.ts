@@ -17,6 +17,10 @@ export const serverFlags: FlagSpec[] = [
   { name: 'cluster-dns', type: 'string', metavar: 'IP', help: 'Cluster DNS service IP', default: '10.43.0.10' },
   { name: 'cluster-domain', type: 'string', metavar: 'DOMAIN', help: 'Cluster domain', default: 'cluster.local' },
   { name: 'datastore', type: 'string', metavar: 'KIND', help: 'Embedded store: sqlite or memory (memory loses everything on exit)', default: 'sqlite' },
+  { name: 'simulated-nodes', type: 'string', metavar: 'N', help: 'Run N simulated (hollow) nodes in this process: pods on them run no containers', default: '0' },
+  { name: 'simulated-node-capacity', type: 'string', metavar: 'LIST', help: 'Capacity of each simulated node', default: 'cpu=4,memory=16Gi,pods=110' },
+  { name: 'simulated-start-delay', type: 'string', metavar: 'MS', help: 'Milliseconds a simulated container takes to start', default: '0' },
+  { name: 'disable-controllers', type: 'boolean', help: 'Run only the API server (no controllers, scheduler or agents)' },
   { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
 ];
 
@@ -44,6 +48,20 @@ export async function runServer(argv: string[]): Promise<number> {
     process.stderr.write(`Error: --datastore must be sqlite or memory\n`);
     return 2;
   }
+  const sim = Number(f['simulated-nodes']);
+  const capacity: Record<string, string> = { cpu: '4', memory: '16Gi', pods: '110' };
+  for (const kv of String(f['simulated-node-capacity']).split(',').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    if (!['cpu', 'memory', 'pods'].includes(k) || !v) {
+      process.stderr.write(`Error: --simulated-node-capacity takes cpu=N,memory=Q,pods=N (got ${JSON.stringify(kv)})\n`);
+      return 2;
+    }
+    capacity[k] = v;
+  }
+  if (!Number.isInteger(sim) || sim < 0 || sim > 10000) {
+    process.stderr.write(`Error: --simulated-nodes must be a whole number from 0 to 10000\n`);
+    return 2;
+  }
   const log = createLogger({ level: f['log-level'] });
   const server = new SkiffServer(
     defaultConfig({
@@ -59,6 +77,10 @@ export async function runServer(argv: string[]): Promise<number> {
       clusterDns: f['cluster-dns'],
       clusterDomain: f['cluster-domain'],
       datastore: f.datastore,
+      simulatedNodes: sim,
+      simulatedNodeCapacity: capacity as { cpu: string; memory: string; pods: string },
+      simulatedStartDelayMs: Number(f['simulated-start-delay']) || 0,
+      disableControllers: f['disable-controllers'],
     }),
     log,
   );

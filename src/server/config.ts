@@ -20,6 +20,13 @@ export interface ServerConfig {
   datastore: 'sqlite' | 'memory';
   /** Extra DNS names / IPs for the serving certificate (k3s --tls-san). */
   tlsSan: string[];
+  /** Hollow nodes run in this process (no containers). */
+  simulatedNodes: number;
+  simulatedNodeCapacity: { cpu: string; memory: string; pods: string };
+  /** How long a simulated container takes to start. */
+  simulatedStartDelayMs: number;
+  /** Run no controllers, scheduler or agents in this process (API server only). */
+  disableControllers: boolean;
 }
 
 export function defaultDataDir(): string {
@@ -38,6 +45,10 @@ export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConf
     clusterDomain: 'cluster.local',
     datastore: 'sqlite',
     tlsSan: [],
+    simulatedNodes: 0,
+    simulatedNodeCapacity: { cpu: '4', memory: '16Gi', pods: '110' },
+    simulatedStartDelayMs: 0,
+    disableControllers: false,
     ...overrides,
   };
 }

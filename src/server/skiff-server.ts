@@ -14,6 +14,11 @@ import { writeKubeconfig } from '../apiserver/kubeconfig.js';
 import { HttpsServer } from '../apiserver/server.js';
 import { openBackend, type Backend } from '../store/index.js';
 import type { Logger } from '../util/log.js';
+import { Clientset, InformerFactory } from '../client/clientset.js';
+import { RestClient } from '../client/rest.js';
+import { startControllerManager } from '../controllers/manager.js';
+import { SimpleBinder } from '../scheduler/simple-binder.js';
+import { startSimulatedNodes } from '../agent/simulated-nodes.js';
 import { firstIp, type ServerConfig } from './config.js';
 
 export interface RunningInfo {
@@ -35,6 +40,9 @@ export class SkiffServer {
   private handler?: ApiHandler;
   private https?: HttpsServer;
   private isReady = false;
+  private readonly components = new AbortController();
+  private rest?: RestClient;
+  private running: Promise<unknown>[] = [];
   pki?: ClusterPki;
 
   constructor(readonly config: ServerConfig, private readonly log: Logger) {}
@@ -78,13 +86,37 @@ export class SkiffServer {
     const kc = { server: url, caPem: this.pki.ca.certPem, client: this.pki.admin };
     writeKubeconfig(kubeconfigPath, kc);
     if (c.writeKubeconfig) writeKubeconfig(c.writeKubeconfig, kc);
+    this.startComponents(`https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`);
     this.isReady = true;
     this.log.info('skiff is ready', { kubeconfig: c.writeKubeconfig ?? kubeconfigPath, startupMs: Date.now() - t0 });
     return { url, port: addr.port, kubeconfigPath: c.writeKubeconfig ?? kubeconfigPath };
   }
 
+  /** Controllers, scheduler and agents: API clients over loopback, like separate processes would be. */
+  private startComponents(url: string): void {
+    const c = this.config;
+    if (c.disableControllers) return;
+    const signal = this.components.signal;
+    this.rest = new RestClient({ server: url, caPem: this.pki!.ca.certPem, certPem: this.pki!.admin.certPem, keyPem: this.pki!.admin.keyPem }, { maxSockets: 64, userAgent: 'skiff-server' });
+    const cs = new Clientset(this.rest);
+    const informers = new InformerFactory(cs, this.log.child('informers'));
+    this.running.push(startControllerManager({ cs, informers, log: this.log.child('controller-manager'), clusterCidr: c.clusterCidr }, signal));
+    this.running.push(new SimpleBinder({ cs, informers, log: this.log.child('scheduler') }).start(signal).catch(() => {}));
+    if (c.simulatedNodes > 0) {
+      startSimulatedNodes(
+        { cs, informers, count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs, log: this.log.child('agent') },
+        signal,
+      );
+    }
+    informers.start(signal);
+    this.log.info('components started', { controllers: true, simulatedNodes: c.simulatedNodes });
+  }
+
   async stop(): Promise<void> {
     this.isReady = false;
+    this.components.abort();
+    await Promise.race([Promise.allSettled(this.running), new Promise((r) => setTimeout(r, 2000).unref())]);
+    this.rest?.close();
     await this.handler?.close();
     await this.https?.stop();
     await this.backend?.close();

@@ -1,0 +1,31 @@
+/**
+ * The controller manager: starts every controller over one clientset and one shared
+ * informer factory (as kube-controller-manager does) and stops them with the signal.
+ */
+import type { Clientset, InformerFactory } from '../client/clientset.js';
+import type { Logger } from '../util/log.js';
+import { NodeIpamController } from './nodeipam/controller.js';
+import { ReplicaSetController } from './replicaset/controller.js';
+
+export interface ControllerManagerOptions {
+  cs: Clientset;
+  informers: InformerFactory;
+  log: Logger;
+  clusterCidr: string;
+}
+
+export function startControllerManager(o: ControllerManagerOptions, signal: AbortSignal): Promise<unknown> {
+  const ctx = { cs: o.cs, informers: o.informers, log: o.log };
+  const controllers: { name: string; start: (s: AbortSignal) => Promise<void> }[] = [
+    { name: NodeIpamController.NAME, start: (s) => new NodeIpamController(ctx, o.clusterCidr).start(s) },
+    { name: ReplicaSetController.NAME, start: (s) => new ReplicaSetController(ctx).start(s) },
+  ];
+  o.informers.start(signal);
+  return Promise.all(
+    controllers.map((c) =>
+      c.start(signal).catch((err) => {
+        if (!signal.aborted) o.log.error('controller stopped', { controller: c.name, err });
+      }),
+    ),
+  );
+}
