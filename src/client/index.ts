@@ -7,3 +7,4 @@ export * from './workqueue.js';
 export * from './controller.js';
 export * from './errors.js';
 export * from './clientset.js';
+export * from './discovery.js';

@@ -6,6 +6,8 @@ import type { Clientset, InformerFactory } from '../client/clientset.js';
 import type { Logger } from '../util/log.js';
 import { NodeIpamController } from './nodeipam/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
+import { GarbageCollector } from './garbagecollector/controller.js';
+import { NamespaceController } from './namespace/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -19,6 +21,8 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
   const controllers: { name: string; start: (s: AbortSignal) => Promise<void> }[] = [
     { name: NodeIpamController.NAME, start: (s) => new NodeIpamController(ctx, o.clusterCidr).start(s) },
     { name: ReplicaSetController.NAME, start: (s) => new ReplicaSetController(ctx).start(s) },
+    { name: GarbageCollector.NAME, start: (s) => new GarbageCollector(ctx).start(s) },
+    { name: NamespaceController.NAME, start: (s) => new NamespaceController(ctx).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(
