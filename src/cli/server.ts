@@ -1,4 +1,6 @@
 /** `skiff server`: flags (k3s's names), then a SkiffServer until SIGTERM/SIGINT. */
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
 import { createLogger } from '../util/log.js';
 import { defaultConfig, defaultDataDir } from '../server/config.js';
 import { SkiffServer } from '../server/skiff-server.js';
@@ -21,6 +23,7 @@ export const serverFlags: FlagSpec[] = [
   { name: 'simulated-node-capacity', type: 'string', metavar: 'LIST', help: 'Capacity of each simulated node', default: 'cpu=4,memory=16Gi,pods=110' },
   { name: 'simulated-start-delay', type: 'string', metavar: 'MS', help: 'Milliseconds a simulated container takes to start', default: '0' },
   { name: 'disable-controllers', type: 'boolean', help: 'Run only the API server (no controllers, scheduler or agents)' },
+  { name: 'scheduler-config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration (YAML) for the scheduler: profiles, plugins, weights' },
   { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
 ];
 
@@ -62,6 +65,15 @@ export async function runServer(argv: string[]): Promise<number> {
     process.stderr.write(`Error: --simulated-nodes must be a whole number from 0 to 10000\n`);
     return 2;
   }
+  let schedulerConfig: any;
+  if (f['scheduler-config']) {
+    try {
+      schedulerConfig = yaml.load(readFileSync(f['scheduler-config'], 'utf8'));
+    } catch (err) {
+      process.stderr.write(`Error: --scheduler-config: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
   const log = createLogger({ level: f['log-level'] });
   const server = new SkiffServer(
     defaultConfig({
@@ -81,6 +93,7 @@ export async function runServer(argv: string[]): Promise<number> {
       simulatedNodeCapacity: capacity as { cpu: string; memory: string; pods: string },
       simulatedStartDelayMs: Number(f['simulated-start-delay']) || 0,
       disableControllers: f['disable-controllers'],
+      schedulerConfig,
     }),
     log,
   );

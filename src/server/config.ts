@@ -27,6 +27,8 @@ export interface ServerConfig {
   simulatedStartDelayMs: number;
   /** Run no controllers, scheduler or agents in this process (API server only). */
   disableControllers: boolean;
+  /** A parsed KubeSchedulerConfiguration (--scheduler-config FILE). */
+  schedulerConfig?: any;
 }
 
 export function defaultDataDir(): string {

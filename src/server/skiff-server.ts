@@ -17,7 +17,7 @@ import type { Logger } from '../util/log.js';
 import { Clientset, InformerFactory } from '../client/clientset.js';
 import { RestClient } from '../client/rest.js';
 import { startControllerManager } from '../controllers/manager.js';
-import { SimpleBinder } from '../scheduler/simple-binder.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 import { startSimulatedNodes } from '../agent/simulated-nodes.js';
 import { firstIp, type ServerConfig } from './config.js';
 
@@ -101,7 +101,7 @@ export class SkiffServer {
     const cs = new Clientset(this.rest);
     const informers = new InformerFactory(cs, this.log.child('informers'));
     this.running.push(startControllerManager({ cs, informers, log: this.log.child('controller-manager'), clusterCidr: c.clusterCidr }, signal));
-    this.running.push(new SimpleBinder({ cs, informers, log: this.log.child('scheduler') }).start(signal).catch(() => {}));
+    this.running.push(new Scheduler({ cs, informers, log: this.log.child('scheduler'), config: c.schedulerConfig }).start(signal).catch((err) => this.log.error('scheduler stopped', { err })));
     if (c.simulatedNodes > 0) {
       startSimulatedNodes(
         { cs, informers, count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs, log: this.log.child('agent') },

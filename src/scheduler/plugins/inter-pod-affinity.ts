@@ -1,0 +1,130 @@
+/**
+ * InterPodAffinity. Filter: (1) no existing pod's required anti-affinity may forbid the
+ * incoming pod in the node's topology domain; (2) each of the incoming pod's required
+ * affinity terms needs a matching pod in the node's domain — unless no pod anywhere
+ * matches and the pod matches its own term (the first of a group); (3) none of its
+ * required anti-affinity terms may match a pod in the domain. Score: preferred terms of
+ * both sides (and existing pods' required affinity at weight 1), min-max normalised.
+ * PreFilter counts once per cycle, per "topologyKey=value", so each node is O(terms).
+ */
+import { MAX_NODE_SCORE, Status, unresolvable, unschedulable, type FilterPlugin, type PluginHandle, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/types.js';
+import type { CycleState } from '../framework/cycle-state.js';
+import type { NodeInfo } from '../framework/node-info.js';
+import { preferredAffinityTerms, preferredAntiAffinityTerms, requiredAffinityTerms, requiredAntiAffinityTerms, termMatchesPod, termOf, type Term } from './affinity-terms.js';
+
+export const NAME = 'InterPodAffinity';
+
+interface PreState {
+  existingAnti: Map<string, number>;
+  affinity: { term: Term; counts: Map<string, number> }[];
+  anti: { term: Term; counts: Map<string, number> }[];
+  affinityMatchesNothing: boolean;
+  podMatchesOwnAffinity: boolean;
+}
+
+const dom = (key: string, node: any) => {
+  const v = node.metadata?.labels?.[key];
+  return v === undefined ? undefined : `${key}=${v}`;
+};
+const inc = (m: Map<string, number>, k: string | undefined, by = 1) => {
+  if (k !== undefined) m.set(k, (m.get(k) ?? 0) + by);
+};
+
+export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns: string) => Record<string, string> | undefined }): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
+  const nsLabels = (ns: string) => h.namespaceLabels?.(ns);
+  return {
+    name: NAME,
+    preFilter(state: CycleState, pod, nodes: NodeInfo[]) {
+      const ns = pod.metadata.namespace;
+      const affinity = requiredAffinityTerms(pod).map((t: any) => ({ term: termOf(t, ns, nsLabels), counts: new Map<string, number>() }));
+      const anti = requiredAntiAffinityTerms(pod).map((t: any) => ({ term: termOf(t, ns, nsLabels), counts: new Map<string, number>() }));
+      const existingAnti = new Map<string, number>();
+      let matchedAny = false;
+      for (const ni of nodes) {
+        if (ni.podsWithAffinity.size) {
+          for (const uid of ni.podsWithAffinity) {
+            const ep = ni.pods.get(uid)!.pod;
+            for (const t of requiredAntiAffinityTerms(ep)) if (termMatchesPod(termOf(t, ep.metadata.namespace, nsLabels), pod)) inc(existingAnti, dom(t.topologyKey, ni.node));
+          }
+        }
+        if (!affinity.length && !anti.length) continue;
+        for (const pi of ni.pods.values()) {
+          for (const a of affinity)
+            if (termMatchesPod(a.term, pi.pod)) {
+              matchedAny = true;
+              inc(a.counts, dom(a.term.topologyKey, ni.node));
+            }
+          for (const a of anti) if (termMatchesPod(a.term, pi.pod)) inc(a.counts, dom(a.term.topologyKey, ni.node));
+        }
+      }
+      const st: PreState = {
+        existingAnti,
+        affinity,
+        anti,
+        affinityMatchesNothing: !matchedAny,
+        podMatchesOwnAffinity: affinity.every((a: { term: Term }) => termMatchesPod(a.term, pod)),
+      };
+      state.write(NAME, st);
+      return { status: Status.success() };
+    },
+    filter(state, _pod, ni) {
+      const st = state.read<PreState>(NAME)!;
+      for (const [d, n] of st.existingAnti) if (n > 0 && ni.node.metadata?.labels?.[d.slice(0, d.indexOf('='))] === d.slice(d.indexOf('=') + 1)) return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
+      if (st.affinity.length) {
+        const ok = st.affinity.every((a) => {
+          const d = dom(a.term.topologyKey, ni.node);
+          return d !== undefined && (a.counts.get(d) ?? 0) > 0;
+        });
+        if (!ok) {
+          const firstOfGroup = st.affinityMatchesNothing && st.podMatchesOwnAffinity && st.affinity.every((a) => dom(a.term.topologyKey, ni.node) !== undefined);
+          if (!firstOfGroup) return unresolvable("node(s) didn't match pod affinity rules");
+        }
+      }
+      for (const a of st.anti) {
+        const d = dom(a.term.topologyKey, ni.node);
+        if (d !== undefined && (a.counts.get(d) ?? 0) > 0) return unschedulable("node(s) didn't match pod anti-affinity rules");
+      }
+      return Status.success();
+    },
+    preScore(state, pod, nodes) {
+      const ns = pod.metadata.namespace;
+      const pref = [
+        ...preferredAffinityTerms(pod).map((p: any) => termOf(p.podAffinityTerm ?? {}, ns, nsLabels, p.weight)),
+        ...preferredAntiAffinityTerms(pod).map((p: any) => termOf(p.podAffinityTerm ?? {}, ns, nsLabels, -p.weight)),
+      ];
+      const scores = new Map<string, number>();
+      // Pods on every node count, not only on the feasible ones: domains span nodes.
+      void nodes;
+      for (const ni of h.nodes()) {
+        if (pref.length)
+          for (const pi of ni.pods.values()) for (const t of pref) if (termMatchesPod(t, pi.pod)) inc(scores, dom(t.topologyKey, ni.node), t.weight);
+        // Symmetry: existing pods' terms about the incoming pod.
+        for (const uid of ni.podsWithAffinity) {
+          const ep = ni.pods.get(uid)!.pod;
+          const ens = ep.metadata.namespace;
+          for (const t of requiredAffinityTerms(ep)) if (termMatchesPod(termOf(t, ens, nsLabels), pod)) inc(scores, dom(t.topologyKey, ni.node), 1);
+          for (const p of preferredAffinityTerms(ep)) if (termMatchesPod(termOf(p.podAffinityTerm ?? {}, ens, nsLabels), pod)) inc(scores, dom(p.podAffinityTerm?.topologyKey, ni.node), p.weight);
+          for (const p of preferredAntiAffinityTerms(ep)) if (termMatchesPod(termOf(p.podAffinityTerm ?? {}, ens, nsLabels), pod)) inc(scores, dom(p.podAffinityTerm?.topologyKey, ni.node), -p.weight);
+        }
+      }
+      state.write(`${NAME}/score`, scores);
+      return Status.success();
+    },
+    score(state, _pod, ni) {
+      const scores = state.read<Map<string, number>>(`${NAME}/score`);
+      if (!scores || !scores.size) return { score: 0 };
+      let s = 0;
+      for (const [d, v] of scores) {
+        const i = d.indexOf('=');
+        if (ni.node.metadata?.labels?.[d.slice(0, i)] === d.slice(i + 1)) s += v;
+      }
+      return { score: s };
+    },
+    normalizeScore(_s, _p, list) {
+      const max = Math.max(...list.map((x) => x.score));
+      const min = Math.min(...list.map((x) => x.score));
+      for (const x of list) x.score = max === min ? 0 : Math.floor((MAX_NODE_SCORE * (x.score - min)) / (max - min));
+      return Status.success();
+    },
+  };
+}
