@@ -42,5 +42,5 @@ export function createAuthenticator(opts: { tokens: StaticToken[] }): Authentica
 
 /** Paths kube-apiserver lets unauthenticated clients read (system:public-info-viewer). */
 export function isPublicPath(path: string): boolean {
-  return path === '/healthz' || path === '/livez' || path === '/readyz' || path === '/version' || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/');
+  return path === '/healthz' || path === '/cacerts' || path === '/livez' || path === '/readyz' || path === '/version' || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/');
 }

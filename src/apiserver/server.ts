@@ -77,6 +77,10 @@ export class HttpsServer {
           return sendText(res, 200, 'ok');
         case '/readyz':
           return this.o.ready() ? sendText(res, 200, 'ok') : sendText(res, 500, '[-]skiff-bootstrap failed: not ready\nreadyz check failed');
+        case '/cacerts':
+          // k3s serves the cluster CA here so joining agents can bootstrap trust.
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          return void res.end(this.o.pki.ca.certPem);
         case '/version': {
           const body = JSON.stringify(versionInfo(), null, 2);
           res.writeHead(200, { 'Content-Type': 'application/json' });

@@ -1,10 +1,14 @@
 /** skiff's command line: `skiff server`, ... (one binary, several roles, like k3s). */
 import { runServer } from './server.js';
+import { runComponent } from './components.js';
 
 const USAGE = `Usage: skiff <command> [flags]
 
 Commands:
-  server    Run the control plane (API server on an embedded store)
+  server              Run a whole cluster: API server on an embedded store, controllers, scheduler
+  agent               Run node agents (--simulated: hollow nodes) that join a server
+  controller-manager  Run the controllers on their own
+  scheduler           Run the scheduler on its own
 
 Run 'skiff <command> --help' for a command's flags.
 `;
@@ -15,6 +19,11 @@ export async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'server':
       code = await runServer(rest);
+      break;
+    case 'agent':
+    case 'controller-manager':
+    case 'scheduler':
+      code = await runComponent(cmd, rest);
       break;
     case undefined:
     case '--help':

@@ -8,3 +8,4 @@ export * from './controller.js';
 export * from './errors.js';
 export * from './clientset.js';
 export * from './discovery.js';
+export * from './leader-election.js';

@@ -14,11 +14,9 @@ import { writeKubeconfig } from '../apiserver/kubeconfig.js';
 import { HttpsServer } from '../apiserver/server.js';
 import { openBackend, type Backend } from '../store/index.js';
 import type { Logger } from '../util/log.js';
-import { Clientset, InformerFactory } from '../client/clientset.js';
 import { RestClient } from '../client/rest.js';
-import { startControllerManager } from '../controllers/manager.js';
-import { Scheduler } from '../scheduler/scheduler.js';
-import { startSimulatedNodes } from '../agent/simulated-nodes.js';
+import { runControllerManager, runScheduler, runSimulatedAgents } from './components.js';
+import { serverIdentity } from './identity.js';
 import { firstIp, type ServerConfig } from './config.js';
 
 export interface RunningInfo {
@@ -92,24 +90,20 @@ export class SkiffServer {
     return { url, port: addr.port, kubeconfigPath: c.writeKubeconfig ?? kubeconfigPath };
   }
 
-  /** Controllers, scheduler and agents: API clients over loopback, like separate processes would be. */
+  /** Controllers, scheduler and agents: API clients over loopback, exactly as separate processes would be. */
   private startComponents(url: string): void {
     const c = this.config;
     if (c.disableControllers) return;
     const signal = this.components.signal;
     this.rest = new RestClient({ server: url, caPem: this.pki!.ca.certPem, certPem: this.pki!.admin.certPem, keyPem: this.pki!.admin.keyPem }, { maxSockets: 64, userAgent: 'skiff-server' });
-    const cs = new Clientset(this.rest);
-    const informers = new InformerFactory(cs, this.log.child('informers'));
-    this.running.push(startControllerManager({ cs, informers, log: this.log.child('controller-manager'), clusterCidr: c.clusterCidr }, signal));
-    this.running.push(new Scheduler({ cs, informers, log: this.log.child('scheduler'), config: c.schedulerConfig }).start(signal).catch((err) => this.log.error('scheduler stopped', { err })));
+    const identity = serverIdentity(c.dataDir);
+    const log = this.log;
+    this.running.push(runControllerManager({ rest: this.rest, log: log.child('controller-manager'), identity, clusterCidr: c.clusterCidr }, signal));
+    this.running.push(runScheduler({ rest: this.rest, log: log.child('scheduler'), identity, config: c.schedulerConfig }, signal));
     if (c.simulatedNodes > 0) {
-      startSimulatedNodes(
-        { cs, informers, count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs, log: this.log.child('agent') },
-        signal,
-      );
+      this.running.push(runSimulatedAgents({ rest: this.rest, log: log.child('agent'), count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs }, signal));
     }
-    informers.start(signal);
-    this.log.info('components started', { controllers: true, simulatedNodes: c.simulatedNodes });
+    log.info('components started', { identity, simulatedNodes: c.simulatedNodes });
   }
 
   async stop(): Promise<void> {
