@@ -1,0 +1,189 @@
+/**
+ * The etcd v3 backend (`--datastore-endpoint=http://host:2379[,...]`): the Backend
+ * contract on etcd's own revisions. Creates are transactions guarded by
+ * create_revision == 0, updates and guarded deletes by mod_revision; ranges take etcd's
+ * revision and limit; watches start at afterRevision+1 with previous values; compaction is
+ * etcd's, and "required revision has been compacted" becomes CompactedError. Consensus is
+ * etcd's: this file only maps the API.
+ */
+import { Etcd3, type IOptions } from 'etcd3';
+import type { Backend, KeyValue, ListOptions, ListResult, WatchEvent, WatchOptions } from './types.js';
+import { CompactedError, FutureRevisionError, KeyExistsError, KeyNotFoundError, RevisionConflictError } from './errors.js';
+
+export interface EtcdBackendOptions {
+  endpoints: string[];
+  /** PEM contents for TLS client authentication to etcd. */
+  tls?: { caPem?: string; certPem?: string; keyPem?: string };
+  dialTimeoutMs?: number;
+}
+
+/** The first key after every key that starts with prefix (etcd's range_end for a prefix). */
+export function prefixEnd(prefix: string): Buffer {
+  const b = Buffer.from(prefix);
+  for (let i = b.length - 1; i >= 0; i--) {
+    if (b[i] < 0xff) {
+      const out = Buffer.from(b.subarray(0, i + 1));
+      out[i]++;
+      return out;
+    }
+  }
+  return Buffer.from([0]);
+}
+
+function toKv(kv: { key: Buffer; value: Buffer; create_revision: string; mod_revision: string }): KeyValue {
+  return { key: kv.key.toString(), value: kv.value.toString(), createRevision: Number(kv.create_revision), modRevision: Number(kv.mod_revision) };
+}
+
+function isCompacted(err: unknown): boolean {
+  return /compacted/i.test(String((err as Error)?.message ?? err));
+}
+function isFuture(err: unknown): boolean {
+  return /future rev/i.test(String((err as Error)?.message ?? err));
+}
+
+export class EtcdBackend implements Backend {
+  readonly name = 'etcd';
+  private readonly client: Etcd3;
+  private compacted = 0;
+
+  constructor(o: EtcdBackendOptions) {
+    const opts: IOptions = { hosts: o.endpoints, dialTimeout: o.dialTimeoutMs ?? 5000 };
+    if (o.tls?.caPem) {
+      opts.credentials = {
+        rootCertificate: Buffer.from(o.tls.caPem),
+        ...(o.tls.certPem ? { certChain: Buffer.from(o.tls.certPem) } : {}),
+        ...(o.tls.keyPem ? { privateKey: Buffer.from(o.tls.keyPem) } : {}),
+      };
+    }
+    this.client = new Etcd3(opts);
+  }
+
+  async currentRevision(): Promise<number> {
+    const r = await this.client.kv.range({ key: Buffer.from('/'), count_only: true });
+    return Number(r.header.revision);
+  }
+
+  async get(key: string): Promise<{ revision: number; kv?: KeyValue }> {
+    const r = await this.client.kv.range({ key: Buffer.from(key) });
+    return { revision: Number(r.header.revision), kv: r.kvs[0] ? toKv(r.kvs[0]) : undefined };
+  }
+
+  async create(key: string, value: string): Promise<KeyValue> {
+    const k = Buffer.from(key);
+    const r = await this.client.kv.txn({
+      compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+      failure: [],
+    });
+    if (!r.succeeded) throw new KeyExistsError(key);
+    const rev = Number(r.header.revision);
+    return { key, value, createRevision: rev, modRevision: rev };
+  }
+
+  async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
+    const k = Buffer.from(key);
+    const r = await this.client.kv.txn({
+      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
+      success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
+      failure: [{ request_range: { key: k } }],
+    });
+    if (!r.succeeded) {
+      const cur = r.responses[0]?.response_range?.kvs?.[0];
+      if (!cur) throw new KeyNotFoundError(key);
+      throw new RevisionConflictError(key, toKv(cur));
+    }
+    const prev = r.responses[0]?.response_put?.prev_kv;
+    const rev = Number(r.header.revision);
+    return { key, value, createRevision: prev ? Number(prev.create_revision) : rev, modRevision: rev };
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<{ revision: number; prevKv: KeyValue }> {
+    const k = Buffer.from(key);
+    const compare = expectedModRevision === undefined ? [{ key: k, target: 'Create' as const, result: 'Greater' as const, create_revision: 0 }] : [{ key: k, target: 'Mod' as const, result: 'Equal' as const, mod_revision: expectedModRevision }];
+    const r = await this.client.kv.txn({ compare, success: [{ request_delete_range: { key: k, prev_kv: true } }], failure: [{ request_range: { key: k } }] });
+    if (!r.succeeded) {
+      const cur = r.responses[0]?.response_range?.kvs?.[0];
+      if (!cur) throw new KeyNotFoundError(key);
+      throw new RevisionConflictError(key, toKv(cur));
+    }
+    const prev = r.responses[0]?.response_delete_range?.prev_kvs?.[0];
+    if (!prev) throw new KeyNotFoundError(key);
+    return { revision: Number(r.header.revision), prevKv: toKv(prev) };
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    try {
+      const r = await this.client.kv.range({
+        key: Buffer.from(opts.startKey ?? prefix),
+        range_end: prefixEnd(prefix),
+        limit: opts.limit ?? 0,
+        revision: opts.revision ?? 0,
+      });
+      return { revision: Number(r.header.revision) && opts.revision ? opts.revision : Number(r.header.revision), kvs: r.kvs.map(toKv), more: r.more };
+    } catch (err) {
+      if (isCompacted(err)) throw new CompactedError(opts.revision ?? 0, this.compacted);
+      if (isFuture(err)) throw new FutureRevisionError(opts.revision ?? 0, await this.currentRevision());
+      throw err;
+    }
+  }
+
+  async count(prefix: string): Promise<{ revision: number; count: number }> {
+    const r = await this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
+    return { revision: Number(r.header.revision), count: Number(r.count) };
+  }
+
+  async watch(prefix: string, opts: WatchOptions, onEvents: (events: WatchEvent[]) => void, onError?: (err: Error) => void): Promise<void> {
+    if (opts.afterRevision < this.compacted) throw new CompactedError(opts.afterRevision, this.compacted);
+    const watcher = await this.client
+      .watch()
+      .prefix(prefix)
+      .withPreviousKV()
+      .startRevision(String(opts.afterRevision + 1))
+      .create();
+    let ended = false;
+    const stop = () => {
+      if (ended) return;
+      ended = true;
+      void watcher.cancel().catch(() => {});
+    };
+    opts.signal.addEventListener('abort', stop, { once: true });
+    watcher.on('data', (res: any) => {
+      if (ended) return;
+      const events: WatchEvent[] = [];
+      for (const e of res.events ?? []) {
+        const kv = toKv(e.kv);
+        const prev = e.prev_kv ? toKv(e.prev_kv) : undefined;
+        if (e.type === 'Delete') {
+          // etcd's delete event has an empty value: report the last value, at the delete's revision.
+          events.push({ type: 'delete', kv: { ...(prev ?? kv), modRevision: kv.modRevision }, prevKv: prev, revision: kv.modRevision });
+        } else {
+          events.push({ type: kv.createRevision === kv.modRevision ? 'create' : 'update', kv, prevKv: prev, revision: kv.modRevision });
+        }
+      }
+      if (events.length) onEvents(events);
+      opts.onProgress?.(Number(res.header?.revision ?? 0));
+    });
+    watcher.on('error', (err: Error) => {
+      if (ended) return;
+      ended = true;
+      onError?.(isCompacted(err) ? new CompactedError(opts.afterRevision, this.compacted) : err);
+    });
+  }
+
+  async compact(revision: number): Promise<void> {
+    try {
+      await this.client.kv.compact({ revision, physical: true });
+    } catch (err) {
+      if (!isCompacted(err)) throw err;
+    }
+    this.compacted = Math.max(this.compacted, revision);
+  }
+
+  async compactRevision(): Promise<number> {
+    return this.compacted;
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
