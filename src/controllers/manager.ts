@@ -8,6 +8,7 @@ import { NodeIpamController } from './nodeipam/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { GarbageCollector } from './garbagecollector/controller.js';
 import { NamespaceController } from './namespace/controller.js';
+import { DaemonSetController } from './daemonset/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -23,6 +24,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: ReplicaSetController.NAME, start: (s) => new ReplicaSetController(ctx).start(s) },
     { name: GarbageCollector.NAME, start: (s) => new GarbageCollector(ctx).start(s) },
     { name: NamespaceController.NAME, start: (s) => new NamespaceController(ctx).start(s) },
+    { name: DaemonSetController.NAME, start: (s) => new DaemonSetController(ctx).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(

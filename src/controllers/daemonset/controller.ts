@@ -1,0 +1,68 @@
+/**
+ * The DaemonSet controller's wiring: DaemonSet, pod and node events wake the DaemonSets
+ * concerned (a node joining, leaving or changing labels/taints may change where every
+ * DaemonSet should run).
+ */
+import { keyOf } from '../../client/cache.js';
+import { runWorkers } from '../../client/controller.js';
+import { matchesSelector } from '../../client/selector.js';
+import { WorkQueue } from '../../client/workqueue.js';
+import { EventRecorder } from '../common/events.js';
+import { controllerRef } from '../common/pods.js';
+import type { ControllerContext } from '../replicaset/controller.js';
+import { syncDaemonSet } from './sync.js';
+
+export class DaemonSetController {
+  static readonly NAME = 'daemonset-controller';
+  private readonly queue = new WorkQueue();
+
+  constructor(private readonly ctx: ControllerContext) {
+    const dsInf = ctx.informers.informer('daemonsets');
+    const all = () => {
+      for (const ds of dsInf.cache.list()) this.queue.add(keyOf(ds));
+    };
+    dsInf.addHandlers({ onAdd: (d) => this.queue.add(keyOf(d)), onUpdate: (_o, d) => this.queue.add(keyOf(d)), onDelete: (d) => this.queue.add(keyOf(d)) });
+    const podEvent = (p: any) => {
+      const ref = controllerRef(p);
+      if (ref?.kind === 'DaemonSet') this.queue.add(`${p.metadata.namespace}/${ref.name}`);
+      else if (!ref) for (const ds of dsInf.cache.list(p.metadata.namespace)) if (matchesSelector(ds.spec?.selector, p.metadata.labels)) this.queue.add(keyOf(ds));
+    };
+    ctx.informers.informer('pods').addHandlers({ onAdd: podEvent, onUpdate: (_o, p) => podEvent(p), onDelete: podEvent });
+    ctx.informers.informer('nodes').addHandlers({
+      onAdd: all,
+      onDelete: all,
+      onUpdate: (o, n) => {
+        if (JSON.stringify([o.metadata.labels, o.spec?.taints, o.spec?.unschedulable]) !== JSON.stringify([n.metadata.labels, n.spec?.taints, n.spec?.unschedulable])) all();
+      },
+    });
+    ctx.informers.informer('controllerrevisions');
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { cs, informers, log } = this.ctx;
+    const recorder = new EventRecorder(cs, DaemonSetController.NAME, log);
+    const [dsInf, podInf, nodeInf, revInf] = [informers.informer('daemonsets'), informers.informer('pods'), informers.informer('nodes'), informers.informer('controllerrevisions')];
+    await Promise.all([dsInf, podInf, nodeInf, revInf].map((i) => i.waitForSync(signal)));
+    await runWorkers({
+      name: DaemonSetController.NAME,
+      queue: this.queue,
+      workers: 2,
+      log,
+      signal,
+      sync: (key) =>
+        syncDaemonSet(
+          {
+            pods: cs.resource('pods'),
+            daemonsets: cs.resource('daemonsets'),
+            revisions: cs.resource('controllerrevisions'),
+            listPods: (ns) => podInf.cache.list(ns),
+            listNodes: () => nodeInf.cache.list(),
+            listRevisions: (ns) => revInf.cache.list(ns),
+            recorder,
+            now: this.ctx.now ?? Date.now,
+          },
+          dsInf.cache.get(key),
+        ),
+    });
+  }
+}
