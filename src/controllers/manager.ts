@@ -6,6 +6,7 @@ import type { Clientset, InformerFactory } from '../client/clientset.js';
 import type { Logger } from '../util/log.js';
 import { NodeIpamController } from './nodeipam/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
+import { DeploymentController } from './deployment/controller.js';
 import { GarbageCollector } from './garbagecollector/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
@@ -22,6 +23,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
   const controllers: { name: string; start: (s: AbortSignal) => Promise<void> }[] = [
     { name: NodeIpamController.NAME, start: (s) => new NodeIpamController(ctx, o.clusterCidr).start(s) },
     { name: ReplicaSetController.NAME, start: (s) => new ReplicaSetController(ctx).start(s) },
+    { name: DeploymentController.NAME, start: (s) => new DeploymentController(ctx).start(s) },
     { name: GarbageCollector.NAME, start: (s) => new GarbageCollector(ctx).start(s) },
     { name: NamespaceController.NAME, start: (s) => new NamespaceController(ctx).start(s) },
     { name: DaemonSetController.NAME, start: (s) => new DaemonSetController(ctx).start(s) },
