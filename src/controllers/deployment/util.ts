@@ -21,6 +21,7 @@ export function withDefaults(src: Deployment): DefaultedDeployment {
   const d = structuredClone(src) as DefaultedDeployment;
   d.spec.replicas ??= 1;
   d.spec.strategy ??= { type: 'RollingUpdate' };
+  if (!d.spec.strategy.type) (d.spec.strategy as { type: string }).type = 'RollingUpdate';
   if (d.spec.strategy.type === 'RollingUpdate') {
     const ru = (d.spec.strategy.rollingUpdate ??= {});
     ru.maxSurge ??= '25%';
