@@ -10,6 +10,7 @@ import { DeploymentController } from './deployment/controller.js';
 import { GarbageCollector } from './garbagecollector/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
+import { StatefulSetController } from './statefulset/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -27,6 +28,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: GarbageCollector.NAME, start: (s) => new GarbageCollector(ctx).start(s) },
     { name: NamespaceController.NAME, start: (s) => new NamespaceController(ctx).start(s) },
     { name: DaemonSetController.NAME, start: (s) => new DaemonSetController(ctx).start(s) },
+    { name: StatefulSetController.NAME, start: (s) => new StatefulSetController(ctx).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(
