@@ -1,0 +1,4 @@
+import { runBackendConformance } from './conformance.js';
+import { MemoryBackend } from './memory.js';
+
+runBackendConformance('memory', async () => new MemoryBackend());
