@@ -109,6 +109,8 @@ export interface ResourceDef {
   columns: TableColumnDefinition[];
   /** Cells for one object, same order as columns. now for ages. */
   row(obj: any, now: Date): unknown[];
+  /** Name format: DNS-1123 subdomain (default), label, or path segment. */
+  nameValidation?: 'subdomain' | 'label' | 'path-segment';
   /** Extra fields usable in fieldSelector (beyond metadata.name/namespace): path -> getter. */
   selectableFields?: Record<string, (obj: any) => string | undefined>;
 }

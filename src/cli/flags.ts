@@ -23,7 +23,7 @@ export class UsageError extends Error {
 
 export function parseFlags(specs: FlagSpec[], argv: string[]): Record<string, any> {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
-  for (const s of specs) options[s.name] = { type: s.type, multiple: s.multiple };
+  for (const s of specs) options[s.name] = s.multiple ? { type: s.type, multiple: true } : { type: s.type };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });

@@ -1,0 +1,39 @@
+/** A small builder for ResourceDefs, so each built-in kind is a short declaration. */
+import type { ResourceDef } from '../types.js';
+import { AGE_COL, NAME_COL, age } from './printing.js';
+
+type Spec = Omit<ResourceDef, 'listKind' | 'singular' | 'columns' | 'row' | 'schemaName'> & {
+  listKind?: string;
+  singular?: string;
+  schemaName?: string;
+  /** Columns between Name and Age (Age is appended unless ageLast is false). */
+  columns?: ResourceDef['columns'];
+  cells?: (obj: any, now: Date) => unknown[];
+  /** Wide (-o wide) columns after Age. */
+  wide?: ResourceDef['columns'];
+  wideCells?: (obj: any, now: Date) => unknown[];
+  noAge?: boolean;
+};
+
+const GROUP_PKG: Record<string, string> = {
+  '': 'io.k8s.api.core',
+  apps: 'io.k8s.api.apps',
+  batch: 'io.k8s.api.batch',
+  'coordination.k8s.io': 'io.k8s.api.coordination',
+  'events.k8s.io': 'io.k8s.api.events',
+  'scheduling.k8s.io': 'io.k8s.api.scheduling',
+  'discovery.k8s.io': 'io.k8s.api.discovery',
+  policy: 'io.k8s.api.policy',
+};
+
+export function kind(s: Spec): ResourceDef {
+  const columns = [NAME_COL, ...(s.columns ?? []), ...(s.noAge ? [] : [AGE_COL]), ...(s.wide ?? []).map((c) => ({ ...c, priority: 1 }))];
+  return {
+    ...s,
+    listKind: s.listKind ?? `${s.kind}List`,
+    singular: s.singular ?? s.kind.toLowerCase(),
+    schemaName: s.schemaName ?? `${GROUP_PKG[s.group] ?? s.group}.${s.version}.${s.kind}`,
+    columns,
+    row: (obj: any, now: Date) => [obj.metadata?.name, ...(s.cells?.(obj, now) ?? []), ...(s.noAge ? [] : [age(obj, now)]), ...(s.wideCells?.(obj, now) ?? [])],
+  };
+}

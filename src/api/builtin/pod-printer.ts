@@ -1,0 +1,54 @@
+/** `kubectl get pods` cells: READY, STATUS (kubectl's printPod reasoning), RESTARTS with "(5m ago)". */
+import { humanDuration } from './printing.js';
+
+export function podStatusReason(pod: any): string {
+  const st = pod.status ?? {};
+  let reason: string = st.reason || st.phase || 'Pending';
+  const inits = pod.spec?.initContainers ?? [];
+  let initializing = false;
+  (st.initContainerStatuses ?? []).forEach((c: any, i: number) => {
+    if (initializing) return;
+    const t = c.state?.terminated;
+    const w = c.state?.waiting;
+    if (t && t.exitCode === 0) return;
+    if (c.restartCount === undefined && false) return;
+    if (t) reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
+    else if (w?.reason && w.reason !== 'PodInitializing') reason = `Init:${w.reason}`;
+    else reason = `Init:${i}/${inits.length}`;
+    initializing = true;
+  });
+  if (!initializing) {
+    let hasRunning = false;
+    const cs = [...(st.containerStatuses ?? [])].reverse();
+    for (const c of cs) {
+      const w = c.state?.waiting;
+      const t = c.state?.terminated;
+      if (w?.reason) reason = w.reason;
+      else if (t?.reason) reason = t.reason;
+      else if (t) reason = t.signal ? `Signal:${t.signal}` : `ExitCode:${t.exitCode}`;
+      else if (c.ready && c.state?.running) hasRunning = true;
+    }
+    if (reason === 'Completed' && hasRunning) {
+      reason = (st.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+    }
+  }
+  if (pod.metadata?.deletionTimestamp) reason = st.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  return reason;
+}
+
+export function podReady(pod: any): string {
+  const cs = pod.status?.containerStatuses ?? [];
+  const total = (pod.spec?.containers ?? []).length;
+  return `${cs.filter((c: any) => c.ready).length}/${total}`;
+}
+
+export function podRestarts(pod: any, now: Date): string {
+  let n = 0;
+  let last = 0;
+  for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    n += c.restartCount ?? 0;
+    const f = c.lastState?.terminated?.finishedAt;
+    if (f) last = Math.max(last, Date.parse(f));
+  }
+  return last && n ? `${n} (${humanDuration(now.getTime() - last)} ago)` : String(n);
+}

@@ -1,0 +1,181 @@
+/**
+ * The API handler: everything under /api, /apis and /openapi. Routes a request to
+ * discovery, OpenAPI, or a resource verb (get, list, watch, create, update, patch,
+ * delete, deletecollection, and the status/scale/binding/eviction/finalize
+ * subresources), negotiating Table output, and turns every failure into a metav1.Status.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from '../api/registry.js';
+import type { Backend } from '../store/types.js';
+import { aggregated, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
+import { ApiError, errors } from './errors.js';
+import { ObjectStore } from './object-store.js';
+import { openapiV2, openapiV3Doc, openapiV3Index } from './openapi.js';
+import { parsePath } from './request-info.js';
+import type { RequestContext } from './rest/context.js';
+import { del, deleteCollection } from './rest/delete.js';
+import { get, list } from './rest/read.js';
+import { negotiate, sendError, sendJson } from './rest/respond.js';
+import { binding, eviction, finalize, scale } from './rest/subresources.js';
+import { watch, WatchRegistry } from './rest/watch.js';
+import { create, patch, update } from './rest/write.js';
+
+export interface UserInfo {
+  name: string;
+  groups: string[];
+}
+
+export interface ApiHandlerOptions {
+  registry: Registry;
+  backend: Backend;
+  now?: () => Date;
+  /** host:port for /api's serverAddressByClientCIDRs */
+  serverAddress?: string;
+}
+
+const notFoundResource = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+
+export class ApiHandler {
+  private readonly store: ObjectStore;
+  private readonly watches = new WatchRegistry();
+  private readonly now: () => Date;
+
+  constructor(private readonly o: ApiHandlerOptions) {
+    this.store = new ObjectStore(o.backend);
+    this.now = o.now ?? (() => new Date());
+  }
+
+  async bootstrap(): Promise<void> {
+    const def = this.o.registry.lookup('', 'v1', 'namespaces')!;
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      if (await this.store.tryGet(def, undefined, name)) continue;
+      const ns: any = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: crypto.randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } };
+      def.defaults?.(ns);
+      def.prepareForCreate?.(ns);
+      try {
+        await this.store.create(def, ns);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.watches.closeAll();
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    try {
+      if (path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/openapi/v2') return this.openapi(path, req, res);
+      const p = parsePath(path);
+      const reg = this.o.registry;
+      const accept = req.headers.accept;
+      switch (p.type) {
+        case 'other':
+          return false;
+        case 'api-root': {
+          const v = wantsAggregated(accept);
+          if (v) return this.sendAggregated(res, aggregated(reg, true, `apidiscovery.k8s.io/${v}`), v);
+          sendJson(res, 200, apiVersions(this.o.serverAddress ?? '127.0.0.1:6443'));
+          return true;
+        }
+        case 'apis-root': {
+          const v = wantsAggregated(accept);
+          if (v) return this.sendAggregated(res, aggregated(reg, false, `apidiscovery.k8s.io/${v}`), v);
+          sendJson(res, 200, apiGroupList(reg));
+          return true;
+        }
+        case 'group': {
+          const versions = reg.groups().get(p.group);
+          if (!versions) throw notFoundResource();
+          sendJson(res, 200, apiGroup(p.group, versions));
+          return true;
+        }
+        case 'group-version': {
+          const l = apiResourceList(reg, p.group, p.version);
+          if (!l) throw notFoundResource();
+          sendJson(res, 200, l);
+          return true;
+        }
+        case 'resource':
+          await this.resource(req, res, user, p.info, url.searchParams);
+          return true;
+      }
+    } catch (err) {
+      sendError(res, err);
+      return true;
+    }
+  }
+
+  private sendAggregated(res: ServerResponse, body: any, v: string): true {
+    const text = JSON.stringify(body);
+    res.writeHead(200, { 'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`, 'Content-Length': String(Buffer.byteLength(text)) });
+    res.end(text);
+    return true;
+  }
+
+  private openapi(path: string, req: IncomingMessage, res: ServerResponse): true {
+    const reg = this.o.registry;
+    if (path === '/openapi/v2') {
+      const accept = String(req.headers.accept ?? '');
+      if (accept && !accept.includes('json') && !accept.includes('*/*')) throw errors.notAcceptable('only application/json is served for /openapi/v2');
+      sendJson(res, 200, openapiV2(reg));
+      return true;
+    }
+    if (path === '/openapi/v3') {
+      sendJson(res, 200, openapiV3Index(reg));
+      return true;
+    }
+    const doc = openapiV3Doc(reg, path.slice('/openapi/v3/'.length));
+    if (!doc) throw notFoundResource();
+    sendJson(res, 200, doc.doc, { ETag: `"${doc.hash}"`, 'Cache-Control': 'public, immutable' });
+    return true;
+  }
+
+  private async resource(req: IncomingMessage, res: ServerResponse, user: UserInfo, info0: import('./request-info.js').RequestInfo, query: URLSearchParams): Promise<void> {
+    let info = info0;
+    // /api/v1/namespaces/{name}/status|finalize address the namespace itself.
+    if (!info.group && info.namespace && !info.name && (info.plural === 'status' || info.plural === 'finalize')) info = { ...info, plural: 'namespaces', name: info.namespace, subresource: info.plural, namespace: undefined };
+    const def = this.o.registry.lookup(info.group, info.version, info.plural);
+    if (!def) throw notFoundResource();
+    if (!def.namespaced && info.namespace) throw notFoundResource();
+    const format = negotiate(req.headers.accept, query.get('includeObject'));
+    const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches };
+    const m = req.method ?? 'GET';
+    const sub = info.subresource;
+    const isWatch = info.legacyWatch || query.get('watch') === 'true' || query.get('watch') === '1';
+    if (sub) {
+      if (sub === 'status' && def.subresources?.status) {
+        if (m === 'GET') return get(ctx);
+        if (m === 'PUT') return update(ctx, 'status');
+        if (m === 'PATCH') return patch(ctx, 'status');
+      } else if (sub === 'scale' && def.subresources?.scale && ['GET', 'PUT', 'PATCH'].includes(m)) return scale(ctx);
+      else if (sub === 'binding' && def.plural === 'pods' && !def.group && m === 'POST') return binding(ctx);
+      else if (sub === 'eviction' && def.plural === 'pods' && !def.group && m === 'POST') return eviction(ctx);
+      else if (sub === 'finalize' && def.plural === 'namespaces' && m === 'PUT') return finalize(ctx);
+      else throw notFoundResource();
+      throw errors.methodNotSupported(`${def.plural}/${sub}`, m);
+    }
+    if (info.name === undefined) {
+      if (m === 'GET') return isWatch ? watch(ctx) : list(ctx);
+      if (m === 'POST') return create(ctx);
+      if (m === 'DELETE') return deleteCollection(ctx);
+      throw errors.methodNotSupported(def.plural, m);
+    }
+    if (def.namespaced && !info.namespace) throw notFoundResource();
+    switch (m) {
+      case 'GET':
+        return isWatch ? watch(ctx) : get(ctx);
+      case 'PUT':
+        return update(ctx);
+      case 'PATCH':
+        return patch(ctx);
+      case 'DELETE':
+        return del(ctx);
+      default:
+        throw errors.methodNotSupported(def.plural, m);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Objects in the store: keys `/registry/<group|core>/<plural>/[<ns>/]<name>`, values
+ * the object's JSON without resourceVersion (which is the key's mod revision), and store
+ * errors turned into the API's: AlreadyExists, NotFound, Conflict, Gone (410 Expired).
+ */
+import type { ResourceDef } from '../api/types.js';
+import type { Backend, KeyValue } from '../store/types.js';
+import { CompactedError, FutureRevisionError, KeyExistsError, KeyNotFoundError, RevisionConflictError } from '../store/errors.js';
+import { ApiError, errors } from './errors.js';
+
+export function keyPrefix(def: ResourceDef, namespace?: string): string {
+  const base = `/registry/${def.group || 'core'}/${def.plural}/`;
+  return def.namespaced && namespace ? `${base}${namespace}/` : base;
+}
+
+export function objectKey(def: ResourceDef, namespace: string | undefined, name: string): string {
+  return def.namespaced ? `${keyPrefix(def)}${namespace}/${name}` : `${keyPrefix(def)}${name}`;
+}
+
+export function decode(kv: KeyValue): any {
+  const obj = JSON.parse(kv.value);
+  (obj.metadata ??= {}).resourceVersion = String(kv.modRevision);
+  return obj;
+}
+
+export function encode(obj: any): string {
+  const rv = obj.metadata?.resourceVersion;
+  if (rv === undefined) return JSON.stringify(obj);
+  delete obj.metadata.resourceVersion;
+  const s = JSON.stringify(obj);
+  obj.metadata.resourceVersion = rv;
+  return s;
+}
+
+/** Maps a store error to the API error a client sees. */
+export function apiErrorOf(err: unknown, def: ResourceDef, name: string): unknown {
+  if (err instanceof KeyExistsError) return errors.alreadyExists(def.group, def.plural, name);
+  if (err instanceof KeyNotFoundError) return errors.notFound(def.group, def.plural, name);
+  if (err instanceof RevisionConflictError) return errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  if (err instanceof CompactedError) return errors.gone(`The resourceVersion for the provided list is too old.`);
+  if (err instanceof FutureRevisionError) return new ApiError(504, 'Timeout', `Too large resource version: ${err.requested}, current: ${err.current}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+  return err;
+}
+
+export class ObjectStore {
+  constructor(readonly backend: Backend) {}
+
+  async get(def: ResourceDef, ns: string | undefined, name: string): Promise<any> {
+    const { kv } = await this.backend.get(objectKey(def, ns, name));
+    if (!kv) throw errors.notFound(def.group, def.plural, name);
+    return decode(kv);
+  }
+
+  async tryGet(def: ResourceDef, ns: string | undefined, name: string): Promise<any | undefined> {
+    const { kv } = await this.backend.get(objectKey(def, ns, name));
+    return kv ? decode(kv) : undefined;
+  }
+
+  async create(def: ResourceDef, obj: any): Promise<any> {
+    try {
+      const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(obj));
+      obj.metadata.resourceVersion = String(kv.modRevision);
+      return obj;
+    } catch (err) {
+      throw apiErrorOf(err, def, obj.metadata.name);
+    }
+  }
+
+  async update(def: ResourceDef, obj: any, expectedRv: number): Promise<any> {
+    try {
+      const kv = await this.backend.update(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(obj), expectedRv);
+      obj.metadata.resourceVersion = String(kv.modRevision);
+      return obj;
+    } catch (err) {
+      throw apiErrorOf(err, def, obj.metadata.name);
+    }
+  }
+
+  async delete(def: ResourceDef, ns: string | undefined, name: string, expectedRv?: number): Promise<any> {
+    try {
+      const r = await this.backend.delete(objectKey(def, ns, name), expectedRv);
+      const obj = JSON.parse(r.prevKv.value);
+      obj.metadata.resourceVersion = String(r.prevKv.modRevision);
+      return obj;
+    } catch (err) {
+      throw apiErrorOf(err, def, name);
+    }
+  }
+}

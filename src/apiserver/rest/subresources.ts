@@ -1,0 +1,106 @@
+/**
+ * Subresources: scale (autoscaling/v1 Scale over spec.replicas, what `kubectl scale`
+ * uses, with resourceVersion as the --current-replicas precondition), pods/binding (the
+ * scheduler's bind: sets spec.nodeName once), pods/eviction (policy/v1 Eviction: a
+ * graceful delete, what `kubectl drain` uses), namespaces/finalize (the namespace
+ * controller removes spec.finalizers; the namespace goes once they are empty).
+ */
+import { selectorToString } from '../../client/selector.js';
+import { mediaType, readRaw, parseBody } from '../body.js';
+import { ApiError, errors } from '../errors.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, recordManagedFields } from '../patch/index.js';
+import { isDryRun, fieldManager, rfc3339, type RequestContext } from './context.js';
+import { sendJson } from './respond.js';
+import { deleteOne } from './delete.js';
+import { apiVersionOf } from '../../api/types.js';
+
+function scaleOf(obj: any): any {
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
+    spec: { replicas: obj.spec?.replicas ?? 0 },
+    status: { replicas: obj.status?.replicas ?? 0, selector: obj.spec?.selector ? selectorToString(obj.spec.selector) : '' },
+  };
+}
+
+export async function scale(ctx: RequestContext): Promise<void> {
+  const { def } = ctx;
+  if (!def.subresources?.scale) throw errors.notFound(def.group, `${def.plural}/scale`, ctx.info.name!);
+  const method = ctx.req.method;
+  for (let attempt = 0; ; attempt++) {
+    const cur = await ctx.store.get(def, ctx.info.namespace, ctx.info.name!);
+    if (method === 'GET') return sendJson(ctx.res, 200, scaleOf(cur));
+    let want: any;
+    const text = attempt === 0 ? await readRaw(ctx.req) : (ctx as any)._scaleBody;
+    (ctx as any)._scaleBody = text;
+    if (method === 'PUT') want = parseBody(text, mediaType(ctx.req));
+    else {
+      const type = mediaType(ctx.req);
+      const p = parseBody(text, 'application/json');
+      const base = scaleOf(cur);
+      want = type === 'application/json-patch+json' ? applyJsonPatch(base, p) : type === 'application/merge-patch+json' ? applyMergePatch(base, p) : applyStrategicMergePatch(undefined, '', base, p);
+    }
+    const rv = want?.metadata?.resourceVersion;
+    if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(def.group, def.plural, cur.metadata.name, 'the object has been modified; please apply your changes to the latest version and try again');
+    const replicas = want?.spec?.replicas;
+    if (typeof replicas !== 'number' || replicas < 0 || !Number.isInteger(replicas)) {
+      throw errors.invalid('autoscaling', 'Scale', cur.metadata.name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be greater than or equal to 0' }]);
+    }
+    if (replicas === cur.spec?.replicas) return sendJson(ctx.res, 200, scaleOf(cur));
+    const next = structuredClone(cur);
+    next.spec.replicas = replicas;
+    if (def.generation) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
+    recordManagedFields({ registry: ctx.registry, schemaName: def.schemaName, old: cur, updated: next, manager: fieldManager(ctx), apiVersion: apiVersionOf(def), now: ctx.now(), subresource: 'scale' });
+    if (isDryRun(ctx.query)) return sendJson(ctx.res, 200, scaleOf(next));
+    try {
+      const saved = await ctx.store.update(def, next, Number(cur.metadata.resourceVersion));
+      return sendJson(ctx.res, 200, scaleOf(saved));
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === 'Conflict' && !rv && attempt < 5) continue;
+      throw err;
+    }
+  }
+}
+
+export async function binding(ctx: RequestContext): Promise<void> {
+  const b = parseBody(await readRaw(ctx.req), mediaType(ctx.req)) as any;
+  const target = b?.target?.name;
+  if (!target) throw errors.invalid('', 'Binding', ctx.info.name!, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
+  for (let attempt = 0; ; attempt++) {
+    const pod = await ctx.store.get(ctx.def, ctx.info.namespace, ctx.info.name!);
+    if (b.metadata?.uid && b.metadata.uid !== pod.metadata.uid) throw errors.conflict('', 'pods', pod.metadata.name, `Precondition failed: UID in precondition: ${b.metadata.uid}, UID in object meta: ${pod.metadata.uid}`);
+    if (pod.metadata.deletionTimestamp) throw errors.conflict('', 'pods', pod.metadata.name, 'pod is being deleted, cannot be assigned to a host');
+    if (pod.spec?.nodeName) throw errors.conflict('', 'pods', pod.metadata.name, `pod ${pod.metadata.name} is already assigned to node "${pod.spec.nodeName}"`);
+    pod.spec.nodeName = target;
+    const conds = (pod.status?.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
+    pod.status = { ...(pod.status ?? {}), conditions: [...conds, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now()) }] };
+    try {
+      await ctx.store.update(ctx.def, pod, Number(pod.metadata.resourceVersion));
+      return sendJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === 'Conflict' && attempt < 5) continue;
+      throw err;
+    }
+  }
+}
+
+export async function eviction(ctx: RequestContext): Promise<void> {
+  const e = parseBody(await readRaw(ctx.req), mediaType(ctx.req)) as any;
+  if (e?.metadata?.name && e.metadata.name !== ctx.info.name) throw errors.badRequest('name in URL does not match name in Eviction object');
+  await deleteOne(ctx, ctx.info.name!, { ...(e?.deleteOptions ?? {}) });
+  sendJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+export async function finalize(ctx: RequestContext): Promise<void> {
+  const body = parseBody(await readRaw(ctx.req), mediaType(ctx.req)) as any;
+  const cur = await ctx.store.get(ctx.def, undefined, ctx.info.name!);
+  const next = structuredClone(cur);
+  next.spec = { ...(next.spec ?? {}), finalizers: body?.spec?.finalizers ?? [] };
+  if (cur.metadata.deletionTimestamp && !next.spec.finalizers.length && !(next.metadata.finalizers ?? []).length) {
+    await ctx.store.delete(ctx.def, undefined, cur.metadata.name, Number(cur.metadata.resourceVersion));
+    return sendJson(ctx.res, 200, next);
+  }
+  const saved = await ctx.store.update(ctx.def, next, Number(cur.metadata.resourceVersion));
+  sendJson(ctx.res, 200, saved);
+}
