@@ -5,10 +5,11 @@
 import type { IncomingMessage } from 'node:http';
 import yaml from 'js-yaml';
 import { ApiError, errors } from './errors.js';
+import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/index.js';
 
 export const MAX_BODY = 3 * 1024 * 1024;
 
-export async function readRaw(req: IncomingMessage): Promise<string> {
+export async function readRaw(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY) {
     req.resume();
@@ -24,15 +25,23 @@ export async function readRaw(req: IncomingMessage): Promise<string> {
     }
     chunks.push(c as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export function mediaType(req: IncomingMessage): string {
   return String(req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
 }
 
-/** Parses a body as JSON or YAML (for yaml content types and apply patches). */
-export function parseBody(text: string, type: string): unknown {
+/** Parses a body as JSON, YAML (yaml content types and apply patches) or Kubernetes protobuf. */
+export function parseBody(body: Buffer | string, type: string): unknown {
+  if (type === PROTOBUF_CONTENT_TYPE) {
+    try {
+      return decodeKubernetesProtobuf(Buffer.isBuffer(body) ? body : Buffer.from(body, 'binary'));
+    } catch (err) {
+      throw errors.badRequest(`error decoding protobuf body: ${(err as Error).message}`);
+    }
+  }
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
   const isYaml = type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml';
   if (!isYaml && !type.endsWith('json')) throw errors.unsupportedMediaType(type);
   if (!text.trim()) throw errors.badRequest('the request body is empty');

@@ -93,7 +93,7 @@ export const errors = {
     return new ApiError(406, 'NotAcceptable', message);
   },
   unsupportedMediaType(contentType: string): ApiError {
-    return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`, { causes: [{ reason: 'UnsupportedMediaType', message: contentType }] });
+    return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`, { causes: [{ reason: 'UnsupportedMediaType', message: contentType }] });
   },
   tooLarge(): ApiError {
     return new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');

@@ -22,8 +22,8 @@ interface DeleteOptions {
 
 async function readOptions(ctx: RequestContext): Promise<DeleteOptions> {
   let o: DeleteOptions = {};
-  const text = ctx.req.method === 'DELETE' ? await readRaw(ctx.req) : '';
-  if (text.trim()) o = parseBody(text, mediaType(ctx.req)) as DeleteOptions;
+  const body = ctx.req.method === 'DELETE' ? await readRaw(ctx.req) : Buffer.alloc(0);
+  if (body.length && body.toString('utf8').trim()) o = parseBody(body, mediaType(ctx.req)) as DeleteOptions;
   const q = ctx.query;
   if (q.get('gracePeriodSeconds') !== null) o.gracePeriodSeconds = Number(q.get('gracePeriodSeconds'));
   if (q.get('propagationPolicy')) o.propagationPolicy = q.get('propagationPolicy') as DeleteOptions['propagationPolicy'];

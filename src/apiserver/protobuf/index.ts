@@ -1,0 +1,1 @@
+export { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE } from './decode.js';
