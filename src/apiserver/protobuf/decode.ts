@@ -139,7 +139,7 @@ const KEEP_ZERO = new Set([
   'backoffLimit', 'backoffLimitPerIndex', 'maxFailedIndexes', 'ttlSecondsAfterFinished', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'partition',
   'defaultMode', 'mode', 'priority', 'enableServiceLinks', 'shareProcessNamespace', 'hostUsers', 'setHostnameAsFQDN', 'startingDeadlineSeconds',
   'successfulJobsHistoryLimit', 'failedJobsHistoryLimit', 'gracePeriodSeconds', 'orphanDependents', 'value', 'expirationSeconds', 'manualSelector',
-  'minReadySeconds', 'paused', 'start', 'publishNotReadyAddresses', 'allocateLoadBalancerNodePorts', 'deletionGracePeriodSeconds',
+  'start', 'publishNotReadyAddresses', 'allocateLoadBalancerNodePorts', 'deletionGracePeriodSeconds',
 ]);
 
 const SCALARS = new Set(['string', 'int32', 'int64', 'bool', 'bytes', 'double', 'float', 'uint32', 'uint64']);
