@@ -11,6 +11,7 @@ import { GarbageCollector } from './garbagecollector/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
+import { JobController } from './job/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -29,6 +30,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: NamespaceController.NAME, start: (s) => new NamespaceController(ctx).start(s) },
     { name: DaemonSetController.NAME, start: (s) => new DaemonSetController(ctx).start(s) },
     { name: StatefulSetController.NAME, start: (s) => new StatefulSetController(ctx).start(s) },
+    { name: JobController.NAME, start: (s) => new JobController(ctx).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(
