@@ -10,7 +10,7 @@ import type { Backend } from '../store/types.js';
 import { aggregated, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { ApiError, errors } from './errors.js';
 import { ObjectStore } from './object-store.js';
-import { openapiV2, openapiV3Doc, openapiV3Index } from './openapi.js';
+import { openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { parsePath } from './request-info.js';
 import type { RequestContext } from './rest/context.js';
 import { del, deleteCollection } from './rest/delete.js';
@@ -120,6 +120,15 @@ export class ApiHandler {
     const reg = this.o.registry;
     if (path === '/openapi/v2') {
       const accept = String(req.headers.accept ?? '');
+      if (accept.includes('com.github.proto-openapi.spec.v2')) {
+        // Older kubectl (≤ 1.28) insists on fetching the v2 document as protobuf before it
+        // applies; it reads schemas from /openapi/v3 and falls back to its built-in types, so a
+        // minimal valid gnostic Document (just swagger: "2.0") satisfies it.
+        const body = openapiV2Protobuf();
+        res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': String(body.length) });
+        res.end(body);
+        return true;
+      }
       if (accept && !accept.includes('json') && !accept.includes('*/*')) throw errors.notAcceptable('only application/json is served for /openapi/v2');
       sendJson(res, 200, openapiV2(reg));
       return true;

@@ -99,3 +99,9 @@ export function openapiV2(reg: Registry): any {
   for (const [n, s] of reg.definitions) definitions[n] = rewriteRefs(s, '#/definitions/');
   return { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths: {}, definitions };
 }
+
+/** gnostic's openapi_v2.Document holding only `swagger: "2.0"` (field 1), protobuf-encoded. */
+export function openapiV2Protobuf(): Buffer {
+  const v = Buffer.from('2.0');
+  return Buffer.concat([Buffer.from([0x0a, v.length]), v]);
+}
