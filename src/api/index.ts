@@ -7,6 +7,7 @@ import type { JSONSchema } from './types.js';
 import { appsKinds } from './builtin/apps.js';
 import { coreKinds } from './builtin/core.js';
 import { otherKinds } from './builtin/other.js';
+import { registerSchemas } from './schemas.js';
 
 export { Registry } from './registry.js';
 export * from './types.js';
@@ -14,8 +15,9 @@ export { validateObjectMeta } from './builtin/validation.js';
 
 export function buildRegistry(): Registry {
   const reg = new Registry();
-  for (const def of [...coreKinds, ...appsKinds, ...otherKinds]) {
-    reg.register(def);
+  for (const def of [...coreKinds, ...appsKinds, ...otherKinds]) reg.register(def);
+  registerSchemas(reg);
+  for (const def of reg.all()) {
     if (!reg.definitions.has(def.schemaName)) {
       // Until a full schema is declared for the kind, accept any fields under it.
       const schema: JSONSchema = {

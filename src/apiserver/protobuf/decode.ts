@@ -5,7 +5,7 @@
  * kubectl 1.31+ sends this for typed creates (`kubectl create deployment`, `kubectl
  * drain`'s evictions, ...); answers are JSON, which those clients also accept.
  */
-import { MESSAGES } from './descriptors.js';
+import { MESSAGES } from '../../api/descriptors.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);

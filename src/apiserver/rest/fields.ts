@@ -16,7 +16,7 @@ export function pruneUnknown(reg: Registry, schema: JSONSchema | undefined, obj:
   const out: string[] = [];
   if (Array.isArray(obj)) return out;
   for (const k of Object.keys(obj)) {
-    if (top && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
+    if (top && (k === 'apiVersion' || k === 'kind')) continue;
     const p = path ? `${path}.${k}` : k;
     const prop = s.properties?.[k] ?? (isObj(s.additionalProperties) ? (s.additionalProperties as JSONSchema) : s.additionalProperties === true ? {} : undefined);
     if (!prop) {

@@ -1,5 +1,6 @@
 /**
- * Field numbers of Kubernetes' protobuf wire format for the messages skiff decodes
+ * The fields of every message of the built-in kinds as Kubernetes' protobuf wire format
+ * numbers them — the one table both the protobuf decoder and the OpenAPI schemas derive from
  * (what kubectl's typed clients send as application/vnd.kubernetes.protobuf): per
  * message, field number → [JSON name, type, flags]. Types are scalars, another message,
  * `map:<value type>`, or the special encodings time, microtime, quantity, intorstring,
@@ -55,6 +56,8 @@ export const MESSAGES: Record<string, Record<number, FieldDesc>> = {
   'batch.v1.SuccessPolicy': {1:["rules","batch.v1.SuccessPolicyRule",1]},
   'batch.v1.SuccessPolicyRule': {1:["succeededIndexes","string"],2:["succeededCount","int32"]},
   'batch.v1.UncountedTerminatedPods': {1:["succeeded","string",1],2:["failed","string",1]},
+  'coordination.v1.Lease': {1:["metadata","meta.v1.ObjectMeta"],2:["spec","coordination.v1.LeaseSpec"]},
+  'coordination.v1.LeaseSpec': {1:["holderIdentity","string"],2:["leaseDurationSeconds","int32"],3:["acquireTime","microtime"],4:["renewTime","microtime"],5:["leaseTransitions","int32"],6:["strategy","string"],7:["preferredHolder","string"]},
   'core.v1.AWSElasticBlockStoreVolumeSource': {1:["volumeID","string"],2:["fsType","string"],3:["partition","int32"],4:["readOnly","bool"]},
   'core.v1.Affinity': {1:["nodeAffinity","core.v1.NodeAffinity"],2:["podAffinity","core.v1.PodAffinity"],3:["podAntiAffinity","core.v1.PodAntiAffinity"]},
   'core.v1.AppArmorProfile': {1:["type","string"],2:["localhostProfile","string"]},
@@ -238,6 +241,15 @@ export const MESSAGES: Record<string, Record<number, FieldDesc>> = {
   'core.v1.VsphereVirtualDiskVolumeSource': {1:["volumePath","string"],2:["fsType","string"],3:["storagePolicyName","string"],4:["storagePolicyID","string"]},
   'core.v1.WeightedPodAffinityTerm': {1:["weight","int32"],2:["podAffinityTerm","core.v1.PodAffinityTerm"]},
   'core.v1.WindowsSecurityContextOptions': {1:["gmsaCredentialSpecName","string"],2:["gmsaCredentialSpec","string"],3:["runAsUserName","string"],4:["hostProcess","bool"]},
+  'discovery.v1.Endpoint': {1:["addresses","string",1],2:["conditions","discovery.v1.EndpointConditions"],3:["hostname","string"],4:["targetRef","core.v1.ObjectReference"],5:["deprecatedTopology","map:string"],6:["nodeName","string"],7:["zone","string"],8:["hints","discovery.v1.EndpointHints"]},
+  'discovery.v1.EndpointConditions': {1:["ready","bool"],2:["serving","bool"],3:["terminating","bool"]},
+  'discovery.v1.EndpointHints': {1:["forZones","discovery.v1.ForZone",1],2:["forNodes","discovery.v1.ForNode",1]},
+  'discovery.v1.EndpointPort': {1:["name","string"],2:["protocol","string"],3:["port","int32"],4:["appProtocol","string"]},
+  'discovery.v1.EndpointSlice': {1:["metadata","meta.v1.ObjectMeta"],2:["endpoints","discovery.v1.Endpoint",1],3:["ports","discovery.v1.EndpointPort",1],4:["addressType","string"]},
+  'discovery.v1.ForNode': {1:["name","string"]},
+  'discovery.v1.ForZone': {1:["name","string"]},
+  'events.v1.Event': {1:["metadata","meta.v1.ObjectMeta"],2:["eventTime","microtime"],3:["series","events.v1.EventSeries"],4:["reportingController","string"],5:["reportingInstance","string"],6:["action","string"],7:["reason","string"],8:["regarding","core.v1.ObjectReference"],9:["related","core.v1.ObjectReference"],10:["note","string"],11:["type","string"],12:["deprecatedSource","core.v1.EventSource"],13:["deprecatedFirstTimestamp","time"],14:["deprecatedLastTimestamp","time"],15:["deprecatedCount","int32"]},
+  'events.v1.EventSeries': {1:["count","int32"],2:["lastObservedTime","microtime"]},
   'meta.v1.Condition': {1:["type","string"],2:["status","string"],3:["observedGeneration","int64"],4:["lastTransitionTime","time"],5:["reason","string"],6:["message","string"]},
   'meta.v1.DeleteOptions': {1:["gracePeriodSeconds","int64"],2:["preconditions","meta.v1.Preconditions"],3:["orphanDependents","bool"],4:["propagationPolicy","string"],5:["dryRun","string",1],6:["ignoreStoreReadErrorWithClusterBreakingPotential","bool"]},
   'meta.v1.LabelSelector': {1:["matchLabels","map:string"],2:["matchExpressions","meta.v1.LabelSelectorRequirement",1]},
