@@ -58,7 +58,7 @@ export class Cluster {
     child.stderr!.on('data', (d) => (this.log += d));
     const deadline = Date.now() + 30_000;
     while (!existsSync(this.kubeconfig)) {
-      if (child.exitCode !== null) throw new Error(`skiff server exited with ${child.exitCode}:\n${this.log}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`skiff server exited with ${child.exitCode}:\n${this.log}`);
       if (Date.now() > deadline) throw new Error(`skiff server did not write its kubeconfig in 30s:\n${this.log}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -160,7 +160,7 @@ export class Cluster {
   /** SIGTERM and wait; resolves with the exit code. */
   async stop(): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const done = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -171,7 +171,7 @@ export class Cluster {
 
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const done = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await done;
