@@ -23,6 +23,8 @@ export const serverFlags: FlagSpec[] = [
   { name: 'simulated-node-capacity', type: 'string', metavar: 'LIST', help: 'Capacity of each simulated node', default: 'cpu=4,memory=16Gi,pods=110' },
   { name: 'simulated-start-delay', type: 'string', metavar: 'MS', help: 'Milliseconds a simulated container takes to start', default: '0' },
   { name: 'disable-controllers', type: 'boolean', help: 'Run only the API server (no controllers, scheduler or agents)' },
+  { name: 'disable-controller-manager', type: 'boolean', help: 'Do not run the controller manager (run `skiff controller-manager` instead)' },
+  { name: 'disable-scheduler', type: 'boolean', help: 'Do not run the scheduler (run `skiff scheduler` instead)' },
   { name: 'scheduler-config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration (YAML) for the scheduler: profiles, plugins, weights' },
   { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
 ];
@@ -93,6 +95,8 @@ export async function runServer(argv: string[]): Promise<number> {
       simulatedNodeCapacity: capacity as { cpu: string; memory: string; pods: string },
       simulatedStartDelayMs: Number(f['simulated-start-delay']) || 0,
       disableControllers: f['disable-controllers'],
+      disableControllerManager: f['disable-controller-manager'],
+      disableScheduler: f['disable-scheduler'],
       schedulerConfig,
     }),
     log,

@@ -27,6 +27,9 @@ export interface ServerConfig {
   simulatedStartDelayMs: number;
   /** Run no controllers, scheduler or agents in this process (API server only). */
   disableControllers: boolean;
+  /** k3s's --disable-controller-manager / --disable-scheduler: leave that role to another process. */
+  disableControllerManager: boolean;
+  disableScheduler: boolean;
   /** A parsed KubeSchedulerConfiguration (--scheduler-config FILE). */
   schedulerConfig?: any;
 }
@@ -51,6 +54,8 @@ export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConf
     simulatedNodeCapacity: { cpu: '4', memory: '16Gi', pods: '110' },
     simulatedStartDelayMs: 0,
     disableControllers: false,
+    disableControllerManager: false,
+    disableScheduler: false,
     ...overrides,
   };
 }

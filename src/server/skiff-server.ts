@@ -98,8 +98,8 @@ export class SkiffServer {
     this.rest = new RestClient({ server: url, caPem: this.pki!.ca.certPem, certPem: this.pki!.admin.certPem, keyPem: this.pki!.admin.keyPem }, { maxSockets: 64, userAgent: 'skiff-server' });
     const identity = serverIdentity(c.dataDir);
     const log = this.log;
-    this.running.push(runControllerManager({ rest: this.rest, log: log.child('controller-manager'), identity, clusterCidr: c.clusterCidr }, signal));
-    this.running.push(runScheduler({ rest: this.rest, log: log.child('scheduler'), identity, config: c.schedulerConfig }, signal));
+    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, log: log.child('controller-manager'), identity, clusterCidr: c.clusterCidr }, signal));
+    if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, log: log.child('scheduler'), identity, config: c.schedulerConfig }, signal));
     if (c.simulatedNodes > 0) {
       this.running.push(runSimulatedAgents({ rest: this.rest, log: log.child('agent'), count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs }, signal));
     }
