@@ -16,8 +16,11 @@ export interface ServerConfig {
   serviceCidr: string;
   clusterDns: string;
   clusterDomain: string;
-  /** 'sqlite' (default, in the data dir) or 'memory' (tests). */
+  /** 'sqlite' (default, in the data dir) or 'memory' (tests); an endpoint selects etcd. */
   datastore: 'sqlite' | 'memory';
+  /** k3s's --datastore-endpoint: http(s)://host:2379[,...] for an etcd cluster. */
+  datastoreEndpoint?: string;
+  datastoreTls?: { caFile?: string; certFile?: string; keyFile?: string };
   /** Extra DNS names / IPs for the serving certificate (k3s --tls-san). */
   tlsSan: string[];
   /** Hollow nodes run in this process (no containers). */

@@ -3,7 +3,7 @@
  * the controllers, scheduler and the local agent, wired together with a clean start and
  * stop. The CLI, the tests and the benchmarks all start a server through this class.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { buildRegistry } from '../api/index.js';
@@ -12,7 +12,7 @@ import { ensurePki, type ClusterPki } from '../apiserver/certs.js';
 import { ApiHandler } from '../apiserver/handler.js';
 import { writeKubeconfig } from '../apiserver/kubeconfig.js';
 import { HttpsServer } from '../apiserver/server.js';
-import { openBackend, type Backend } from '../store/index.js';
+import { openBackend, type Backend, type BackendSpec } from '../store/index.js';
 import type { Logger } from '../util/log.js';
 import { RestClient } from '../client/rest.js';
 import { runControllerManager, runScheduler, runSimulatedAgents } from './components.js';
@@ -23,6 +23,15 @@ export interface RunningInfo {
   url: string;
   port: number;
   kubeconfigPath: string;
+}
+
+function backendSpec(c: ServerConfig): BackendSpec {
+  if (c.datastoreEndpoint) {
+    const read = (f?: string) => (f ? readFileSync(f, 'utf8') : undefined);
+    const t = c.datastoreTls ?? {};
+    return { kind: 'etcd', endpoints: c.datastoreEndpoint.split(',').map((s) => s.trim()).filter(Boolean), tls: t.caFile ? { caPem: read(t.caFile), certPem: read(t.certFile), keyPem: read(t.keyFile) } : undefined };
+  }
+  return c.datastore === 'memory' ? { kind: 'memory' } : { kind: 'sqlite', path: join(c.dataDir, 'db', 'state.db') };
 }
 
 function hostAddresses(): string[] {
@@ -50,7 +59,7 @@ export class SkiffServer {
     mkdirSync(c.dataDir, { recursive: true, mode: 0o700 });
     const t0 = Date.now();
 
-    this.backend = c.datastore === 'memory' ? await openBackend({ kind: 'memory' }) : await openBackend({ kind: 'sqlite', path: join(c.dataDir, 'db', 'state.db') });
+    this.backend = await openBackend(backendSpec(c));
     this.log.child('store').info('ready', { backend: this.backend.name, revision: await this.backend.currentRevision() });
 
     const bindIsAny = c.bindAddress === '0.0.0.0' || c.bindAddress === '::';

@@ -50,8 +50,13 @@ export function runBackendConformance(name: string, open: () => Promise<Backend>
     after(async () => {
       for (const b of opened) await b.close();
     });
-    const test = (title: string, fn: () => Promise<void>) => it(title, { skip: opts.skip?.[title] }, fn);
-    const P = `/t${Math.random().toString(36).slice(2, 8)}/`;
+    // Every test gets its own key prefix, so backends that share one keyspace (etcd) pass too.
+    let P = '';
+    const test = (title: string, fn: () => Promise<void>) =>
+      it(title, { skip: opts.skip?.[title] }, async () => {
+        P = `/t${Math.random().toString(36).slice(2, 10)}/`;
+        await fn();
+      });
 
     test('every write advances the one global revision', async () => {
       const b = await fresh();
