@@ -18,6 +18,7 @@ import { get, list } from './rest/read.js';
 import { negotiate, sendError, sendJson } from './rest/respond.js';
 import { binding, eviction, finalize, scale } from './rest/subresources.js';
 import { watch, WatchRegistry } from './rest/watch.js';
+import { SYSTEM_PRIORITY_CLASSES } from './admission/priority.js';
 import { create, patch, update } from './rest/write.js';
 
 export interface UserInfo {
@@ -54,6 +55,23 @@ export class ApiHandler {
       def.prepareForCreate?.(ns);
       try {
         await this.store.create(def, ns);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+    await this.bootstrapPriorityClasses();
+  }
+
+  /** The built-in PriorityClasses every cluster has. */
+  private async bootstrapPriorityClasses(): Promise<void> {
+    const def = this.o.registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
+    if (!def) return;
+    for (const pc of SYSTEM_PRIORITY_CLASSES) {
+      if (await this.store.tryGet(def, undefined, pc.name)) continue;
+      const obj: any = { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name, uid: crypto.randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }, value: pc.value, description: pc.description, globalDefault: false };
+      def.defaults?.(obj);
+      try {
+        await this.store.create(def, obj);
       } catch (err) {
         if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
       }

@@ -11,6 +11,7 @@ import { ApiError, errors } from '../errors.js';
 import { recordManagedFields } from '../patch/index.js';
 import { fieldManager, rfc3339, type RequestContext } from './context.js';
 import { pruneUnknown, typeErrors } from './fields.js';
+import { admitPodPriority } from '../admission/priority.js';
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -91,6 +92,7 @@ export async function admitCreate(ctx: RequestContext, obj: any): Promise<any> {
   if (ctx.def.generation) m.generation = 1;
   validate(ctx, obj, undefined, 'create');
   await checkNamespace(ctx, obj);
+  if (ctx.def.plural === 'pods' && !ctx.def.group) await admitPodPriority(ctx.registry, ctx.store, obj);
   if (ctx.query.get('_skipManagedFields') !== 'true') recordManagedFields({ registry: ctx.registry, schemaName: ctx.def.schemaName, old: undefined, updated: obj, manager: fieldManager(ctx), apiVersion: apiVersionOf(ctx.def), now: ctx.now() });
   return obj;
 }

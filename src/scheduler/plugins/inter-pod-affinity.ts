@@ -68,8 +68,8 @@ export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns
       return { status: Status.success() };
     },
     filter(state, _pod, ni) {
+      // Upstream's order: the pod's affinity, its anti-affinity, then existing pods' anti-affinity.
       const st = state.read<PreState>(NAME)!;
-      for (const [d, n] of st.existingAnti) if (n > 0 && ni.node.metadata?.labels?.[d.slice(0, d.indexOf('='))] === d.slice(d.indexOf('=') + 1)) return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
       if (st.affinity.length) {
         const ok = st.affinity.every((a) => {
           const d = dom(a.term.topologyKey, ni.node);
@@ -84,6 +84,7 @@ export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns
         const d = dom(a.term.topologyKey, ni.node);
         if (d !== undefined && (a.counts.get(d) ?? 0) > 0) return unschedulable("node(s) didn't match pod anti-affinity rules");
       }
+      for (const [d, n] of st.existingAnti) if (n > 0 && ni.node.metadata?.labels?.[d.slice(0, d.indexOf('='))] === d.slice(d.indexOf('=') + 1)) return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
       return Status.success();
     },
     preScore(state, pod, nodes) {
