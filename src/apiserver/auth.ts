@@ -19,6 +19,8 @@ export interface StaticToken {
 
 export function createAuthenticator(opts: { tokens: StaticToken[] }): Authenticator {
   const byToken = new Map(opts.tokens.filter((t) => t.token).map((t) => [t.token, t.user]));
+  // A TLS connection's client certificate never changes: parse it once per socket.
+  const bySocket = new WeakMap<TLSSocket, UserInfo | null>();
   return {
     authenticate(req) {
       const auth = req.headers.authorization;
@@ -26,18 +28,22 @@ export function createAuthenticator(opts: { tokens: StaticToken[] }): Authentica
         return byToken.get(auth.slice(7).trim());
       }
       const sock = req.socket as TLSSocket;
-      if (sock.authorized) {
-        const cert = sock.getPeerCertificate();
-        const subj = cert?.subject as unknown as Record<string, string | string[]> | undefined;
-        if (subj?.CN) {
-          const o = subj.O;
-          const groups = Array.isArray(o) ? o : o ? [o] : [];
-          return { name: String(subj.CN), groups: [...groups, 'system:authenticated'] };
-        }
-      }
-      return undefined;
+      const known = bySocket.get(sock);
+      if (known !== undefined) return known ?? undefined;
+      const user = fromCertificate(sock);
+      bySocket.set(sock, user ?? null);
+      return user;
     },
   };
+}
+
+function fromCertificate(sock: TLSSocket): UserInfo | undefined {
+  if (!sock.authorized) return undefined;
+  const subj = sock.getPeerCertificate()?.subject as unknown as Record<string, string | string[]> | undefined;
+  if (!subj?.CN) return undefined;
+  const o = subj.O;
+  const groups = Array.isArray(o) ? o : o ? [o] : [];
+  return { name: String(subj.CN), groups: [...groups, 'system:authenticated'] };
 }
 
 /** Paths kube-apiserver lets unauthenticated clients read (system:public-info-viewer). */

@@ -47,7 +47,10 @@ export class Framework {
     let result: PreFilterResult = {};
     for (const p of this.plugins.preFilter) {
       const r = p.preFilter(state, pod, nodes);
-      if (r.status.code === Code.Skip) continue;
+      if (r.status.code === Code.Skip) {
+        state.skipFilter.add(p.name);
+        continue;
+      }
       if (!r.status.isSuccess()) return { status: r.status.withPlugin(p.name), result };
       if (r.result?.nodeNames) {
         const prev = result.nodeNames;
@@ -58,7 +61,9 @@ export class Framework {
   }
 
   runFilter(state: CycleState, pod: any, ni: NodeInfo): Status {
+    const skip = state.skipFilter;
     for (const p of this.plugins.filter) {
+      if (skip.size && skip.has(p.name)) continue;
       const s = p.filter(state, pod, ni);
       if (!s.isSuccess()) return s.withPlugin(p.name);
     }
@@ -68,7 +73,8 @@ export class Framework {
   runPreScore(state: CycleState, pod: any, nodes: NodeInfo[]): Status {
     for (const p of this.plugins.preScore) {
       const s = p.preScore(state, pod, nodes);
-      if (!s.isSuccess() && s.code !== Code.Skip) return s.withPlugin(p.name);
+      if (s.code === Code.Skip) state.skipScore.add(p.name);
+      else if (!s.isSuccess()) return s.withPlugin(p.name);
     }
     return Status.success();
   }
@@ -77,6 +83,7 @@ export class Framework {
   runScore(state: CycleState, pod: any, nodes: NodeInfo[]): NodeScore[] {
     const total = nodes.map((n) => ({ name: n.name, score: 0 }));
     for (const { plugin, weight } of this.plugins.score) {
+      if (state.skipScore.has(plugin.name)) continue;
       const scores = nodes.map((n) => ({ name: n.name, score: plugin.score(state, pod, n).score }));
       plugin.normalizeScore?.(state, pod, scores);
       for (let i = 0; i < scores.length; i++) total[i].score += scores[i].score * weight;

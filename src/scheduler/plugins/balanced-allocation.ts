@@ -11,8 +11,9 @@ export const NAME = 'NodeResourcesBalancedAllocation';
 export function create(): ScorePlugin {
   return {
     name: NAME,
-    score(_state, pod, ni) {
-      const nz = podNonZeroRequests(pod);
+    score(state, pod, ni) {
+      let nz = state.read<{ milliCPU: number; memory: number }>('NodeResourcesFit/nz');
+      if (!nz) state.write('NodeResourcesFit/nz', (nz = podNonZeroRequests(pod)));
       const fr: number[] = [];
       if (ni.allocatable.milliCPU > 0) fr.push(Math.min(1, (ni.nonZeroRequested.milliCPU + nz.milliCPU) / ni.allocatable.milliCPU));
       if (ni.allocatable.memory > 0) fr.push(Math.min(1, (ni.nonZeroRequested.memory + nz.memory) / ni.allocatable.memory));

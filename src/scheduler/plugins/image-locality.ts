@@ -22,6 +22,8 @@ export function create(_args: unknown, h: PluginHandle): ScorePlugin {
   return {
     name: NAME,
     score(state, pod, ni) {
+      // Nodes that report no images (hollow nodes, fresh nodes) score the minimum at once.
+      if (!ni.node.status?.images?.length) return { score: 0 };
       const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
       let spread = state.read<Map<string, number>>('ImageLocality');
       if (!spread) {

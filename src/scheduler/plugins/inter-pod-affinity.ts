@@ -7,7 +7,7 @@
  * both sides (and existing pods' required affinity at weight 1), min-max normalised.
  * PreFilter counts once per cycle, per "topologyKey=value", so each node is O(terms).
  */
-import { MAX_NODE_SCORE, Status, unresolvable, unschedulable, type FilterPlugin, type PluginHandle, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/types.js';
+import { MAX_NODE_SCORE, Status, skip, unresolvable, unschedulable, type FilterPlugin, type PluginHandle, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/types.js';
 import type { CycleState } from '../framework/cycle-state.js';
 import type { NodeInfo } from '../framework/node-info.js';
 import { preferredAffinityTerms, preferredAntiAffinityTerms, requiredAffinityTerms, requiredAntiAffinityTerms, termMatchesPod, termOf, type Term } from './affinity-terms.js';
@@ -36,6 +36,7 @@ export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns
     name: NAME,
     preFilter(state: CycleState, pod, nodes: NodeInfo[]) {
       const ns = pod.metadata.namespace;
+      if (!requiredAffinityTerms(pod).length && !requiredAntiAffinityTerms(pod).length && !nodes.some((n) => n.podsWithAffinity.size)) return { status: skip() };
       const affinity = requiredAffinityTerms(pod).map((t: any) => ({ term: termOf(t, ns, nsLabels), counts: new Map<string, number>() }));
       const anti = requiredAntiAffinityTerms(pod).map((t: any) => ({ term: termOf(t, ns, nsLabels), counts: new Map<string, number>() }));
       const existingAnti = new Map<string, number>();
@@ -89,6 +90,7 @@ export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns
     },
     preScore(state, pod, nodes) {
       const ns = pod.metadata.namespace;
+      if (!preferredAffinityTerms(pod).length && !preferredAntiAffinityTerms(pod).length && !h.nodes().some((n) => n.podsWithAffinity.size)) return skip();
       const pref = [
         ...preferredAffinityTerms(pod).map((p: any) => termOf(p.podAffinityTerm ?? {}, ns, nsLabels, p.weight)),
         ...preferredAntiAffinityTerms(pod).map((p: any) => termOf(p.podAffinityTerm ?? {}, ns, nsLabels, -p.weight)),

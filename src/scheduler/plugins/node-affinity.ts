@@ -3,7 +3,7 @@
  * (terms ORed, expressions ANDed; In, NotIn, Exists, DoesNotExist, Gt, Lt; matchFields on
  * metadata.name); Score sums the weights of matching preferred terms, normalised.
  */
-import { MAX_NODE_SCORE, Status, unresolvable, type FilterPlugin, type ScorePlugin } from '../framework/types.js';
+import { MAX_NODE_SCORE, Status, skip, unresolvable, type FilterPlugin, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/types.js';
 
 export const NAME = 'NodeAffinity';
 
@@ -58,9 +58,16 @@ export function podMatchesNode(pod: any, node: any): boolean {
   return true;
 }
 
-export function create(): FilterPlugin & ScorePlugin {
+export function create(): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
   return {
     name: NAME,
+    preFilter(_s, pod) {
+      const has = Object.keys(pod.spec?.nodeSelector ?? {}).length || pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+      return { status: has ? Status.success() : skip() };
+    },
+    preScore(_s, pod) {
+      return (pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).length ? Status.success() : skip();
+    },
     filter(_s, pod, ni) {
       return podMatchesNode(pod, ni.node) ? Status.success() : unresolvable("node(s) didn't match Pod's node affinity/selector");
     },

@@ -9,7 +9,7 @@
  * hostnames with maxSkew 3 and zones with maxSkew 5): fewer matching pods is better.
  */
 import { matchesSelector } from '../../client/selector.js';
-import { MAX_NODE_SCORE, Status, unresolvable, unschedulable, type FilterPlugin, type PluginHandle, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/types.js';
+import { MAX_NODE_SCORE, Status, skip, unresolvable, unschedulable, type FilterPlugin, type PluginHandle, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/types.js';
 import type { NodeInfo } from '../framework/node-info.js';
 import { podMatchesNode } from './node-affinity.js';
 import { controllerRef } from '../../controllers/common/pods.js';
@@ -84,7 +84,8 @@ export function create(args: { defaultConstraints?: any[] } = {}, h: PluginHandl
     name: NAME,
     preFilter(state, pod, nodes) {
       const cs = constraintsOf(pod, true, defaults);
-      state.write(NAME, cs.length ? count(cs, pod, nodes) : []);
+      if (!cs.length) return { status: skip() };
+      state.write(NAME, count(cs, pod, nodes));
       return { status: Status.success() };
     },
     filter(state, _pod, ni) {
@@ -99,7 +100,8 @@ export function create(args: { defaultConstraints?: any[] } = {}, h: PluginHandl
     },
     preScore(state, pod, _nodes) {
       const cs = constraintsOf(pod, false, defaults);
-      state.write(`${NAME}/score`, cs.length ? count(cs, pod, h.nodes()) : []);
+      if (!cs.length) return skip();
+      state.write(`${NAME}/score`, count(cs, pod, h.nodes()));
       return Status.success();
     },
     score(state, _pod, ni) {
