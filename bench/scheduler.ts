@@ -16,7 +16,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Clientset, InformerFactory } from '../src/client/clientset.js';
-import { RestClient } from '../src/client/rest.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { defaultConfig } from '../src/server/config.js';
 import { SkiffServer } from '../src/server/skiff-server.js';
@@ -97,7 +96,9 @@ async function runCase(c: Case, store: 'sqlite' | 'memory'): Promise<Record<stri
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-sched-'));
   const server = new SkiffServer(defaultConfig({ dataDir: dir, httpsListenPort: 0, datastore: store, disableControllers: true }), silentLogger);
   const info = await server.start();
-  const rest = new RestClient({ server: info.url, caPem: server.pki!.ca.certPem, certPem: server.pki!.admin.certPem, keyPem: server.pki!.admin.keyPem }, { maxSockets: 64 });
+  // The scheduler talks to the API in-process, as it does inside `skiff server`.
+  void info;
+  const rest = server.localClient('bench-scheduler');
   const cs = new Clientset(rest, 'bench');
   let peakRss = 0;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);

@@ -5,6 +5,7 @@
  * once — if it cannot renew within renewDeadline. Defaults are Kubernetes': lease 15 s,
  * renew deadline 10 s, retry 2 s.
  */
+import { setMaxListeners } from 'node:events';
 import type { Clientset } from './clientset.js';
 import { isAlreadyExists, isConflict, isNotFound } from './rest.js';
 import { sleep } from './informer.js';
@@ -101,6 +102,8 @@ export class LeaderElector {
       this.leading = true;
       this.o.log.info('became leader', { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity });
       const ac = new AbortController();
+      // Every informer, worker and sleeper of the leader's components listens on this signal.
+      setMaxListeners(0, ac.signal);
       const onOuter = () => ac.abort();
       signal.addEventListener('abort', onOuter, { once: true });
       const work = lead(ac.signal).catch((err) => this.o.log.error('leader work failed', { err }));

@@ -7,6 +7,7 @@ import { Agent, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
+import { localRequest, type LocalHandler } from './local-transport.js';
 
 export interface Credentials {
   /** https://host:port */
@@ -66,16 +67,25 @@ function qs(q?: RequestOptions['query']): string {
   return parts.length ? '?' + parts.join('&') : '';
 }
 
+export interface RestClientOptions {
+  maxSockets?: number;
+  userAgent?: string;
+  /** In-process transport: call this API handler directly (as this user) instead of HTTPS. */
+  local?: { handler: LocalHandler; user: { name: string; groups: string[] } };
+}
+
 export class RestClient {
   private readonly agent: Agent;
   private readonly url: URL;
+  private readonly userAgent: string;
+  private readonly local?: RestClientOptions['local'];
 
-  constructor(readonly creds: Credentials, opts: { maxSockets?: number; userAgent?: string } = {}) {
+  constructor(readonly creds: Credentials, opts: RestClientOptions = {}) {
     this.url = new URL(creds.server);
     this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, ca: creds.caPem, cert: creds.certPem, key: creds.keyPem });
     this.userAgent = opts.userAgent ?? 'skiff';
+    this.local = opts.local;
   }
-  private readonly userAgent: string;
 
   /** Sends a request and resolves with the response stream (status not checked). */
   raw(path: string, o: RequestOptions = {}): Promise<IncomingMessage> {
@@ -86,6 +96,7 @@ export class RestClient {
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     if (this.creds.token) headers.authorization = `Bearer ${this.creds.token}`;
+    if (this.local) return localRequest(this.local.handler, this.local.user, { method: o.method ?? 'GET', path: path + qs(o.query), headers, body, signal: o.signal });
     return new Promise((resolve, reject) => {
       const req = request(
         { host: this.url.hostname.replace(/^\[|\]$/g, ''), port: this.url.port || 443, path: path + qs(o.query), method: o.method ?? 'GET', headers, agent: this.agent, signal: o.signal },

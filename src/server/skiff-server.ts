@@ -3,6 +3,7 @@
  * the controllers, scheduler and the local agent, wired together with a clean start and
  * stop. The CLI, the tests and the benchmarks all start a server through this class.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -99,12 +100,25 @@ export class SkiffServer {
     return { url, port: addr.port, kubeconfigPath: c.writeKubeconfig ?? kubeconfigPath };
   }
 
+  /** A client for in-process components: the API handler called directly (after start()). */
+  localClient(userAgent = 'skiff-server'): RestClient {
+    return new RestClient(
+      { server: 'https://in-process.invalid', caPem: this.pki!.ca.certPem },
+      { userAgent, local: { handler: this.handler!, user: { name: 'system:skiff-server', groups: ['system:masters', 'system:authenticated'] } } },
+    );
+  }
+
   /** Controllers, scheduler and agents: API clients over loopback, exactly as separate processes would be. */
   private startComponents(url: string): void {
     const c = this.config;
     if (c.disableControllers) return;
     const signal = this.components.signal;
-    this.rest = new RestClient({ server: url, caPem: this.pki!.ca.certPem, certPem: this.pki!.admin.certPem, keyPem: this.pki!.admin.keyPem }, { maxSockets: 64, userAgent: 'skiff-server' });
+    // In-process components call the API handler directly (same semantics, no TLS/HTTP cost).
+    this.rest = new RestClient(
+      { server: url, caPem: this.pki!.ca.certPem, certPem: this.pki!.admin.certPem, keyPem: this.pki!.admin.keyPem },
+      { maxSockets: 64, userAgent: 'skiff-server', local: { handler: this.handler!, user: { name: 'system:skiff-server', groups: ['system:masters', 'system:authenticated'] } } },
+    );
+    setMaxListeners(0, signal);
     const identity = serverIdentity(c.dataDir);
     const log = this.log;
     if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, log: log.child('controller-manager'), identity, clusterCidr: c.clusterCidr }, signal));
