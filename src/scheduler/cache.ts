@@ -5,12 +5,14 @@
  * binding fails.
  */
 import { NodeInfo, podInfo } from './framework/node-info.js';
+import { PodIndex } from './pod-index.js';
 
 export class SchedulerCache {
   private readonly nodes = new Map<string, NodeInfo>();
   private readonly podNode = new Map<string, string>();
   private readonly assumed = new Set<string>();
   private list: NodeInfo[] | undefined;
+  readonly index = new PodIndex();
 
   nodeInfos(): NodeInfo[] {
     if (!this.list) this.list = [...this.nodes.values()].filter((n) => n.node.status !== undefined || n.node.spec !== undefined);
@@ -52,7 +54,9 @@ export class SchedulerCache {
 
   /** A pod placed by this scheduler, binding not yet confirmed. */
   assume(pod: any, nodeName: string): void {
-    this.ensure(nodeName).addPod(podInfo({ ...pod, spec: { ...pod.spec, nodeName } }));
+    const placed = { ...pod, spec: { ...pod.spec, nodeName } };
+    this.ensure(nodeName).addPod(podInfo(placed));
+    this.index.add(placed, nodeName);
     this.podNode.set(pod.metadata.uid, nodeName);
     this.assumed.add(pod.metadata.uid);
   }
@@ -76,6 +80,7 @@ export class SchedulerCache {
     const prev = this.podNode.get(uid);
     if (prev && prev !== nodeName) this.nodes.get(prev)?.removePod(uid);
     this.ensure(nodeName).addPod(podInfo(pod));
+    this.index.add(pod, nodeName);
     this.podNode.set(uid, nodeName);
   }
 
@@ -84,6 +89,7 @@ export class SchedulerCache {
     if (n === undefined) return;
     this.podNode.delete(uid);
     this.assumed.delete(uid);
+    this.index.remove(uid);
     const ni = this.nodes.get(n);
     ni?.removePod(uid);
     if (ni && !ni.pods.size && ni.node.status === undefined && ni.node.spec === undefined) {

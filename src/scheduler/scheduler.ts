@@ -49,6 +49,7 @@ export class Scheduler {
       nodeInfo: (n: string) => this.cache.get(n),
       priorityClassValue: (n: string | undefined) => (n ? this.priorityClasses.get(n) : undefined),
       namespaceLabels: (ns: string) => this.nsLabels.get(ns),
+      podIndex: this.cache.index,
       bind: (pod: any, node: string) => this.bindApi(pod, node),
       evict: (victim: any, preemptor: any, node: string) => this.evict(victim, preemptor, node),
       nominate: (pod: any, node: string) => this.nominate(pod, node),

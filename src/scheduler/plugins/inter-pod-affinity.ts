@@ -10,6 +10,7 @@
 import { MAX_NODE_SCORE, Status, skip, unresolvable, unschedulable, type FilterPlugin, type PluginHandle, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/types.js';
 import type { CycleState } from '../framework/cycle-state.js';
 import type { NodeInfo } from '../framework/node-info.js';
+import type { PodIndex } from '../pod-index.js';
 import { preferredAffinityTerms, preferredAntiAffinityTerms, requiredAffinityTerms, requiredAntiAffinityTerms, termMatchesPod, termOf, type Term } from './affinity-terms.js';
 
 export const NAME = 'InterPodAffinity';
@@ -30,7 +31,7 @@ const inc = (m: Map<string, number>, k: string | undefined, by = 1) => {
   if (k !== undefined) m.set(k, (m.get(k) ?? 0) + by);
 };
 
-export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns: string) => Record<string, string> | undefined }): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
+export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns: string) => Record<string, string> | undefined; podIndex?: PodIndex }): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
   const nsLabels = (ns: string) => h.namespaceLabels?.(ns);
   return {
     name: NAME,
@@ -41,21 +42,46 @@ export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns
       const anti = requiredAntiAffinityTerms(pod).map((t: any) => ({ term: termOf(t, ns, nsLabels), counts: new Map<string, number>() }));
       const existingAnti = new Map<string, number>();
       let matchedAny = false;
-      for (const ni of nodes) {
-        if (ni.podsWithAffinity.size) {
-          for (const uid of ni.podsWithAffinity) {
-            const ep = ni.pods.get(uid)!.pod;
-            for (const t of requiredAntiAffinityTerms(ep)) if (termMatchesPod(termOf(t, ep.metadata.namespace, nsLabels), pod)) inc(existingAnti, dom(t.topologyKey, ni.node));
+      const idx = h.podIndex;
+      if (idx) {
+        // Indexed: each distinct anti-affinity term of placed pods once, and only the pods
+        // carrying a term's first label for the incoming pod's own terms.
+        for (const a of idx.antiAffinityTerms()) {
+          if (!termMatchesPod(termOf(a.term, a.namespace, nsLabels), pod)) continue;
+          for (const [node, n] of a.nodes) {
+            const ni = h.nodeInfo(node);
+            if (ni) inc(existingAnti, dom(a.term.topologyKey, ni.node), n);
           }
         }
-        if (!affinity.length && !anti.length) continue;
-        for (const pi of ni.pods.values()) {
-          for (const a of affinity)
-            if (termMatchesPod(a.term, pi.pod)) {
-              matchedAny = true;
+        for (const [list, isAffinity] of [[affinity, true], [anti, false]] as const) {
+          for (const a of list) {
+            const nsSet = a.term.namespaces instanceof Set ? a.term.namespaces : 'all';
+            for (const e of idx.matching(nsSet, a.term.selector)) {
+              if (!termMatchesPod(a.term, e.pod)) continue;
+              const ni = h.nodeInfo(e.node);
+              if (!ni) continue;
+              if (isAffinity) matchedAny = true;
               inc(a.counts, dom(a.term.topologyKey, ni.node));
             }
-          for (const a of anti) if (termMatchesPod(a.term, pi.pod)) inc(a.counts, dom(a.term.topologyKey, ni.node));
+          }
+        }
+      } else {
+        for (const ni of nodes) {
+          if (ni.podsWithAffinity.size) {
+            for (const uid of ni.podsWithAffinity) {
+              const ep = ni.pods.get(uid)!.pod;
+              for (const t of requiredAntiAffinityTerms(ep)) if (termMatchesPod(termOf(t, ep.metadata.namespace, nsLabels), pod)) inc(existingAnti, dom(t.topologyKey, ni.node));
+            }
+          }
+          if (!affinity.length && !anti.length) continue;
+          for (const pi of ni.pods.values()) {
+            for (const a of affinity)
+              if (termMatchesPod(a.term, pi.pod)) {
+                matchedAny = true;
+                inc(a.counts, dom(a.term.topologyKey, ni.node));
+              }
+            for (const a of anti) if (termMatchesPod(a.term, pi.pod)) inc(a.counts, dom(a.term.topologyKey, ni.node));
+          }
         }
       }
       const st: PreState = {

@@ -11,12 +11,16 @@
 import { matchesSelector } from '../../client/selector.js';
 import { MAX_NODE_SCORE, Status, skip, unresolvable, unschedulable, type FilterPlugin, type PluginHandle, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/types.js';
 import type { NodeInfo } from '../framework/node-info.js';
+import type { PodIndex } from '../pod-index.js';
 import { podMatchesNode } from './node-affinity.js';
 import { controllerRef } from '../../controllers/common/pods.js';
 
 export const NAME = 'PodTopologySpread';
 
 interface Constraint {
+  /** The label selector (undefined for the owner-based cluster default). */
+  selector?: any;
+  namespace: string;
   maxSkew: number;
   topologyKey: string;
   hard: boolean;
@@ -49,7 +53,7 @@ function constraintsOf(pod: any, hard: boolean, defaults: any[]): Constraint[] {
         if (v !== undefined) (sel.matchExpressions ??= []).push({ key: k, operator: 'In', values: [v] });
       }
       const matches = (p: any) => p.metadata.namespace === ns && matchesSelector(sel, p.metadata.labels);
-      out.push({ maxSkew: t.maxSkew ?? 1, topologyKey: t.topologyKey, hard, minDomains: t.minDomains ?? 1, matches, selfMatch: matches(pod) });
+      out.push({ selector: sel, namespace: ns, maxSkew: t.maxSkew ?? 1, topologyKey: t.topologyKey, hard, minDomains: t.minDomains ?? 1, matches, selfMatch: matches(pod) });
     }
     return out;
   }
@@ -58,19 +62,32 @@ function constraintsOf(pod: any, hard: boolean, defaults: any[]): Constraint[] {
   const ref = controllerRef(pod);
   if (!ref) return out;
   const matches = (p: any) => p.metadata.namespace === ns && controllerRef(p)?.uid === ref.uid;
-  for (const d of defaults) out.push({ maxSkew: d.maxSkew, topologyKey: d.topologyKey, hard: false, minDomains: 1, matches, selfMatch: true });
+  for (const d of defaults) out.push({ namespace: ns, maxSkew: d.maxSkew, topologyKey: d.topologyKey, hard: false, minDomains: 1, matches, selfMatch: true });
   return out;
 }
 
-function count(cs: Constraint[], pod: any, nodes: NodeInfo[]): Counts[] {
+function count(cs: Constraint[], pod: any, nodes: NodeInfo[], index?: PodIndex): Counts[] {
   return cs.map((c) => {
     const byDomain = new Map<string, number>();
+    const eligible = new Set<string>();
     for (const ni of nodes) {
       const v = ni.node.metadata?.labels?.[c.topologyKey];
       if (v === undefined || !podMatchesNode(pod, ni.node)) continue;
-      let n = byDomain.get(v) ?? 0;
+      eligible.add(ni.name);
+      if (!byDomain.has(v)) byDomain.set(v, 0);
+      if (index && c.selector) continue;
+      let n = 0;
       for (const pi of ni.pods.values()) if (!pi.pod.metadata.deletionTimestamp && c.matches(pi.pod)) n++;
-      byDomain.set(v, n);
+      byDomain.set(v, byDomain.get(v)! + n);
+    }
+    if (index && c.selector) {
+      // Indexed: visit only the pods the selector can match.
+      const byName = new Map(nodes.map((n) => [n.name, n]));
+      for (const e of index.matching([c.namespace], c.selector)) {
+        if (!eligible.has(e.node) || e.pod.metadata.deletionTimestamp) continue;
+        const v = byName.get(e.node)!.node.metadata.labels[c.topologyKey];
+        byDomain.set(v, (byDomain.get(v) ?? 0) + 1);
+      }
     }
     let min = byDomain.size ? Math.min(...byDomain.values()) : 0;
     if (byDomain.size < c.minDomains) min = 0;
@@ -78,14 +95,14 @@ function count(cs: Constraint[], pod: any, nodes: NodeInfo[]): Counts[] {
   });
 }
 
-export function create(args: { defaultConstraints?: any[] } = {}, h: PluginHandle): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
+export function create(args: { defaultConstraints?: any[] } = {}, h: PluginHandle & { podIndex?: PodIndex }): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
   const defaults = args.defaultConstraints ?? SYSTEM_DEFAULT_CONSTRAINTS;
   return {
     name: NAME,
     preFilter(state, pod, nodes) {
       const cs = constraintsOf(pod, true, defaults);
       if (!cs.length) return { status: skip() };
-      state.write(NAME, count(cs, pod, nodes));
+      state.write(NAME, count(cs, pod, nodes, h.podIndex));
       return { status: Status.success() };
     },
     filter(state, _pod, ni) {
@@ -101,7 +118,7 @@ export function create(args: { defaultConstraints?: any[] } = {}, h: PluginHandl
     preScore(state, pod, _nodes) {
       const cs = constraintsOf(pod, false, defaults);
       if (!cs.length) return skip();
-      state.write(`${NAME}/score`, count(cs, pod, h.nodes()));
+      state.write(`${NAME}/score`, count(cs, pod, h.nodes(), h.podIndex));
       return Status.success();
     },
     score(state, _pod, ni) {
