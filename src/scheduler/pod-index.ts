@@ -23,6 +23,8 @@ export class PodIndex {
   private readonly byLabel = new Map<string, Set<string>>();
   private readonly byNs = new Map<string, Set<string>>();
   private readonly anti = new Map<string, AntiTerm>();
+  /** Placed pods whose terms score other pods (required affinity, preferred affinity or anti-affinity). */
+  readonly scoring = new Map<string, IndexedPod>();
 
   private static labelKey(ns: string, k: string, v: string): string {
     return `${ns}\u0000${k}\u0000${v}`;
@@ -42,6 +44,10 @@ export class PodIndex {
     let n = this.byNs.get(ns);
     if (!n) this.byNs.set(ns, (n = new Set()));
     n.add(uid);
+    const aff = pod.spec?.affinity;
+    if (aff?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length || aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length || aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length) {
+      this.scoring.set(uid, { pod, node });
+    }
     for (const t of pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
       const sig = `${ns}\u0000${JSON.stringify(t)}`;
       let a = this.anti.get(sig);
@@ -54,6 +60,7 @@ export class PodIndex {
     const e = this.pods.get(uid);
     if (!e) return;
     this.pods.delete(uid);
+    this.scoring.delete(uid);
     const ns = e.pod.metadata.namespace ?? '';
     for (const [k, v] of Object.entries(e.pod.metadata.labels ?? {})) this.byLabel.get(PodIndex.labelKey(ns, k, String(v)))?.delete(uid);
     this.byNs.get(ns)?.delete(uid);

@@ -116,7 +116,9 @@ export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns
     },
     preScore(state, pod, nodes) {
       const ns = pod.metadata.namespace;
-      if (!preferredAffinityTerms(pod).length && !preferredAntiAffinityTerms(pod).length && !h.nodes().some((n) => n.podsWithAffinity.size)) return skip();
+      const idx = h.podIndex;
+      const symmetric = idx ? idx.scoring.size > 0 : h.nodes().some((n) => n.podsWithAffinity.size);
+      if (!preferredAffinityTerms(pod).length && !preferredAntiAffinityTerms(pod).length && !symmetric) return skip();
       const pref = [
         ...preferredAffinityTerms(pod).map((p: any) => termOf(p.podAffinityTerm ?? {}, ns, nsLabels, p.weight)),
         ...preferredAntiAffinityTerms(pod).map((p: any) => termOf(p.podAffinityTerm ?? {}, ns, nsLabels, -p.weight)),
@@ -124,16 +126,28 @@ export function create(_args: unknown, h: PluginHandle & { namespaceLabels?: (ns
       const scores = new Map<string, number>();
       // Pods on every node count, not only on the feasible ones: domains span nodes.
       void nodes;
-      for (const ni of h.nodes()) {
-        if (pref.length)
-          for (const pi of ni.pods.values()) for (const t of pref) if (termMatchesPod(t, pi.pod)) inc(scores, dom(t.topologyKey, ni.node), t.weight);
-        // Symmetry: existing pods' terms about the incoming pod.
-        for (const uid of ni.podsWithAffinity) {
-          const ep = ni.pods.get(uid)!.pod;
-          const ens = ep.metadata.namespace;
-          for (const t of requiredAffinityTerms(ep)) if (termMatchesPod(termOf(t, ens, nsLabels), pod)) inc(scores, dom(t.topologyKey, ni.node), 1);
-          for (const p of preferredAffinityTerms(ep)) if (termMatchesPod(termOf(p.podAffinityTerm ?? {}, ens, nsLabels), pod)) inc(scores, dom(p.podAffinityTerm?.topologyKey, ni.node), p.weight);
-          for (const p of preferredAntiAffinityTerms(ep)) if (termMatchesPod(termOf(p.podAffinityTerm ?? {}, ens, nsLabels), pod)) inc(scores, dom(p.podAffinityTerm?.topologyKey, ni.node), -p.weight);
+      const symmetry = (ep: any, node: any) => {
+        const ens = ep.metadata.namespace;
+        for (const t of requiredAffinityTerms(ep)) if (termMatchesPod(termOf(t, ens, nsLabels), pod)) inc(scores, dom(t.topologyKey, node), 1);
+        for (const p of preferredAffinityTerms(ep)) if (termMatchesPod(termOf(p.podAffinityTerm ?? {}, ens, nsLabels), pod)) inc(scores, dom(p.podAffinityTerm?.topologyKey, node), p.weight);
+        for (const p of preferredAntiAffinityTerms(ep)) if (termMatchesPod(termOf(p.podAffinityTerm ?? {}, ens, nsLabels), pod)) inc(scores, dom(p.podAffinityTerm?.topologyKey, node), -p.weight);
+      };
+      if (idx) {
+        for (const t of pref) {
+          const nsSet = t.namespaces instanceof Set ? t.namespaces : 'all';
+          for (const e of idx.matching(nsSet, t.selector)) {
+            const ni = h.nodeInfo(e.node);
+            if (ni && termMatchesPod(t, e.pod)) inc(scores, dom(t.topologyKey, ni.node), t.weight);
+          }
+        }
+        for (const e of idx.scoring.values()) {
+          const ni = h.nodeInfo(e.node);
+          if (ni) symmetry(e.pod, ni.node);
+        }
+      } else {
+        for (const ni of h.nodes()) {
+          if (pref.length) for (const pi of ni.pods.values()) for (const t of pref) if (termMatchesPod(t, pi.pod)) inc(scores, dom(t.topologyKey, ni.node), t.weight);
+          for (const uid of ni.podsWithAffinity) symmetry(ni.pods.get(uid)!.pod, ni.node);
         }
       }
       state.write(`${NAME}/score`, scores);
