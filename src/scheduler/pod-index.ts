@@ -22,6 +22,7 @@ export class PodIndex {
   private readonly pods = new Map<string, IndexedPod>();
   private readonly byLabel = new Map<string, Set<string>>();
   private readonly byNs = new Map<string, Set<string>>();
+  private readonly byOwner = new Map<string, Set<string>>();
   private readonly anti = new Map<string, AntiTerm>();
   /** Placed pods whose terms score other pods (required affinity, preferred affinity or anti-affinity). */
   readonly scoring = new Map<string, IndexedPod>();
@@ -44,6 +45,12 @@ export class PodIndex {
     let n = this.byNs.get(ns);
     if (!n) this.byNs.set(ns, (n = new Set()));
     n.add(uid);
+    const owner = controllerUid(pod);
+    if (owner) {
+      let o = this.byOwner.get(owner);
+      if (!o) this.byOwner.set(owner, (o = new Set()));
+      o.add(uid);
+    }
     const aff = pod.spec?.affinity;
     if (aff?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length || aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length || aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length) {
       this.scoring.set(uid, { pod, node });
@@ -64,6 +71,12 @@ export class PodIndex {
     const ns = e.pod.metadata.namespace ?? '';
     for (const [k, v] of Object.entries(e.pod.metadata.labels ?? {})) this.byLabel.get(PodIndex.labelKey(ns, k, String(v)))?.delete(uid);
     this.byNs.get(ns)?.delete(uid);
+    const owner = controllerUid(e.pod);
+    if (owner) {
+      const o = this.byOwner.get(owner);
+      o?.delete(uid);
+      if (o && !o.size) this.byOwner.delete(owner);
+    }
     for (const t of e.pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
       const sig = `${ns}\u0000${JSON.stringify(t)}`;
       const a = this.anti.get(sig);
@@ -91,8 +104,17 @@ export class PodIndex {
     }
   }
 
+  /** Placed pods controlled by the owner with this uid (the cluster-default spreading unit). */
+  *ownedBy(ownerUid: string): Generator<IndexedPod> {
+    for (const uid of this.byOwner.get(ownerUid) ?? []) yield this.pods.get(uid)!;
+  }
+
   /** Distinct required anti-affinity terms of placed pods, with the nodes their pods are on. */
   antiAffinityTerms(): Iterable<AntiTerm> {
     return this.anti.values();
   }
+}
+
+function controllerUid(pod: any): string | undefined {
+  return (pod.metadata?.ownerReferences ?? []).find((r: any) => r.controller)?.uid;
 }

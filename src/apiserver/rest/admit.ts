@@ -144,11 +144,10 @@ export function admitUpdate(ctx: RequestContext, obj: any, old: any, o: { subres
 
 /** True when nothing but resourceVersion and managedFields timestamps differ (upstream skips such writes). */
 export function unchanged(a: any, b: any): boolean {
-  const norm = (o: any) => {
-    const c = structuredClone(o);
-    delete c.metadata.resourceVersion;
-    for (const e of c.metadata.managedFields ?? []) delete e.time;
-    return JSON.stringify(c);
+  const replacer = function (this: any, k: string, v: unknown) {
+    if (k === 'resourceVersion' && this && typeof this === 'object' && 'uid' in this) return undefined;
+    if (k === 'time' && this && typeof this === 'object' && 'manager' in this) return undefined;
+    return v;
   };
-  return norm(a) === norm(b);
+  return JSON.stringify(a, replacer) === JSON.stringify(b, replacer);
 }

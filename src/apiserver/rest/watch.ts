@@ -17,6 +17,18 @@ import type { RequestContext } from './context.js';
 import { partialMetadata, toTable, withTypeMeta } from './respond.js';
 import { matcherFor } from './read.js';
 
+/**
+ * One decode per stored event, shared by every watch that delivers it (the store hands
+ * the same event object to each watcher); objects from the cache are never mutated.
+ */
+const decoded = new WeakMap<object, any>();
+const lines = new WeakMap<object, Map<string, string>>();
+function decodeShared(kv: import('../../store/types.js').KeyValue): any {
+  let o = decoded.get(kv);
+  if (!o) decoded.set(kv, (o = decode(kv)));
+  return o;
+}
+
 export class WatchRegistry {
   private readonly open = new Set<() => void>();
   add(stop: () => void): () => void {
@@ -59,13 +71,20 @@ export async function watch(ctx: RequestContext): Promise<void> {
   const kindOf = { apiVersion: apiVersionOf(def), kind: def.kind };
   const out = (type: string, obj: any) => {
     let object: any;
-    if (type === 'BOOKMARK') object = table ? { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: {}, columnDefinitions: null, rows: [] } : { ...kindOf, metadata: obj.metadata };
+    if (type === 'BOOKMARK') object = { ...kindOf, metadata: obj.metadata };
     else if (table) {
       object = toTable(def, [obj], format, { resourceVersion: obj.metadata.resourceVersion }, first);
       first = false;
     } else if (format.as === 'PartialObjectMetadata') object = partialMetadata(obj);
-    else object = withTypeMeta(def, obj);
-    if (type === 'BOOKMARK' && table) object = { ...kindOf, metadata: obj.metadata };
+    else {
+      // Plain JSON events are the same bytes for every watcher: serialize once.
+      let byType = lines.get(obj);
+      if (!byType) lines.set(obj, (byType = new Map()));
+      let line = byType.get(type);
+      if (!line) byType.set(type, (line = JSON.stringify({ type, object: withTypeMeta(def, obj) }) + '\n'));
+      res.write(line);
+      return;
+    }
     res.write(JSON.stringify({ type, object }) + '\n');
   };
   let lastRv = start;
@@ -120,8 +139,8 @@ export async function watch(ctx: RequestContext): Promise<void> {
     if (ac.signal.aborted) return;
     for (const e of events) {
       lastRv = e.revision;
-      const cur = e.type === 'delete' ? undefined : decode(e.kv);
-      const prev = e.prevKv ? decode(e.prevKv) : undefined;
+      const cur = e.type === 'delete' ? undefined : decodeShared(e.kv);
+      const prev = e.prevKv ? decodeShared(e.prevKv) : undefined;
       const now = cur && matches(cur);
       const before = prev && matches(prev);
       if (e.type === 'delete') {

@@ -20,6 +20,8 @@ export const NAME = 'PodTopologySpread';
 interface Constraint {
   /** The label selector (undefined for the owner-based cluster default). */
   selector?: any;
+  /** For the cluster default: the controller whose replicas are spread. */
+  ownerUid?: string;
   namespace: string;
   maxSkew: number;
   topologyKey: string;
@@ -62,7 +64,7 @@ function constraintsOf(pod: any, hard: boolean, defaults: any[]): Constraint[] {
   const ref = controllerRef(pod);
   if (!ref) return out;
   const matches = (p: any) => p.metadata.namespace === ns && controllerRef(p)?.uid === ref.uid;
-  for (const d of defaults) out.push({ namespace: ns, maxSkew: d.maxSkew, topologyKey: d.topologyKey, hard: false, minDomains: 1, matches, selfMatch: true });
+  for (const d of defaults) out.push({ ownerUid: ref.uid, namespace: ns, maxSkew: d.maxSkew, topologyKey: d.topologyKey, hard: false, minDomains: 1, matches, selfMatch: true });
   return out;
 }
 
@@ -75,15 +77,15 @@ function count(cs: Constraint[], pod: any, nodes: NodeInfo[], index?: PodIndex):
       if (v === undefined || !podMatchesNode(pod, ni.node)) continue;
       eligible.add(ni.name);
       if (!byDomain.has(v)) byDomain.set(v, 0);
-      if (index && c.selector) continue;
+      if (index && (c.selector || c.ownerUid)) continue;
       let n = 0;
       for (const pi of ni.pods.values()) if (!pi.pod.metadata.deletionTimestamp && c.matches(pi.pod)) n++;
       byDomain.set(v, byDomain.get(v)! + n);
     }
-    if (index && c.selector) {
-      // Indexed: visit only the pods the selector can match.
+    if (index && (c.selector || c.ownerUid)) {
+      // Indexed: visit only the pods the selector (or the owner) can match.
       const byName = new Map(nodes.map((n) => [n.name, n]));
-      for (const e of index.matching([c.namespace], c.selector)) {
+      for (const e of c.selector ? index.matching([c.namespace], c.selector) : index.ownedBy(c.ownerUid!)) {
         if (!eligible.has(e.node) || e.pod.metadata.deletionTimestamp) continue;
         const v = byName.get(e.node)!.node.metadata.labels[c.topologyKey];
         byDomain.set(v, (byDomain.get(v) ?? 0) + 1);
