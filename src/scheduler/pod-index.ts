@@ -22,7 +22,7 @@ export class PodIndex {
   private readonly pods = new Map<string, IndexedPod>();
   private readonly byLabel = new Map<string, Set<string>>();
   private readonly byNs = new Map<string, Set<string>>();
-  private readonly byOwner = new Map<string, Set<string>>();
+  private readonly byOwner = new Map<string, Map<string, number>>();
   private readonly anti = new Map<string, AntiTerm>();
   /** Placed pods whose terms score other pods (required affinity, preferred affinity or anti-affinity). */
   readonly scoring = new Map<string, IndexedPod>();
@@ -46,10 +46,10 @@ export class PodIndex {
     if (!n) this.byNs.set(ns, (n = new Set()));
     n.add(uid);
     const owner = controllerUid(pod);
-    if (owner) {
+    if (owner && !pod.metadata.deletionTimestamp) {
       let o = this.byOwner.get(owner);
-      if (!o) this.byOwner.set(owner, (o = new Set()));
-      o.add(uid);
+      if (!o) this.byOwner.set(owner, (o = new Map()));
+      o.set(node, (o.get(node) ?? 0) + 1);
     }
     const aff = pod.spec?.affinity;
     if (aff?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length || aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length || aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length) {
@@ -72,10 +72,12 @@ export class PodIndex {
     for (const [k, v] of Object.entries(e.pod.metadata.labels ?? {})) this.byLabel.get(PodIndex.labelKey(ns, k, String(v)))?.delete(uid);
     this.byNs.get(ns)?.delete(uid);
     const owner = controllerUid(e.pod);
-    if (owner) {
-      const o = this.byOwner.get(owner);
-      o?.delete(uid);
-      if (o && !o.size) this.byOwner.delete(owner);
+    const o = owner && !e.pod.metadata.deletionTimestamp ? this.byOwner.get(owner) : undefined;
+    if (o) {
+      const n = (o.get(e.node) ?? 1) - 1;
+      if (n <= 0) o.delete(e.node);
+      else o.set(e.node, n);
+      if (!o.size) this.byOwner.delete(owner!);
     }
     for (const t of e.pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
       const sig = `${ns}\u0000${JSON.stringify(t)}`;
@@ -104,9 +106,9 @@ export class PodIndex {
     }
   }
 
-  /** Placed pods controlled by the owner with this uid (the cluster-default spreading unit). */
-  *ownedBy(ownerUid: string): Generator<IndexedPod> {
-    for (const uid of this.byOwner.get(ownerUid) ?? []) yield this.pods.get(uid)!;
+  /** How many running (not terminating) pods of this controller each node has: the cluster-default spreading unit. */
+  ownerCounts(ownerUid: string): ReadonlyMap<string, number> {
+    return this.byOwner.get(ownerUid) ?? new Map();
   }
 
   /** Distinct required anti-affinity terms of placed pods, with the nodes their pods are on. */

@@ -165,6 +165,8 @@ export interface RecordOptions {
 
 /** Non-apply writes: the manager (operation Update) takes the fields it set or changed. */
 export function recordManagedFields(o: RecordOptions): void {
+  // Ownership is tracked for spec and metadata; a status write changes neither.
+  if (o.subresource === 'status') return;
   const schema = o.registry.definitions.get(o.schemaName);
   const newSet = fieldSet(o.registry, schema, o.updated);
   const oldSet = o.old ? fieldSet(o.registry, schema, o.old) : new Set<string>();

@@ -110,7 +110,8 @@ const specOf = (o: any) => {
 export function admitUpdate(ctx: RequestContext, obj: any, old: any, o: { subresource?: string; manager?: string; skipFields?: boolean } = {}): any {
   checkIdentity(ctx, obj);
   if (obj.metadata.name !== undefined && obj.metadata.name !== old.metadata.name) throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${old.metadata.name})`);
-  if (!o.skipFields) checkFields(ctx, obj);
+  // A status write uses only .status of the body: only that is checked.
+  if (!o.skipFields) checkFields(ctx, o.subresource === 'status' ? { apiVersion: obj.apiVersion, kind: obj.kind, status: obj.status } : obj);
   const m = obj.metadata;
   m.name = old.metadata.name;
   if (m.uid !== undefined && m.uid !== old.metadata.uid) throw errors.conflict(ctx.def.group, ctx.def.plural, old.metadata.name, `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${old.metadata.uid}`);

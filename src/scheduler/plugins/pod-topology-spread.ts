@@ -82,10 +82,18 @@ function count(cs: Constraint[], pod: any, nodes: NodeInfo[], index?: PodIndex):
       for (const pi of ni.pods.values()) if (!pi.pod.metadata.deletionTimestamp && c.matches(pi.pod)) n++;
       byDomain.set(v, byDomain.get(v)! + n);
     }
-    if (index && (c.selector || c.ownerUid)) {
-      // Indexed: visit only the pods the selector (or the owner) can match.
+    if (index && c.ownerUid && !c.selector) {
+      // Indexed: the controller's pods are counted per node already.
       const byName = new Map(nodes.map((n) => [n.name, n]));
-      for (const e of c.selector ? index.matching([c.namespace], c.selector) : index.ownedBy(c.ownerUid!)) {
+      for (const [node, n] of index.ownerCounts(c.ownerUid)) {
+        if (!eligible.has(node)) continue;
+        const v = byName.get(node)!.node.metadata.labels[c.topologyKey];
+        byDomain.set(v, (byDomain.get(v) ?? 0) + n);
+      }
+    } else if (index && c.selector) {
+      // Indexed: visit only the pods the selector can match.
+      const byName = new Map(nodes.map((n) => [n.name, n]));
+      for (const e of index.matching([c.namespace], c.selector)) {
         if (!eligible.has(e.node) || e.pod.metadata.deletionTimestamp) continue;
         const v = byName.get(e.node)!.node.metadata.labels[c.topologyKey];
         byDomain.set(v, (byDomain.get(v) ?? 0) + 1);
