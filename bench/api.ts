@@ -1,188 +1,199 @@
 /**
- * bench/api — the API server on its store, measured from a separate client process:
- * create throughput at concurrency 1 and 32, GET and LIST (1,000 objects) latency, watch
- * delivery latency (write sent → event received), server RSS idle and after 10,000
- * objects. `--store sqlite|memory|etcd` (etcd: a real etcd started on loopback).
+ * bench/api — the API server on its store, measured from this (separate) client process
+ * against `skiff server` started as a child: server RSS idle and after N objects, ConfigMap
+ * create throughput at concurrency 1 and 32, GET latency of one object, LIST latency of a
+ * namespace holding 1,000 objects, and watch delivery latency (write sent → event received).
  *
- *   node dist/bench/api.js [--store sqlite] [--count 10000] [--json]
+ *   node dist/bench/api.js [--store sqlite|memory|etcd[,..]] [--count 10000] [--json]
+ *                          [--full] [--cpu-prof DIR] [--phase-timeout 120]
+ *
+ * --count scales every phase (10000 = the full run); --full also runs controllers, scheduler
+ * and agent in the server; --cpu-prof writes the server's V8 CPU profile into DIR.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:https';
-import { createInterface } from 'node:readline';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { credentialsFromKubeconfig } from '../src/client/rest.js';
-import { EtcdCluster } from '../src/store/etcd-process.js';
-import { ms, percentile, pool, rssMB } from './lib/stats.js';
+import { cpus } from 'node:os';
+import { BenchClient, type WatchEvent } from './lib/https-client.js';
+import { ServerProcess } from './lib/server-process.js';
+import { latency, ms, pool, within, type Latency } from './lib/stats.js';
 
-const args = process.argv.slice(2);
-const arg = (f: string, d: string) => (args.includes(f) ? args[args.indexOf(f) + 1] : d);
-const stores = arg('--store', 'sqlite').split(',');
-const total = Number(arg('--count', '10000'));
-const root = new URL('../..', import.meta.url).pathname;
+const TARGETS = { creates32PerSec: 2000, watchP99Ms: 20, rssIdleMB: 120 };
 
-interface Client {
-  req(method: string, path: string, body?: unknown): Promise<{ code: number; body: string }>;
-  agent: Agent;
-  url: URL;
-  opts: { ca: string; cert?: string; key?: string };
+class UsageError extends Error {}
+
+interface Flags {
+  stores: string[];
+  count: number;
+  json: boolean;
+  full: boolean;
+  cpuProfDir?: string;
+  phaseMs: number;
 }
 
-function client(kubeconfig: string, sockets: number): Client {
-  const c = credentialsFromKubeconfig(kubeconfig);
-  const url = new URL(c.server);
-  const agent = new Agent({ keepAlive: true, maxSockets: sockets, ca: c.caPem, cert: c.certPem, key: c.keyPem });
-  const opts = { ca: c.caPem, cert: c.certPem, key: c.keyPem };
-  return {
-    agent,
-    url,
-    opts,
-    req: (method, path, body) =>
-      new Promise((resolve, reject) => {
-        const data = body === undefined ? undefined : JSON.stringify(body);
-        const r = request({ host: url.hostname, port: url.port, path, method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
-          let b = '';
-          res.on('data', (d) => (b += d));
-          res.on('end', () => resolve({ code: res.statusCode ?? 0, body: b }));
-        });
-        r.on('error', reject);
-        if (data) r.write(data);
-        r.end();
-      }),
+function parseFlags(argv: string[]): Flags {
+  const val = (f: string) => {
+    const i = argv.indexOf(f);
+    if (i < 0) return undefined;
+    if (i + 1 >= argv.length) throw new UsageError(`${f} needs a value`);
+    return argv[i + 1];
   };
+  const count = Number(val('--count') ?? 10_000);
+  const phase = Number(val('--phase-timeout') ?? 120);
+  if (!Number.isInteger(count) || count < 20) throw new UsageError('--count must be an integer >= 20');
+  if (!(phase > 0)) throw new UsageError('--phase-timeout must be a positive number of seconds');
+  return { stores: (val('--store') ?? 'sqlite').split(','), count, json: argv.includes('--json'), full: argv.includes('--full'), cpuProfDir: val('--cpu-prof'), phaseMs: phase * 1000 };
 }
 
-const cm = (name: string, extra: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { key: 'value', ...extra } });
-
-async function within<T>(what: string, p: Promise<T>, ms = 180_000): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} took longer than ${ms / 1000}s`)), ms)));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(t);
-  }
+export interface ApiBenchResult {
+  store: string;
+  mode: 'api-only' | 'full';
+  objects: number;
+  rssIdleMB: number;
+  rssAfterMB: number;
+  creates1: { n: number; perSec: number };
+  creates32: { n: number; perSec: number };
+  get: Latency;
+  list: Latency & { objects: number };
+  watch: Latency;
 }
 
-async function runFor(store: string): Promise<Record<string, number | string>> {
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-api-'));
-  let etcd: EtcdCluster | undefined;
-  let child: ChildProcess | undefined;
-  try {
-    const storeArgs = store === 'etcd' ? ['--datastore-endpoint', (etcd = await EtcdCluster.start(1)).endpoints.join(',')] : ['--datastore', store];
-    child = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'server', '--data-dir', dir, '--https-listen-port', '0', '--disable-controllers', '--log-level', 'warn', ...storeArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const kc = join(dir, 'kubeconfig.yaml');
-    await within('server start', (async () => {
-      while (!existsSync(kc)) await new Promise((r) => setTimeout(r, 50));
-    })(), 60_000);
-    const c = client(kc, 64);
-    await new Promise((r) => setTimeout(r, 2000));
-    const idle = rssMB(child.pid!);
-    await c.req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
-    const base = '/api/v1/namespaces/bench/configmaps';
+const cm = (name: string, data: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { key: 'value', ...data } });
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
-    const seq = Math.min(1000, Math.floor(total / 10));
+async function createNamespace(c: BenchClient, name: string): Promise<void> {
+  await c.expect(201, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+async function runFor(store: string, f: Flags): Promise<ApiBenchResult> {
+  const scale = (n: number, min: number) => Math.max(min, Math.round((n * f.count) / 10_000));
+  const seqN = scale(1000, 10);
+  const parN = f.count - seqN;
+  const getN = scale(1000, 10);
+  const listObjects = scale(1000, 10);
+  const listN = scale(50, 5);
+  const watchN = scale(500, 20);
+  const phase = <T>(name: string, p: Promise<T>) => within(name, f.phaseMs, p);
+
+  const server = await phase('server start', ServerProcess.start({ store, full: f.full, cpuProfDir: f.cpuProfDir }));
+  const c = new BenchClient(server.kubeconfig, 32);
+  let watch: { close(): void } | undefined;
+  try {
+    await sleep(2000);
+    const rssIdleMB = server.rssMB();
+    const base = '/api/v1/namespaces/default/configmaps';
+
+    // Creates, one at a time, then 32 in flight (Kubernetes POST answers 201 Created).
     let t0 = performance.now();
-    for (let i = 0; i < seq; i++) await c.req('POST', base, cm(`s${i}`));
-    const c1 = seq / ((performance.now() - t0) / 1000);
-
-    const par = total - seq;
+    await phase('creates at concurrency 1', (async () => {
+      for (let i = 0; i < seqN; i++) await c.expect(201, 'POST', base, cm(`s-${i}`));
+    })());
+    const c1 = seqN / ((performance.now() - t0) / 1000);
     t0 = performance.now();
-    await within('concurrent creates', pool([...Array(par).keys()], 32, async (i) => {
-      const r = await c.req('POST', base, cm(`p${i}`));
-      if (r.code !== 201) throw new Error(`create answered ${r.code}: ${r.body}`);
-    }));
-    const c32 = par / ((performance.now() - t0) / 1000);
-    const after = rssMB(child.pid!);
+    await phase('creates at concurrency 32', pool([...Array(parN).keys()], 32, async (i) => void (await c.expect(201, 'POST', base, cm(`p-${i}`)))));
+    const c32 = parN / ((performance.now() - t0) / 1000);
+    await sleep(2000);
+    const rssAfterMB = server.rssMB();
 
     const gets: number[] = [];
-    for (let i = 0; i < 1000; i++) {
-      const s = performance.now();
-      await c.req('GET', `${base}/s${i % seq}`);
-      gets.push(performance.now() - s);
-    }
-    await c.req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'list1000' } });
-    await pool([...Array(1000).keys()], 32, async (i) => void (await c.req('POST', '/api/v1/namespaces/list1000/configmaps', cm(`l${i}`))));
-    const lists: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const s = performance.now();
-      const r = await c.req('GET', '/api/v1/namespaces/list1000/configmaps');
-      if (i === 0 && JSON.parse(r.body).items.length !== 1000) throw new Error('list did not return 1000 items');
-      lists.push(performance.now() - s);
-    }
-
-    // Watch delivery: a watch on its own namespace, 500 sequential creates timed to their events.
-    await c.req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'w' } });
-    const sent = new Map<string, number>();
-    const delivery: number[] = [];
-    let wake: (() => void) | undefined;
-    const wreq = request({ host: c.url.hostname, port: c.url.port, path: '/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=0', ...c.opts, agent: false });
-    const ready = new Promise<void>((resolve, reject) => {
-      wreq.on('response', (res) => {
-        resolve();
-        res.on('error', () => {});
-        const rl = createInterface({ input: res });
-        rl.on('error', () => {});
-        rl.on('line', (line) => {
-          const name = JSON.parse(line).object?.metadata?.name;
-          const s = sent.get(name);
-          if (s !== undefined) {
-            delivery.push(performance.now() - s);
-            wake?.();
-          }
-        });
-      });
-      wreq.on('error', reject);
-    });
-    wreq.end();
-    await ready;
-    await within('watch delivery', (async () => {
-      for (let i = 0; i < 500; i++) {
-        const got = new Promise<void>((r) => (wake = r));
-        sent.set(`w${i}`, performance.now());
-        await c.req('POST', '/api/v1/namespaces/w/configmaps', cm(`w${i}`));
-        await got;
+    await phase('GETs', (async () => {
+      for (let i = 0; i < getN; i++) {
+        const s = performance.now();
+        await c.expect(200, 'GET', `${base}/s-0`);
+        gets.push(performance.now() - s);
       }
     })());
-    wreq.destroy();
-    c.agent.destroy();
+
+    await createNamespace(c, 'bench-list');
+    const listPath = '/api/v1/namespaces/bench-list/configmaps';
+    await phase('LIST setup', pool([...Array(listObjects).keys()], 32, async (i) => void (await c.expect(201, 'POST', listPath, cm(`l-${i}`)))));
+    const lists: number[] = [];
+    await phase('LISTs', (async () => {
+      for (let i = 0; i < listN; i++) {
+        const s = performance.now();
+        const r = await c.req('GET', listPath);
+        lists.push(performance.now() - s);
+        const items = r.code === 200 ? JSON.parse(r.body).items?.length : -1;
+        if (items !== listObjects) throw new Error(`LIST answered ${r.code} with ${items} items, wanted ${listObjects}`);
+      }
+    })());
+
+    // Watch delivery: watch from the namespace's list resourceVersion, then sequential writes
+    // (first half creates, second half updates of those) each tagged with its sequence number;
+    // the next write goes only after the previous event arrived, so nothing queues.
+    await createNamespace(c, 'bench-watch');
+    const wpath = '/api/v1/namespaces/bench-watch/configmaps';
+    const rv = (await c.expect<{ metadata: { resourceVersion: string } }>(200, 'GET', `${wpath}?limit=1`)).metadata.resourceVersion;
+    const sent = new Map<string, number>();
+    const delivery: number[] = [];
+    let arrived: ((e: WatchEvent) => void) | undefined;
+    watch = await phase('watch open', c.watch(`${wpath}?watch=1&resourceVersion=${rv}`, (e) => {
+      const seq = e.object?.data?.seq;
+      const s = seq === undefined ? undefined : sent.get(seq);
+      if (s === undefined) return;
+      delivery.push(performance.now() - s);
+      sent.delete(seq!);
+      arrived?.(e);
+    }));
+    await phase('watch delivery', (async () => {
+      const half = Math.floor(watchN / 2);
+      const created: any[] = [];
+      for (let i = 0; i < watchN; i++) {
+        const seq = String(i);
+        const want = i < half ? 'ADDED' : 'MODIFIED';
+        const got = new Promise<WatchEvent>((r) => (arrived = r));
+        sent.set(seq, performance.now());
+        if (i < half) created.push(await c.expect(201, 'POST', wpath, cm(`w-${i}`, { seq })));
+        else {
+          const o = created[i - half];
+          await c.expect(200, 'PUT', `${wpath}/${o.metadata.name}`, { ...o, data: { ...o.data, seq } });
+        }
+        const e = await got;
+        if (e.type !== want) throw new Error(`watch sent ${e.type} for write ${i}, wanted ${want}`);
+      }
+    })());
+
     return {
       store,
-      creates1PerSec: Math.round(c1),
-      creates32PerSec: Math.round(c32),
-      getP50: percentile(gets, 50),
-      getP99: percentile(gets, 99),
-      list1000P50: percentile(lists, 50),
-      list1000P99: percentile(lists, 99),
-      watchP50: percentile(delivery, 50),
-      watchP99: percentile(delivery, 99),
-      rssIdleMB: Math.round(idle),
-      rssAfterMB: Math.round(after),
-      objects: total,
+      mode: f.full ? 'full' : 'api-only',
+      objects: f.count,
+      rssIdleMB: Math.round(rssIdleMB),
+      rssAfterMB: Math.round(rssAfterMB),
+      creates1: { n: seqN, perSec: Math.round(c1) },
+      creates32: { n: parN, perSec: Math.round(c32) },
+      get: latency(gets),
+      list: { ...latency(lists), objects: listObjects },
+      watch: latency(delivery),
     };
   } finally {
-    child?.kill('SIGTERM');
-    if (child && child.exitCode === null) await new Promise((r) => child!.once('exit', r));
-    await etcd?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    watch?.close();
+    c.close();
+    await server.stop();
   }
 }
 
-async function main() {
-  const results = [];
-  for (const s of stores) {
-    const r = await runFor(s);
+const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+
+function print(r: ApiBenchResult): void {
+  const p = `api [${r.store}, ${r.mode}]`;
+  console.log(`${p} server RSS idle:            ${r.rssIdleMB} MB  (target <= ${TARGETS.rssIdleMB} MB: ${mark(r.rssIdleMB <= TARGETS.rssIdleMB)})`);
+  console.log(`${p} creates, concurrency 1:     ${r.creates1.perSec} objects/s  (${r.creates1.n} creates)`);
+  console.log(`${p} creates, concurrency 32:    ${r.creates32.perSec} objects/s  (${r.creates32.n} creates; target >= ${TARGETS.creates32PerSec}/s: ${mark(r.creates32.perSec >= TARGETS.creates32PerSec)})`);
+  console.log(`${p} GET one object:             p50 ${ms(r.get.p50)}  p99 ${ms(r.get.p99)}  (${r.get.n} GETs)`);
+  console.log(`${p} LIST ${r.list.objects} objects:          p50 ${ms(r.list.p50)}  p99 ${ms(r.list.p99)}  (${r.list.n} LISTs)`);
+  console.log(`${p} watch delivery:             p50 ${ms(r.watch.p50)}  p99 ${ms(r.watch.p99)}  (${r.watch.n} writes; target p99 <= ${TARGETS.watchP99Ms} ms: ${mark(r.watch.p99 <= TARGETS.watchP99Ms)})`);
+  console.log(`${p} server RSS, ${r.objects} objects:  ${r.rssAfterMB} MB`);
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags(process.argv.slice(2));
+  const results: ApiBenchResult[] = [];
+  for (const store of f.stores) {
+    const r = await runFor(store, f);
     results.push(r);
-    console.log(`api [${r.store}] creates: ${r.creates1PerSec}/s at concurrency 1, ${r.creates32PerSec}/s at concurrency 32 (target >= 2000/s)`);
-    console.log(`api [${r.store}] GET p50 ${ms(r.getP50 as number)} p99 ${ms(r.getP99 as number)}; LIST(1000) p50 ${ms(r.list1000P50 as number)} p99 ${ms(r.list1000P99 as number)}`);
-    console.log(`api [${r.store}] watch delivery p50 ${ms(r.watchP50 as number)} p99 ${ms(r.watchP99 as number)} (target p99 <= 20 ms)`);
-    console.log(`api [${r.store}] server RSS idle ${r.rssIdleMB} MB (target <= 120 MB), after ${r.objects} objects ${r.rssAfterMB} MB`);
+    if (!f.json) print(r);
   }
-  console.log(JSON.stringify({ bench: 'api', results }));
+  console.log(JSON.stringify({ bench: 'api', cores: cpus().length, node: process.version, targets: TARGETS, results }));
 }
 
 main().catch((err) => {
-  console.error(err);
-  process.exit(1);
+  console.error(err instanceof UsageError ? `bench/api: ${err.message}` : err);
+  process.exit(err instanceof UsageError ? 2 : 1);
 });
