@@ -63,8 +63,9 @@ export class InformerFactory {
     return inf as Informer<T>;
   }
 
-  /** Starts every informer made so far, and any made later. */
+  /** Starts every informer made so far, and any made later (the first call's signal stops them). */
   start(signal: AbortSignal): void {
+    if (this.signal) return;
     this.signal = signal;
     for (const inf of this.informers.values()) void inf.start(signal);
   }

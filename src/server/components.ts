@@ -16,6 +16,8 @@ import type { Logger } from '../util/log.js';
 
 export interface ComponentOptions {
   rest: RestClient;
+  /** Informers shared with the other components of this process (read-only caches). */
+  shared?: InformerFactory;
   log: Logger;
   /** Leader election identity (stable per server, so a restarted server takes its lease back at once). */
   identity: string;
@@ -35,7 +37,7 @@ export function runControllerManager(o: ComponentOptions & { clusterCidr: string
   return elected(o, 'kube-controller-manager', signal, async (s) => {
     // Fresh informers per term of leadership: a new leader starts from a fresh list.
     const cs = new Clientset(o.rest, 'kube-controller-manager');
-    const informers = new InformerFactory(cs, o.log.child('informers'));
+    const informers = o.shared ?? new InformerFactory(cs, o.log.child('informers'));
     await startControllerManager({ cs, informers, log: o.log, clusterCidr: o.clusterCidr }, s);
   });
 }
@@ -43,7 +45,7 @@ export function runControllerManager(o: ComponentOptions & { clusterCidr: string
 export function runScheduler(o: ComponentOptions & { config?: any }, signal: AbortSignal): Promise<void> {
   return elected(o, 'kube-scheduler', signal, async (s) => {
     const cs = new Clientset(o.rest, 'default-scheduler');
-    const informers = new InformerFactory(cs, o.log.child('informers'));
+    const informers = o.shared ?? new InformerFactory(cs, o.log.child('informers'));
     const sched = new Scheduler({ cs, informers, log: o.log, config: o.config });
     informers.start(s);
     await sched.start(s);
@@ -52,6 +54,7 @@ export function runScheduler(o: ComponentOptions & { config?: any }, signal: Abo
 
 export interface SimulatedAgentOptions {
   rest: RestClient;
+  shared?: InformerFactory;
   log: Logger;
   count: number;
   namePrefix?: string;
@@ -61,7 +64,7 @@ export interface SimulatedAgentOptions {
 
 export async function runSimulatedAgents(o: SimulatedAgentOptions, signal: AbortSignal): Promise<void> {
   const cs = new Clientset(o.rest, 'skiff-agent');
-  const informers = new InformerFactory(cs, o.log.child('informers'));
+  const informers = o.shared ?? new InformerFactory(cs, o.log.child('informers'));
   startSimulatedNodes({ cs, informers, count: o.count, namePrefix: o.namePrefix, capacity: o.capacity, startDelayMs: o.startDelayMs, log: o.log }, signal);
   await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
 }

@@ -16,6 +16,7 @@ import { HttpsServer } from '../apiserver/server.js';
 import { openBackend, type Backend, type BackendSpec } from '../store/index.js';
 import type { Logger } from '../util/log.js';
 import { RestClient } from '../client/rest.js';
+import { Clientset, InformerFactory } from '../client/clientset.js';
 import { runControllerManager, runScheduler, runSimulatedAgents } from './components.js';
 import { serverIdentity } from './identity.js';
 import { firstIp, type ServerConfig } from './config.js';
@@ -121,10 +122,14 @@ export class SkiffServer {
     setMaxListeners(0, signal);
     const identity = serverIdentity(c.dataDir);
     const log = this.log;
-    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, log: log.child('controller-manager'), identity, clusterCidr: c.clusterCidr }, signal));
-    if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, log: log.child('scheduler'), identity, config: c.schedulerConfig }, signal));
+    // One set of informers for every component of this process: each object is decoded
+    // and cached once, not once per component.
+    const shared = new InformerFactory(new Clientset(this.rest, 'skiff-server'), log.child('informers'));
+    shared.start(signal);
+    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, clusterCidr: c.clusterCidr }, signal));
+    if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, shared, log: log.child('scheduler'), identity, config: c.schedulerConfig }, signal));
     if (c.simulatedNodes > 0) {
-      this.running.push(runSimulatedAgents({ rest: this.rest, log: log.child('agent'), count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs }, signal));
+      this.running.push(runSimulatedAgents({ rest: this.rest, shared, log: log.child('agent'), count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs }, signal));
     }
     log.info('components started', { identity, simulatedNodes: c.simulatedNodes });
   }

@@ -125,8 +125,7 @@ export function admitUpdate(ctx: RequestContext, obj: any, old: any, o: { subres
   let result = obj;
   if (o.subresource === 'status') {
     // Status writes change only status (upstream's status strategies keep spec and metadata).
-    result = { ...structuredClone(old), status: obj.status };
-    result.metadata.resourceVersion = obj.metadata.resourceVersion;
+    result = { ...old, metadata: { ...old.metadata, resourceVersion: obj.metadata.resourceVersion }, status: obj.status };
     if (obj.metadata.managedFields) result.metadata.managedFields = obj.metadata.managedFields;
   } else {
     ctx.def.defaults?.(result);
