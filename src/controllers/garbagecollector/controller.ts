@@ -43,8 +43,11 @@ export class GarbageCollector {
       this.informers.set(this.gvrKey(r), inf);
       const toRef = (o: any): ObjectRef => ({ group: r.group, version: r.version, plural: r.plural, namespaced: r.namespaced, namespace: o.metadata.namespace, name: o.metadata.name, uid: o.metadata.uid });
       const observe = (o: any) => {
-        const changed = this.graph.upsert(toRef(o), o.metadata.ownerReferences ?? []);
-        if ((o.metadata.ownerReferences ?? []).length || o.metadata.deletionTimestamp) this.queue.add(o.metadata.uid);
+        const owners: any[] = o.metadata.ownerReferences ?? [];
+        const changed = this.graph.upsert(toRef(o), owners);
+        // As upstream's graph builder: only objects being deleted, or with an owner not (or
+        // no longer) in the graph, need a look; a dependent of a live owner costs nothing.
+        if (o.metadata.deletionTimestamp || owners.some((r) => !this.graph.nodes.has(r.uid))) this.queue.add(o.metadata.uid);
         // An owner whose dependents changed may be waiting on them (foreground/orphan).
         for (const u of changed) if (this.graph.nodes.has(u)) this.queue.add(u);
       };
@@ -60,6 +63,8 @@ export class GarbageCollector {
     }
     this.ctx.informers.start(signal);
     await Promise.all([...this.informers.values()].map((i) => i.waitForSync(signal)));
+    // Owners deleted while we were not watching: every dependent whose owner is not in the graph.
+    for (const n of this.graph.nodes.values()) if (n.owners.some((r) => !this.graph.nodes.has(r.uid))) this.queue.add(n.ref.uid);
     this.ctx.log.info('garbage collector synced', { resources: resources.length, objects: this.graph.nodes.size });
     await runWorkers({ name: GarbageCollector.NAME, queue: this.queue, workers: 4, log: this.ctx.log, signal, sync: (uid) => this.attemptToDelete(uid) });
   }
