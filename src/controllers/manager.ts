@@ -12,6 +12,7 @@ import { NamespaceController } from './namespace/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
 import { JobController } from './job/controller.js';
+import { CronJobController } from './cronjob/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -31,6 +32,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: DaemonSetController.NAME, start: (s) => new DaemonSetController(ctx).start(s) },
     { name: StatefulSetController.NAME, start: (s) => new StatefulSetController(ctx).start(s) },
     { name: JobController.NAME, start: (s) => new JobController(ctx).start(s) },
+    { name: CronJobController.NAME, start: (s) => new CronJobController(ctx).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(

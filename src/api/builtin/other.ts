@@ -5,6 +5,7 @@ import { col, humanDuration, labelSelectorString } from './printing.js';
 import { defaultTemplate } from './defaults.js';
 import { validatePodSpec } from './pod-validation.js';
 import { immutable, invalid, notSupported, required } from './validation.js';
+import { isValidTimeZone, parseSchedule } from '../../util/cron.js';
 
 export const leases = kind({
   group: 'coordination.k8s.io',
@@ -159,7 +160,17 @@ export const cronjobs = kind({
     if (ctx.operation === 'status') return [];
     const out: FieldError[] = [];
     const s = o.spec ?? {};
+    const tzOk = s.timeZone === undefined || s.timeZone === null || (typeof s.timeZone === 'string' && isValidTimeZone(s.timeZone));
     if (!s.schedule) out.push(required('spec.schedule'));
+    else if (tzOk) {
+      try {
+        parseSchedule(s.schedule, s.timeZone);
+      } catch (e: any) {
+        out.push(invalid('spec.schedule', s.schedule, e.message));
+      }
+    }
+    if (!tzOk) out.push(invalid('spec.timeZone', s.timeZone, 'unknown time zone ' + s.timeZone));
+    for (const f of ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit']) if (s[f] !== undefined && s[f] !== null && !(s[f] >= 0)) out.push(invalid(`spec.${f}`, s[f], 'must be greater than or equal to 0'));
     if (s.concurrencyPolicy && !['Allow', 'Forbid', 'Replace'].includes(s.concurrencyPolicy)) out.push(notSupported('spec.concurrencyPolicy', s.concurrencyPolicy, ['Allow', 'Forbid', 'Replace']));
     if (o.metadata?.name && o.metadata.name.length > 52) out.push(invalid('metadata.name', o.metadata.name, 'must be no more than 52 characters'));
     out.push(...validateJobSpec(s.jobTemplate?.spec, 'spec.jobTemplate.spec'));
