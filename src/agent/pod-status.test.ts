@@ -70,6 +70,10 @@ describe('simulated commands', () => {
     assert.deepEqual(planFor(cfg(['sh', '-c', 'sleep 1; exit 42'])), { exitCode: 42, durationMs: 1000 });
     assert.deepEqual(planFor(cfg(['sleep', 'inf'])), {});
     assert.deepEqual(planFor(cfg([])), {});
+    assert.deepEqual(planFor(cfg(['sh', '-c', 'true'])), { exitCode: 0, durationMs: 0 });
+    assert.deepEqual(planFor(cfg(['/bin/sh', '-c', 'echo hello from the job'])), { exitCode: 0, durationMs: 0 });
+    assert.deepEqual(planFor(cfg(['false'])), { exitCode: 1, durationMs: 0 });
+    assert.deepEqual(planFor(cfg(['sh', '-c', 'echo hi; while true; do :; done'])), {});
     assert.deepEqual(planFor(cfg([], { 'skiff.dev/simulate-exit-code': '7' })), { exitCode: 7, durationMs: 0 });
   });
 });

@@ -5,27 +5,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
-import { createInterface } from 'node:readline';
 import { Cluster } from './cluster.js';
-
-function watchLines(c: Cluster, path: string, accept?: string): { lines: any[]; close: () => void; ready: Promise<void> } {
-  const u = new URL(path, c.url);
-  const lines: any[] = [];
-  let req: ReturnType<typeof request>;
-  const ready = new Promise<void>((resolve, reject) => {
-    req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, ca: c.creds!.caPem, cert: c.creds!.certPem, key: c.creds!.keyPem, headers: accept ? { accept } : {}, agent: false }, (res) => {
-      resolve();
-      res.on('error', () => {});
-      const rl = createInterface({ input: res });
-      rl.on('error', () => {});
-      rl.on('line', (l) => lines.push(JSON.parse(l)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  return { lines, ready, close: () => req.destroy() };
-}
+import { watchLines } from './watch.js';
 
 describe('list and watch', () => {
   let c: Cluster;

@@ -4,6 +4,7 @@
  * ends, so Jobs can be tested without containers:
  *   sleep N                → runs N seconds, exits 0
  *   sh -c "exit 3"         → exits 3 at once ("sleep 2; exit 3" sleeps first)
+ *   true, echo ...         → exits 0 at once; false → exits 1
  *   anything else          → runs until stopped
  * Pod annotations override: skiff.dev/simulate-exit-code, skiff.dev/simulate-duration-seconds.
  */
@@ -35,8 +36,10 @@ export function planFor(cfg: ContainerConfig): Plan {
   const exit = /\bexit\s+(\d+)/.exec(words);
   if (exit) return { exitCode: Number(exit[1]), durationMs: sleep ? Number(sleep[1]) * 1000 : 0 };
   if (sleep && !/\b(while|until|inf)\b/.test(words)) return { exitCode: 0, durationMs: Number(sleep[1]) * 1000 };
-  if (/^(true|\/bin\/true)$/.test(words.trim())) return { exitCode: 0, durationMs: 0 };
-  if (/^(false|\/bin\/false)$/.test(words.trim())) return { exitCode: 1, durationMs: 0 };
+  // The script itself, without a leading `sh -c` / `bash -c`.
+  const script = words.replace(/^\s*(\/bin\/|\/usr\/bin\/)?(sh|bash|ash)\s+-c\s+/, '').trim();
+  if (/^((\/bin\/)?true|:)$/.test(script) || /^echo\b[^;&|]*$/.test(script)) return { exitCode: 0, durationMs: 0 };
+  if (/^(\/bin\/)?false$/.test(script)) return { exitCode: 1, durationMs: 0 };
   return {};
 }
 
