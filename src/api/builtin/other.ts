@@ -142,7 +142,8 @@ export const cronjobs = kind({
   generation: true,
   subresources: { status: true },
   columns: [col('Schedule', 'The schedule'), col('Timezone', 'The time zone'), col('Suspend', 'Whether the cron job is suspended', { type: 'boolean' }), col('Active', 'Number of active jobs', { type: 'integer' }), col('Last Schedule', 'When the last job was scheduled')],
-  cells: (o, now) => [o.spec?.schedule ?? '', o.spec?.timeZone ?? '<none>', !!o.spec?.suspend, (o.status?.active ?? []).length, o.status?.lastScheduleTime ? humanDuration(now.getTime() - Date.parse(o.status.lastScheduleTime)) : '<none>'],
+  // Upstream prints Suspend with printBoolPtr: the strings True/False, not a JSON boolean.
+  cells: (o, now) => [o.spec?.schedule ?? '', o.spec?.timeZone ?? '<none>', o.spec?.suspend === undefined || o.spec?.suspend === null ? '<unset>' : o.spec.suspend ? 'True' : 'False', (o.status?.active ?? []).length, o.status?.lastScheduleTime ? humanDuration(now.getTime() - Date.parse(o.status.lastScheduleTime)) : '<none>'],
   wide: [col('Containers', 'Names of each container in the template.'), col('Images', 'Images referenced by each container in the template.'), col('Selector', 'Selector of the job')],
   wideCells: (o) => {
     const cs = o.spec?.jobTemplate?.spec?.template?.spec?.containers ?? [];
