@@ -7,6 +7,7 @@ import type { JSONSchema } from './types.js';
 import { appsKinds } from './builtin/apps.js';
 import { coreKinds } from './builtin/core.js';
 import { otherKinds } from './builtin/other.js';
+import { discoveryKinds } from './builtin/discovery.js';
 import { registerSchemas } from './schemas.js';
 
 export { Registry } from './registry.js';
@@ -15,7 +16,7 @@ export { validateObjectMeta } from './builtin/validation.js';
 
 export function buildRegistry(): Registry {
   const reg = new Registry();
-  for (const def of [...coreKinds, ...appsKinds, ...otherKinds]) reg.register(def);
+  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds]) reg.register(def);
   registerSchemas(reg);
   for (const def of reg.all()) {
     if (!reg.definitions.has(def.schemaName)) {
