@@ -20,6 +20,10 @@ import { binding, eviction, finalize, scale } from './rest/subresources.js';
 import { watch, WatchRegistry } from './rest/watch.js';
 import { SYSTEM_PRIORITY_CLASSES } from './admission/priority.js';
 import { create, patch, update } from './rest/write.js';
+import { parsePortRange, ServiceAllocation } from './allocation/service-allocation.js';
+import { publishKubernetesService } from './bootstrap-service.js';
+import { repairServiceAllocations } from './allocation/repair.js';
+import { intToIp } from '../util/ipv4.js';
 
 export interface UserInfo {
   name: string;
@@ -32,6 +36,9 @@ export interface ApiHandlerOptions {
   now?: () => Date;
   /** host:port for /api's serverAddressByClientCIDRs */
   serverAddress?: string;
+  /** Services get ClusterIPs from this CIDR and node ports from this range (k3s: 10.43.0.0/16, 30000-32767). */
+  serviceCidr?: string;
+  serviceNodePortRange?: string;
 }
 
 const notFoundResource = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -40,10 +47,19 @@ export class ApiHandler {
   private readonly store: ObjectStore;
   private readonly watches = new WatchRegistry();
   private readonly now: () => Date;
+  readonly serviceAllocation?: ServiceAllocation;
+  private repairTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: ApiHandlerOptions) {
     this.store = new ObjectStore(o.backend);
     this.now = o.now ?? (() => new Date());
+    if (o.serviceCidr) this.serviceAllocation = new ServiceAllocation(o.backend, o.serviceCidr, parsePortRange(o.serviceNodePortRange ?? '30000-32767'));
+  }
+
+  /** The `kubernetes` Service and its endpoints, once this server knows its address and port. */
+  async publishApiEndpoints(address: string, port: number): Promise<void> {
+    if (!this.serviceAllocation) return;
+    await publishKubernetesService(this.o.registry, this.store, this.serviceAllocation, intToIp(this.serviceAllocation.cidr.base + 1), address, port);
   }
 
   async bootstrap(): Promise<void> {
@@ -78,7 +94,23 @@ export class ApiHandler {
     }
   }
 
+  /** Repairs Service allocations now and every few minutes until close(). */
+  startAllocationRepair(log?: { info: (m: string, f?: any) => void; error: (m: string, f?: any) => void }, everyMs = 3 * 60_000): void {
+    const a = this.serviceAllocation;
+    if (!a) return;
+    const def = this.o.registry.lookup('', 'v1', 'services')!;
+    const run = () =>
+      repairServiceAllocations(this.o.backend, def, a).then(
+        (r) => (r.marked || r.released ? log?.info('service allocations repaired', r) : undefined),
+        (err) => log?.error('service allocation repair failed', { err }),
+      );
+    void run();
+    this.repairTimer = setInterval(run, everyMs);
+    this.repairTimer.unref();
+  }
+
   async close(): Promise<void> {
+    if (this.repairTimer) clearInterval(this.repairTimer);
     this.watches.closeAll();
   }
 
@@ -169,7 +201,7 @@ export class ApiHandler {
     if (!def) throw notFoundResource();
     if (!def.namespaced && info.namespace) throw notFoundResource();
     const format = negotiate(req.headers.accept, query.get('includeObject'));
-    const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches };
+    const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches, serviceAllocation: this.serviceAllocation };
     const m = req.method ?? 'GET';
     const sub = info.subresource;
     const isWatch = info.legacyWatch || query.get('watch') === 'true' || query.get('watch') === '1';

@@ -14,6 +14,8 @@ export interface ServerConfig {
   disableAgent: boolean;
   clusterCidr: string;
   serviceCidr: string;
+  /** NodePorts come from this range (MIN-MAX). */
+  serviceNodePortRange: string;
   clusterDns: string;
   clusterDomain: string;
   /** 'sqlite' (default, in the data dir) or 'memory' (tests); an endpoint selects etcd. */
@@ -49,6 +51,7 @@ export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConf
     disableAgent: false,
     clusterCidr: '10.42.0.0/16',
     serviceCidr: '10.43.0.0/16',
+    serviceNodePortRange: '30000-32767',
     clusterDns: '10.43.0.10',
     clusterDomain: 'cluster.local',
     datastore: 'sqlite',

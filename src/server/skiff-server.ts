@@ -71,7 +71,7 @@ export class SkiffServer {
 
     const registry = buildRegistry();
     const advertise = bindIsAny ? '127.0.0.1' : c.bindAddress;
-    this.handler = new ApiHandler({ registry, backend: this.backend, serverAddress: `${advertise}:${c.httpsListenPort}` });
+    this.handler = new ApiHandler({ registry, backend: this.backend, serverAddress: `${advertise}:${c.httpsListenPort}`, serviceCidr: c.serviceCidr, serviceNodePortRange: c.serviceNodePortRange });
     await this.handler.bootstrap();
 
     const authenticator = createAuthenticator({
@@ -90,6 +90,8 @@ export class SkiffServer {
     const host = advertise.includes(':') ? `[${advertise}]` : advertise;
     const url = `https://${host}:${addr.port}`;
     this.log.child('apiserver').info('listening', { url });
+    await this.handler.publishApiEndpoints(advertise, addr.port);
+    this.handler.startAllocationRepair(this.log.child('apiserver'));
 
     const kubeconfigPath = join(c.dataDir, 'kubeconfig.yaml');
     const kc = { server: url, caPem: this.pki.ca.certPem, client: this.pki.admin };

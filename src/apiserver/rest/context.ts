@@ -7,12 +7,15 @@ import type { RequestInfo } from '../request-info.js';
 import type { UserInfo } from '../handler.js';
 import type { OutputFormat } from './respond.js';
 import type { WatchRegistry } from './watch.js';
+import type { ServiceAllocation } from '../allocation/service-allocation.js';
 
 export interface ServerServices {
   registry: Registry;
   store: ObjectStore;
   now: () => Date;
   watches: WatchRegistry;
+  /** ClusterIP and NodePort allocation for Services (absent: Services get none). */
+  serviceAllocation?: ServiceAllocation;
 }
 
 export interface RequestContext extends ServerServices {

@@ -12,6 +12,7 @@ import { keyPrefix, decode } from '../object-store.js';
 import { isDryRun, rfc3339, type RequestContext } from './context.js';
 import { render, sendJson } from './respond.js';
 import { matcherFor } from './read.js';
+import { releaseServiceAllocation } from './service-allocation-hooks.js';
 
 interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -88,6 +89,7 @@ export async function deleteOne(ctx: RequestContext, name: string, o: DeleteOpti
     if (!dry) {
       try {
         await ctx.store.delete(def, ns, name, Number(cur.metadata.resourceVersion));
+        await releaseServiceAllocation(ctx, cur);
       } catch (err) {
         if ((err as any)?.reason === 'Conflict' && attempt < 5) continue;
         throw err;

@@ -13,6 +13,7 @@ import { isDryRun, rfc3339, type RequestContext } from './context.js';
 import { admitCreate, admitUpdate, checkIdentity, unchanged } from './admit.js';
 import { render, sendJson } from './respond.js';
 import { RevisionConflictError } from '../../store/errors.js';
+import { releaseServiceAllocation, withServiceAllocation } from './service-allocation-hooks.js';
 
 export async function readObject(ctx: RequestContext): Promise<any> {
   const text = await readRaw(ctx.req);
@@ -27,10 +28,13 @@ function reply(ctx: RequestContext, code: number, obj: any): void {
 
 export async function create(ctx: RequestContext): Promise<void> {
   const obj = await admitCreate(ctx, await readObject(ctx));
-  if (isDryRun(ctx.query)) return reply(ctx, 201, obj);
+  if (isDryRun(ctx.query)) {
+    await withServiceAllocation(ctx, obj, undefined, async () => undefined);
+    return reply(ctx, 201, obj);
+  }
   for (let attempt = 0; ; attempt++) {
     try {
-      await ctx.store.create(ctx.def, obj);
+      await withServiceAllocation(ctx, obj, undefined, () => ctx.store.create(ctx.def, obj));
       return reply(ctx, 201, obj);
     } catch (err) {
       // A generated name that collided: try another, as upstream retries generateName.
@@ -49,6 +53,7 @@ export async function storeUpdate(ctx: RequestContext, obj: any, old: any, expec
   if (isDryRun(ctx.query)) return { code: 200, obj };
   if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers ?? []).length && !(ctx.def.plural === 'pods' && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0) && !(ctx.def.plural === 'namespaces' && (obj.spec?.finalizers ?? []).length)) {
     await ctx.store.delete(ctx.def, obj.metadata.namespace, obj.metadata.name, expectedRv);
+    await releaseServiceAllocation(ctx, obj);
     return { code: 200, obj };
   }
   const saved = await ctx.store.update(ctx.def, obj, expectedRv);
@@ -64,7 +69,7 @@ export async function update(ctx: RequestContext, subresource?: string): Promise
     throw errors.conflict(ctx.def.group, ctx.def.plural, old.metadata.name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
   const obj = admitUpdate(ctx, body, old, { subresource });
-  const r = await storeUpdate(ctx, obj, old, Number(old.metadata.resourceVersion));
+  const r = await withServiceAllocation(ctx, obj, old, () => storeUpdate(ctx, obj, old, Number(old.metadata.resourceVersion)), subresource);
   reply(ctx, r.code, r.obj);
 }
 
@@ -94,7 +99,9 @@ export async function patch(ctx: RequestContext, subresource?: string): Promise<
         if (applied.metadata.name !== ctx.info.name) throw errors.badRequest('the name of the object does not match the name on the URL');
         ctx.query.set('_skipManagedFields', 'true');
         const obj = await admitCreate(ctx, applied);
-        if (!isDryRun(ctx.query)) await ctx.store.create(ctx.def, obj);
+        await withServiceAllocation(ctx, obj, undefined, async () => {
+          if (!isDryRun(ctx.query)) await ctx.store.create(ctx.def, obj);
+        });
         return reply(ctx, 201, obj);
       }
       // Every patch function copies its input: the stored object is never modified.
@@ -112,7 +119,7 @@ export async function patch(ctx: RequestContext, subresource?: string): Promise<
       if (wantRv && wantRv !== old.metadata.resourceVersion) throw errors.conflict(ctx.def.group, ctx.def.plural, old.metadata.name, 'the object has been modified; please apply your changes to the latest version and try again');
       const obj = admitUpdate(ctx, patched, old, { subresource, manager: apply ? manager! : undefined, skipFields: false });
       if (apply) obj.metadata.managedFields = patched.metadata.managedFields;
-      const r = await storeUpdate(ctx, obj, old, Number(old.metadata.resourceVersion));
+      const r = await withServiceAllocation(ctx, obj, old, () => storeUpdate(ctx, obj, old, Number(old.metadata.resourceVersion)), subresource);
       return reply(ctx, r.code, r.obj);
     } catch (err) {
       const conflict = (err instanceof ApiError && err.reason === 'Conflict' && err.message.includes('has been modified') && !(p as any)?.metadata?.resourceVersion) || err instanceof RevisionConflictError;
