@@ -13,6 +13,8 @@ import { DaemonSetController } from './daemonset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
 import { JobController } from './job/controller.js';
 import { CronJobController } from './cronjob/controller.js';
+import { EndpointSliceController } from './endpointslice/controller.js';
+import { EndpointsController } from './endpoints/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -33,6 +35,8 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: StatefulSetController.NAME, start: (s) => new StatefulSetController(ctx).start(s) },
     { name: JobController.NAME, start: (s) => new JobController(ctx).start(s) },
     { name: CronJobController.NAME, start: (s) => new CronJobController(ctx).start(s) },
+    { name: EndpointSliceController.NAME, start: (s) => new EndpointSliceController(ctx).start(s) },
+    { name: EndpointsController.NAME, start: (s) => new EndpointsController(ctx).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(
