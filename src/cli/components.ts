@@ -7,6 +7,8 @@ import { runControllerManager, runScheduler, runSimulatedAgents } from '../serve
 import { helpText, parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { restFromFlags } from './client-config.js';
 import { randomBytes } from 'node:crypto';
+import { proxyPrerequisites } from '../proxy/host.js';
+import { runProxy } from '../proxy/run.js';
 
 const common: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', metavar: 'FILE', help: 'kubeconfig to reach the API server' },
@@ -38,9 +40,18 @@ const specs: Record<string, { usage: string; flags: FlagSpec[] }> = {
       { name: 'simulated-start-delay', type: 'string', metavar: 'MS', help: 'Milliseconds a simulated container takes to start', default: '0' },
     ],
   },
+  proxy: {
+    usage: 'Usage: skiff proxy [flags]\n\nRuns the service proxy of one node: programs nftables for Services (ClusterIP, NodePort, external IPs).',
+    flags: [
+      ...common,
+      { name: 'node-name', type: 'string', metavar: 'NAME', help: 'This node (for traffic policy Local)', default: hostname() },
+      { name: 'cluster-cidr', type: 'string', metavar: 'CIDR', help: 'Pod network', default: '10.42.0.0/16' },
+      { name: 'service-cidr', type: 'string', metavar: 'CIDR', help: 'Service network (routed locally)', default: '10.43.0.0/16' },
+    ],
+  },
 };
 
-export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'agent', argv: string[]): Promise<number> {
+export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'agent' | 'proxy', argv: string[]): Promise<number> {
   const spec = specs[cmd];
   let f: Record<string, any>;
   try {
@@ -72,6 +83,13 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   else if (cmd === 'scheduler') {
     const config = f.config ? yaml.load(readFileSync(f.config, 'utf8')) : undefined;
     await runScheduler({ rest, log, identity, leaderElect, config }, ac.signal);
+  } else if (cmd === 'proxy') {
+    const missing = proxyPrerequisites();
+    if (missing) {
+      process.stderr.write(`Error: ${missing}\n`);
+      return 2;
+    }
+    await runProxy({ rest, log, nodeName: f['node-name'], clusterCidr: f['cluster-cidr'], serviceCidr: f['service-cidr'] }, ac.signal);
   } else {
     if (!f.simulated) {
       process.stderr.write('Error: only simulated nodes are available in this build: pass --simulated (the containerd runtime comes with the node agent milestone)\n');

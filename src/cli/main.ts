@@ -9,6 +9,7 @@ Commands:
   agent               Run node agents (--simulated: hollow nodes) that join a server
   controller-manager  Run the controllers on their own
   scheduler           Run the scheduler on its own
+  proxy               Run a node's service proxy (nftables) on its own
 
 Run 'skiff <command> --help' for a command's flags.
 `;
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'agent':
     case 'controller-manager':
     case 'scheduler':
+    case 'proxy':
       code = await runComponent(cmd, rest);
       break;
     case undefined:
