@@ -8,8 +8,9 @@
 import type { InformerFactory } from '../client/clientset.js';
 import type { Logger } from '../util/log.js';
 import { servicePorts, type ServicePort } from './model.js';
+import { StateCache, type ServiceWithSlices } from './state-cache.js';
 import { runNft } from './nft.js';
-import { desiredState, renderDiff, renderFull, type NftState } from './render.js';
+import { renderDiff, renderFull, type NftState } from './render.js';
 
 export const ENDPOINTSLICES = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true };
 
@@ -37,11 +38,13 @@ export class Proxier {
   private running?: Promise<void>;
   private again = false;
   private readonly apply: (p: string) => Promise<void>;
+  private readonly cache: StateCache;
   /** Called after every sync (tests, benchmarks, logs). */
   onSync?: (s: SyncStats) => void;
 
   constructor(private readonly o: ProxierOptions) {
     this.apply = o.apply ?? ((p) => runNft(p));
+    this.cache = new StateCache({ clusterCidr: o.clusterCidr, nodeName: o.nodeName });
     const kick = () => this.schedule();
     for (const inf of [o.informers.informer('services'), o.informers.informer(ENDPOINTSLICES)]) inf.addHandlers({ onAdd: kick, onUpdate: kick, onDelete: kick });
   }
@@ -63,8 +66,8 @@ export class Proxier {
     }, this.o.coalesceMs ?? 10);
   }
 
-  /** The Service ports as the informers see them now. */
-  ports(): ServicePort[] {
+  /** Every Service with its EndpointSlices, as the informers see them now. */
+  private services(): ServiceWithSlices[] {
     const svcInf = this.o.informers.informer('services');
     const sliceInf = this.o.informers.informer(ENDPOINTSLICES);
     const bySvc = new Map<string, any[]>();
@@ -76,9 +79,12 @@ export class Proxier {
       if (!l) bySvc.set(k, (l = []));
       l.push(s);
     }
-    const out: ServicePort[] = [];
-    for (const svc of svcInf.cache.list()) out.push(...servicePorts(svc, bySvc.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [], this.o.nodeName));
-    return out;
+    return svcInf.cache.list().map((svc) => ({ svc, slices: bySvc.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [] }));
+  }
+
+  /** The Service ports as the informers see them now. */
+  ports(): ServicePort[] {
+    return this.services().flatMap((x) => servicePorts(x.svc, x.slices, this.o.nodeName));
   }
 
   /** Programs the current state now (one sync at a time; a request during a sync runs once more after it). */
@@ -91,8 +97,7 @@ export class Proxier {
       do {
         this.again = false;
         const t0 = performance.now();
-        const ports = this.ports();
-        const want = desiredState(ports, { clusterCidr: this.o.clusterCidr });
+        const { state: want, ports } = this.cache.build(this.services());
         let full = !this.programmed;
         let program = full ? renderFull(want) : renderDiff(this.programmed!, want);
         try {
@@ -110,7 +115,7 @@ export class Proxier {
           await this.apply(program).catch((e) => this.o.log.error('programming nftables failed', { err: e }));
         }
         this.programmed = want;
-        this.onSync?.({ full, ports: ports.length, bytes: program.length, ms: performance.now() - t0 });
+        this.onSync?.({ full, ports, bytes: program.length, ms: performance.now() - t0 });
       } while (this.again);
     })().finally(() => (this.running = undefined));
     return this.running;
