@@ -15,6 +15,7 @@ import { JobController } from './job/controller.js';
 import { CronJobController } from './cronjob/controller.js';
 import { EndpointSliceController } from './endpointslice/controller.js';
 import { EndpointsController } from './endpoints/controller.js';
+import { ServiceLbController } from './servicelb/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -37,6 +38,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: CronJobController.NAME, start: (s) => new CronJobController(ctx).start(s) },
     { name: EndpointSliceController.NAME, start: (s) => new EndpointSliceController(ctx).start(s) },
     { name: EndpointsController.NAME, start: (s) => new EndpointsController(ctx).start(s) },
+    { name: ServiceLbController.NAME, start: (s) => new ServiceLbController(ctx).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(

@@ -78,6 +78,22 @@ describe('services on simulated nodes', () => {
     await c.k(['create', 'service', 'nodeport', 'again-np', '--tcp=80:8080', '--node-port=30080']);
   });
 
+  it('gives a LoadBalancer Service the ready nodes\' addresses as ingress, with a node port', async () => {
+    await c.k(['create', 'service', 'loadbalancer', 'lb', '--tcp=80:8080']);
+    const nodeIps = (await c.getJson('/api/v1/nodes')).items.map((n: any) => n.status.addresses.find((a: any) => a.type === 'InternalIP').address).sort();
+    const svc = await c.until('ingress addresses', async () => {
+      const s = await c.getJson('/api/v1/namespaces/default/services/lb');
+      return s.status?.loadBalancer?.ingress?.length && s;
+    }, 10_000);
+    assert.deepEqual(svc.status.loadBalancer.ingress.map((i: any) => i.ip).sort(), [...new Set(nodeIps)]);
+    assert.ok(svc.spec.ports[0].nodePort >= 30000);
+    const table = await c.k(['get', 'svc', 'lb']);
+    assert.match(table, new RegExp(`lb\\s+LoadBalancer\\s+10\\.43\\.\\d+\\.\\d+\\s+${[...new Set(nodeIps)].join(',').replace(/\./g, '\\.')}\\s+80:\\d+/TCP`));
+    // Back to ClusterIP: the ingress goes, and so does the node port.
+    await c.k(['patch', 'svc', 'lb', '-p', '{"spec":{"type":"ClusterIP"}}']);
+    await c.until('ingress cleared', async () => !(await c.getJson('/api/v1/namespaces/default/services/lb')).status?.loadBalancer?.ingress, 10_000);
+  });
+
   it('keeps EndpointSlices and Endpoints in step with ready pods, resolving the named port', async () => {
     await c.k(['apply', '-f', '-'], { input: deployment('web', 3) });
     await c.k(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: http}]\n' });
