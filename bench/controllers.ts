@@ -39,7 +39,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-ctl-'));
   let child: ChildProcess | undefined;
   try {
-    child = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'server', '--data-dir', dir, '--https-listen-port', '0', '--simulated-nodes', String(nodes), '--simulated-node-capacity', `cpu=64,memory=256Gi,pods=${Math.max(110, Math.ceil((replicas * 2.5) / nodes))}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child = spawn(process.execPath, [...(args.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', join(root, 'prof')] : []), join(root, 'bin/skiff.js'), 'server', '--data-dir', dir, '--https-listen-port', '0', '--simulated-nodes', String(nodes), '--simulated-node-capacity', `cpu=64,memory=256Gi,pods=${Math.max(110, Math.ceil((replicas * 2.5) / nodes))}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
     const kc = join(dir, 'kubeconfig.yaml');
     await until('kubeconfig', 60_000, async () => existsSync(kc));
     const rest = new RestClient(credentialsFromKubeconfig(kc));

@@ -1,5 +1,5 @@
 /**
- * The `kubernetes` Service in `default` (the first address of the service CIDR, port 443)
+ * The built-in Services. The `kubernetes` Service in `default` (the first address of the service CIDR, port 443)
  * and its endpoints (the Endpoints object and the `kubernetes` EndpointSlice) naming
  * this API server's address, as kube-apiserver's endpoint reconciler keeps them. The
  * Service has no selector, so the EndpointSlice controller leaves its endpoints alone.
@@ -50,6 +50,35 @@ export async function publishKubernetesService(reg: Registry, store: ObjectStore
     'discovery.k8s.io',
     'endpointslices',
     { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } }, addressType: 'IPv4', endpoints, ports },
+    (cur) => JSON.stringify(cur.endpoints) === JSON.stringify(endpoints) && JSON.stringify(cur.ports) === JSON.stringify(ports),
+  );
+}
+
+export async function publishDnsService(reg: Registry, store: ObjectStore, alloc: ServiceAllocation | undefined, clusterDns: string, address: string, port: number): Promise<void> {
+  const svcDef = reg.lookup('', 'v1', 'services')!;
+  const labels = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'skiff-dns' };
+  if (!(await store.tryGet(svcDef, 'kube-system', 'kube-dns'))) {
+    const svc: any = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels },
+      spec: { type: 'ClusterIP', clusterIP: clusterDns, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: port }, { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: port }] },
+    };
+    await alloc?.ips.allocate(clusterDns, 'kube-system/kube-dns').catch(() => undefined);
+    svcDef.prepareForCreate?.(svc);
+    await upsert(reg, store, '', 'services', svc, () => true);
+  }
+  const ports = [
+    { name: 'dns', port, protocol: 'UDP' },
+    { name: 'dns-tcp', port, protocol: 'TCP' },
+  ];
+  const endpoints = [{ addresses: [address], conditions: { ready: true } }];
+  await upsert(
+    reg,
+    store,
+    'discovery.k8s.io',
+    'endpointslices',
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'kubernetes.io/service-name': 'kube-dns' } }, addressType: 'IPv4', endpoints, ports },
     (cur) => JSON.stringify(cur.endpoints) === JSON.stringify(endpoints) && JSON.stringify(cur.ports) === JSON.stringify(ports),
   );
 }

@@ -21,7 +21,7 @@ import { watch, WatchRegistry } from './rest/watch.js';
 import { SYSTEM_PRIORITY_CLASSES } from './admission/priority.js';
 import { create, patch, update } from './rest/write.js';
 import { parsePortRange, ServiceAllocation } from './allocation/service-allocation.js';
-import { publishKubernetesService } from './bootstrap-service.js';
+import { publishDnsService, publishKubernetesService } from './bootstrap-service.js';
 import { repairServiceAllocations } from './allocation/repair.js';
 import { intToIp } from '../util/ipv4.js';
 
@@ -92,6 +92,11 @@ export class ApiHandler {
         if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
       }
     }
+  }
+
+  /** The `kube-dns` Service at the cluster DNS address, served at address:port. */
+  async publishDns(clusterDns: string, address: string, port: number): Promise<void> {
+    await publishDnsService(this.o.registry, this.store, this.serviceAllocation, clusterDns, address, port);
   }
 
   /** Repairs Service allocations now and every few minutes until close(). */

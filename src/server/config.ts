@@ -18,6 +18,10 @@ export interface ServerConfig {
   serviceNodePortRange: string;
   clusterDns: string;
   clusterDomain: string;
+  /** Where the cluster DNS server listens (host:port); empty: no cluster DNS. */
+  dnsListen: string;
+  /** Upstream resolvers for names outside the cluster (kubelet's --resolv-conf). */
+  resolvConf: string;
   /** 'sqlite' (default, in the data dir) or 'memory' (tests); an endpoint selects etcd. */
   datastore: 'sqlite' | 'memory';
   /** k3s's --datastore-endpoint: http(s)://host:2379[,...] for an etcd cluster. */
@@ -54,6 +58,8 @@ export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConf
     serviceNodePortRange: '30000-32767',
     clusterDns: '10.43.0.10',
     clusterDomain: 'cluster.local',
+    dnsListen: '127.0.0.1:10053',
+    resolvConf: '/etc/resolv.conf',
     datastore: 'sqlite',
     tlsSan: [],
     simulatedNodes: 0,

@@ -17,6 +17,7 @@ import { openBackend, type Backend, type BackendSpec } from '../store/index.js';
 import type { Logger } from '../util/log.js';
 import { RestClient } from '../client/rest.js';
 import { Clientset, InformerFactory } from '../client/clientset.js';
+import { runDns } from '../dns/run.js';
 import { runControllerManager, runScheduler, runSimulatedAgents } from './components.js';
 import { serverIdentity } from './identity.js';
 import { firstIp, type ServerConfig } from './config.js';
@@ -111,6 +112,21 @@ export class SkiffServer {
     );
   }
 
+  /** The cluster DNS server, published as the kube-dns Service; a port in use costs DNS, not the server. */
+  private async startDns(shared: InformerFactory, signal: AbortSignal): Promise<void> {
+    const c = this.config;
+    const i = c.dnsListen.lastIndexOf(':');
+    const host = c.dnsListen.slice(0, i) || '127.0.0.1';
+    const log = this.log.child('dns');
+    try {
+      const { port } = await runDns({ informers: shared, zone: c.clusterDomain, host, port: Number(c.dnsListen.slice(i + 1)), resolvConf: c.resolvConf, log }, signal);
+      const address = host === '0.0.0.0' ? (c.bindAddress === '0.0.0.0' ? '127.0.0.1' : c.bindAddress) : host;
+      await this.handler!.publishDns(c.clusterDns, address, port);
+    } catch (err) {
+      if (!signal.aborted) log.error('cluster DNS not started', { err: String(err) });
+    }
+  }
+
   /** Controllers, scheduler and agents: API clients over loopback, exactly as separate processes would be. */
   private startComponents(url: string): void {
     const c = this.config;
@@ -133,6 +149,7 @@ export class SkiffServer {
     if (c.simulatedNodes > 0) {
       this.running.push(runSimulatedAgents({ rest: this.rest, shared, log: log.child('agent'), count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs }, signal));
     }
+    if (c.dnsListen) this.running.push(this.startDns(shared, signal));
     log.info('components started', { identity, simulatedNodes: c.simulatedNodes });
   }
 

@@ -52,7 +52,9 @@ export class Cluster {
     this.kubeconfig = join(this.dataDir, 'kubeconfig.yaml');
     rmSync(this.kubeconfig, { force: true });
     this.log = '';
-    const child = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'server', '--data-dir', this.dataDir, '--https-listen-port', '0', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Suites run side by side: each server's cluster DNS takes a free port unless a suite picks one.
+    const dns = this.args.includes('--dns-listen') ? [] : ['--dns-listen', '127.0.0.1:0'];
+    const child = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'server', '--data-dir', this.dataDir, '--https-listen-port', '0', ...dns, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (d) => (this.log += d));
     child.stderr!.on('data', (d) => (this.log += d));
