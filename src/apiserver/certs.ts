@@ -1,9 +1,14 @@
 /**
  * The cluster PKI, generated on first start into <data-dir>/tls like k3s does: one
  * cluster CA, the API server's serving certificate (SANs for localhost, the node's
- * addresses and the in-cluster `kubernetes` Service names and ClusterIP), and the admin
- * client certificate (CN system:admin, O system:masters) that the kubeconfig carries.
- * Keys are ECDSA P-256 (fast to generate, accepted by kubectl and Node's TLS).
+ * addresses and the in-cluster `kubernetes` Service names and ClusterIP), the admin
+ * client certificate (CN system:admin, O system:masters) that the kubeconfig carries, and
+ * the service-account signing key. Keys are ECDSA P-256 (fast to generate, accepted by
+ * kubectl and Node's TLS).
+ *
+ * With several servers on one datastore the CA, admin certificate and service-account key
+ * are the cluster's (server/bootstrap-secrets.ts hands them in as `shared`); each server
+ * still issues its own serving certificate from that CA for its own addresses.
  */
 import 'reflect-metadata';
 import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
@@ -21,16 +26,25 @@ export interface KeyCert {
   keyPem: string;
 }
 
-export interface ClusterPki {
+/** What every server of one cluster must share: the CA, the admin credentials, the service-account key. */
+export interface ClusterSecrets {
   ca: KeyCert;
-  serving: KeyCert;
+  /** The admin client certificate (CN system:admin, O system:masters). */
   admin: KeyCert;
+  /** PKCS#8 PEM private key that signs service-account tokens. */
+  serviceAccountKey: string;
+}
+
+export interface ClusterPki extends ClusterSecrets {
+  serving: KeyCert;
 }
 
 export interface PkiOptions {
   dir: string;
   /** DNS names and IPs the serving certificate must cover (beyond the defaults). */
   sans: { dns: string[]; ips: string[] };
+  /** The cluster's shared secrets (HA): they replace whatever the data dir held. */
+  shared?: ClusterSecrets;
 }
 
 function pemKey(der: ArrayBuffer): string {
@@ -111,40 +125,77 @@ function writePair(dir: string, name: string, kc: KeyCert): void {
   writeFileSync(join(dir, `${name}.key`), kc.keyPem, { mode: 0o600 });
 }
 
-/** True when cert covers every wanted SAN and is valid for at least 30 more days. */
-function coversSans(kc: KeyCert, sans: { dns: string[]; ips: string[] }): boolean {
+/** True when cert was issued by ca, covers every wanted SAN and is valid for at least 30 more days. */
+function coversSans(kc: KeyCert, ca: KeyCert, sans: { dns: string[]; ips: string[] }): boolean {
   const cert = new NodeX509(kc.certPem);
   if (new Date(cert.validTo).getTime() - Date.now() < 30 * 24 * 3600 * 1000) return false;
+  if (!cert.verify(new NodeX509(ca.certPem).publicKey)) return false;
   return sans.dns.every((d) => cert.checkHost(d, { wildcards: false }) === d) && sans.ips.every((ip) => cert.checkIP(ip) !== undefined);
 }
 
+/** A new service-account signing key (ECDSA P-256, PKCS#8 PEM; ES256 tokens). */
+async function createServiceAccountKey(): Promise<string> {
+  const keys = await newKeys();
+  return pemKey(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+}
+
 /**
- * Loads the PKI from dir, creating what is missing. The CA is created once and kept;
- * the serving certificate is re-issued when the wanted SANs change (e.g. a new
- * --bind-address) or it nears expiry.
+ * The data dir's CA, admin certificate and service-account key, creating (and writing)
+ * whichever is missing. A first HA server seeds the cluster's shared secrets from these,
+ * so a single server moved onto etcd keeps its CA and every kubeconfig it wrote.
+ */
+export async function loadOrCreateSecrets(dir: string): Promise<ClusterSecrets> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let ca = readPair(dir, 'ca');
+  if (!ca) {
+    ca = await createCa();
+    writePair(dir, 'ca', ca);
+  }
+  let admin = readPair(dir, 'client-admin');
+  if (!admin || !new NodeX509(admin.certPem).verify(new NodeX509(ca.certPem).publicKey)) {
+    admin = await createLeaf(ca, { subject: 'CN=system:admin, O=system:masters', usage: 'client' });
+    writePair(dir, 'client-admin', admin);
+  }
+  const saPath = join(dir, 'service.key');
+  let serviceAccountKey = existsSync(saPath) ? readFileSync(saPath, 'utf8') : '';
+  if (!serviceAccountKey) {
+    serviceAccountKey = await createServiceAccountKey();
+    writeFileSync(saPath, serviceAccountKey, { mode: 0o600 });
+  }
+  return { ca, admin, serviceAccountKey };
+}
+
+/** Writes the cluster's shared secrets into dir (where they differ from what is there). */
+function writeShared(dir: string, s: ClusterSecrets): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [name, kc] of [['ca', s.ca], ['client-admin', s.admin]] as const) {
+    const cur = readPair(dir, name);
+    if (cur?.certPem !== kc.certPem || cur?.keyPem !== kc.keyPem) writePair(dir, name, kc);
+  }
+  const saPath = join(dir, 'service.key');
+  if (!existsSync(saPath) || readFileSync(saPath, 'utf8') !== s.serviceAccountKey) writeFileSync(saPath, s.serviceAccountKey, { mode: 0o600 });
+}
+
+/**
+ * Loads the PKI from dir, creating what is missing (or taking the cluster's shared
+ * secrets). The CA is created once and kept; the serving certificate is re-issued when
+ * the wanted SANs change (e.g. a new --bind-address), it nears expiry, or it was issued
+ * by another CA.
  */
 export async function ensurePki(opts: PkiOptions): Promise<ClusterPki> {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  let ca = readPair(opts.dir, 'ca');
-  if (!ca) {
-    ca = await createCa();
-    writePair(opts.dir, 'ca', ca);
-  }
+  if (opts.shared) writeShared(opts.dir, opts.shared);
+  const { ca, admin, serviceAccountKey } = opts.shared ?? (await loadOrCreateSecrets(opts.dir));
   const sans = {
     dns: [...new Set(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...opts.sans.dns])],
     ips: [...new Set(['127.0.0.1', '::1', ...opts.sans.ips])],
   };
   let serving = readPair(opts.dir, 'serving-kube-apiserver');
-  if (!serving || !coversSans(serving, sans)) {
+  if (!serving || !coversSans(serving, ca, sans)) {
     serving = await createLeaf(ca, { subject: 'CN=kube-apiserver', usage: 'server', sans });
     writePair(opts.dir, 'serving-kube-apiserver', serving);
   }
-  let admin = readPair(opts.dir, 'client-admin');
-  if (!admin) {
-    admin = await createLeaf(ca, { subject: 'CN=system:admin, O=system:masters', usage: 'client' });
-    writePair(opts.dir, 'client-admin', admin);
-  }
-  return { ca, serving, admin };
+  return { ca, serving, admin, serviceAccountKey };
 }
 
 /** Issues a client certificate (e.g. for an agent or a controller) signed by the cluster CA. */

@@ -10,6 +10,7 @@ import type { Backend } from '../store/types.js';
 import { aggregated, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { ApiError, errors } from './errors.js';
 import { ObjectStore } from './object-store.js';
+import { NamespaceCache } from './namespace-cache.js';
 import { openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { parsePath } from './request-info.js';
 import type { RequestContext } from './rest/context.js';
@@ -46,12 +47,14 @@ const notFoundResource = () => new ApiError(404, 'NotFound', 'the server could n
 export class ApiHandler {
   private readonly store: ObjectStore;
   private readonly watches = new WatchRegistry();
+  private readonly namespaces: NamespaceCache;
   private readonly now: () => Date;
   readonly serviceAllocation?: ServiceAllocation;
   private repairTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: ApiHandlerOptions) {
     this.store = new ObjectStore(o.backend);
+    this.namespaces = new NamespaceCache(o.backend);
     this.now = o.now ?? (() => new Date());
     if (o.serviceCidr) this.serviceAllocation = new ServiceAllocation(o.backend, o.serviceCidr, parsePortRange(o.serviceNodePortRange ?? '30000-32767'));
   }
@@ -117,6 +120,7 @@ export class ApiHandler {
   async close(): Promise<void> {
     if (this.repairTimer) clearInterval(this.repairTimer);
     this.watches.closeAll();
+    this.namespaces.close();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<boolean> {
@@ -206,7 +210,7 @@ export class ApiHandler {
     if (!def) throw notFoundResource();
     if (!def.namespaced && info.namespace) throw notFoundResource();
     const format = negotiate(req.headers.accept, query.get('includeObject'));
-    const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches, serviceAllocation: this.serviceAllocation };
+    const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches, serviceAllocation: this.serviceAllocation, namespaces: this.namespaces };
     const m = req.method ?? 'GET';
     const sub = info.subresource;
     const isWatch = info.legacyWatch || query.get('watch') === 'true' || query.get('watch') === '1';

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import yaml from 'js-yaml';
 import { createLogger, type Level } from '../util/log.js';
 import { runControllerManager, runScheduler, runSimulatedAgents } from '../server/components.js';
-import { helpText, parseFlags, UsageError, type FlagSpec } from './flags.js';
+import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, UsageError, type FlagSpec, type LeaderElectionTimings } from './flags.js';
 import { restFromFlags } from './client-config.js';
 import { randomBytes } from 'node:crypto';
 import { proxyPrerequisites } from '../proxy/host.js';
@@ -12,7 +12,7 @@ import { runProxy } from '../proxy/run.js';
 
 const common: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', metavar: 'FILE', help: 'kubeconfig to reach the API server' },
-  { name: 'server', type: 'string', metavar: 'URL', help: 'API server URL (with --token)' },
+  { name: 'server', type: 'string', metavar: 'URL', multiple: true, help: 'API server URL (with --token); several (comma-separated or repeated) to fail over between' },
   { name: 'token', type: 'string', metavar: 'T', help: 'Cluster token (with --server)' },
   { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
 ];
@@ -24,11 +24,12 @@ const specs: Record<string, { usage: string; flags: FlagSpec[] }> = {
       ...common,
       { name: 'cluster-cidr', type: 'string', metavar: 'CIDR', help: 'Pod network', default: '10.42.0.0/16' },
       { name: 'leader-elect', type: 'string', metavar: 'BOOL', help: 'Use leader election', default: 'true' },
+      ...leaderElectionFlags,
     ],
   },
   scheduler: {
     usage: 'Usage: skiff scheduler [flags]\n\nRuns the scheduler under leader election.',
-    flags: [...common, { name: 'config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration file' }, { name: 'leader-elect', type: 'string', metavar: 'BOOL', help: 'Use leader election', default: 'true' }],
+    flags: [...common, { name: 'config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration file' }, { name: 'leader-elect', type: 'string', metavar: 'BOOL', help: 'Use leader election', default: 'true' }, ...leaderElectionFlags],
   },
   agent: {
     usage: 'Usage: skiff agent [flags]\n\nRuns node agents. With --simulated, hollow nodes that run no containers.',
@@ -54,8 +55,10 @@ const specs: Record<string, { usage: string; flags: FlagSpec[] }> = {
 export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'agent' | 'proxy', argv: string[]): Promise<number> {
   const spec = specs[cmd];
   let f: Record<string, any>;
+  let leaderElection: LeaderElectionTimings | undefined;
   try {
     f = parseFlags(spec.flags, argv);
+    if (cmd === 'controller-manager' || cmd === 'scheduler') leaderElection = leaderElectionTimings(f);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`Error: ${err.message}\nRun 'skiff ${cmd} --help' for usage.\n`);
@@ -70,7 +73,7 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   const log = createLogger({ level: f['log-level'] as Level, component: cmd });
   let rest;
   try {
-    rest = await restFromFlags(f, `skiff-${cmd}`);
+    rest = await restFromFlags(f, `skiff-${cmd}`, (from, to, err) => log.warn('API server unreachable: failing over', { from, to, err }));
   } catch (err) {
     process.stderr.write(`Error: ${(err as Error).message}\n`);
     return 2;
@@ -79,10 +82,10 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => ac.abort());
   const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
   const leaderElect = f['leader-elect'] !== 'false';
-  if (cmd === 'controller-manager') await runControllerManager({ rest, log, identity, leaderElect, clusterCidr: f['cluster-cidr'] }, ac.signal);
+  if (cmd === 'controller-manager') await runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'] }, ac.signal);
   else if (cmd === 'scheduler') {
     const config = f.config ? yaml.load(readFileSync(f.config, 'utf8')) : undefined;
-    await runScheduler({ rest, log, identity, leaderElect, config }, ac.signal);
+    await runScheduler({ rest, log, identity, leaderElect, leaderElection, config }, ac.signal);
   } else if (cmd === 'proxy') {
     const missing = proxyPrerequisites();
     if (missing) {

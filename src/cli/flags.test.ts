@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { helpText, parseFlags, UsageError } from './flags.js';
+import { helpText, leaderElectionTimings, parseDuration, parseFlags, UsageError } from './flags.js';
 import { serverFlags } from './server.js';
 
 describe('skiff server flags', () => {
@@ -21,5 +21,15 @@ describe('skiff server flags', () => {
   it('lists every flag in --help', () => {
     const h = helpText('Usage', serverFlags);
     for (const s of serverFlags) assert.match(h, new RegExp(`--${s.name}\\b`));
+  });
+
+  it('takes leader election timings as durations, Kubernetes defaults 15s/10s/2s', () => {
+    assert.deepEqual(leaderElectionTimings(parseFlags(serverFlags, [])), { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+    const f = parseFlags(serverFlags, ['--leader-elect-lease-duration', '4s', '--leader-elect-renew-deadline=3s', '--leader-elect-retry-period', '500ms']);
+    assert.deepEqual(leaderElectionTimings(f), { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 });
+    assert.equal(parseDuration('1m30s'), 90_000);
+    assert.throws(() => parseDuration('15'), UsageError);
+    assert.throws(() => leaderElectionTimings(parseFlags(serverFlags, ['--leader-elect-lease-duration', '5s', '--leader-elect-renew-deadline', '10s'])), /greater than --leader-elect-renew-deadline/);
+    assert.throws(() => leaderElectionTimings(parseFlags(serverFlags, ['--leader-elect-renew-deadline', '2s'])), /1.2 x/);
   });
 });

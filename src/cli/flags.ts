@@ -46,3 +46,33 @@ export function helpText(usage: string, specs: FlagSpec[]): string {
   lines.push(`${'  --help'.padEnd(38)} Show this help`);
   return lines.join('\n') + '\n';
 }
+
+/** A Go-style duration as Kubernetes flags take it: "15s", "1500ms", "2m", "1m30s". */
+export function parseDuration(s: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = [...String(s).matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join('') !== s) throw new UsageError(`invalid duration ${JSON.stringify(s)} (e.g. 15s, 1500ms, 1m30s)`);
+  return parts.reduce((ms, p) => ms + Number(p[1]) * units[p[2]], 0);
+}
+
+/** kube-controller-manager's and kube-scheduler's leader election flags, with their defaults. */
+export const leaderElectionFlags: FlagSpec[] = [
+  { name: 'leader-elect-lease-duration', type: 'string', metavar: 'D', help: 'How long a leader\'s lease lasts without renewal: others take over after it', default: '15s' },
+  { name: 'leader-elect-renew-deadline', type: 'string', metavar: 'D', help: 'A leader that cannot renew within this stops acting', default: '10s' },
+  { name: 'leader-elect-retry-period', type: 'string', metavar: 'D', help: 'How often candidates try, and leaders renew', default: '2s' },
+];
+
+export interface LeaderElectionTimings {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+/** The leader election timings from flags, checked as Kubernetes checks them. */
+export function leaderElectionTimings(f: Record<string, any>): LeaderElectionTimings {
+  const t = { leaseDurationMs: parseDuration(f['leader-elect-lease-duration']), renewDeadlineMs: parseDuration(f['leader-elect-renew-deadline']), retryPeriodMs: parseDuration(f['leader-elect-retry-period']) };
+  if (t.leaseDurationMs < 1000) throw new UsageError('--leader-elect-lease-duration must be at least 1s (Lease objects count whole seconds)');
+  if (t.leaseDurationMs <= t.renewDeadlineMs) throw new UsageError('--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline');
+  if (t.renewDeadlineMs <= t.retryPeriodMs * 1.2) throw new UsageError('--leader-elect-renew-deadline must be greater than 1.2 x --leader-elect-retry-period');
+  return t;
+}

@@ -1,6 +1,7 @@
 /** skiff's command line: `skiff server`, ... (one binary, several roles, like k3s). */
 import { runServer } from './server.js';
 import { runComponent } from './components.js';
+import { runMigrate } from './migrate.js';
 
 const USAGE = `Usage: skiff <command> [flags]
 
@@ -10,6 +11,7 @@ Commands:
   controller-manager  Run the controllers on their own
   scheduler           Run the scheduler on its own
   proxy               Run a node's service proxy (nftables) on its own
+  migrate             Copy the data dir's SQLite store into etcd (--datastore-endpoint)
 
 Run 'skiff <command> --help' for a command's flags.
 `;
@@ -20,6 +22,9 @@ export async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'server':
       code = await runServer(rest);
+      break;
+    case 'migrate':
+      code = await runMigrate(rest);
       break;
     case 'agent':
     case 'controller-manager':

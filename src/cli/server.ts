@@ -4,7 +4,8 @@ import yaml from 'js-yaml';
 import { createLogger } from '../util/log.js';
 import { defaultConfig, defaultDataDir } from '../server/config.js';
 import { SkiffServer } from '../server/skiff-server.js';
-import { helpText, parseFlags, UsageError, type FlagSpec } from './flags.js';
+import { BootstrapTokenError } from '../server/bootstrap-secrets.js';
+import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, UsageError, type FlagSpec, type LeaderElectionTimings } from './flags.js';
 
 export const serverFlags: FlagSpec[] = [
   { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'Folder for the store, certificates and kubeconfig', default: defaultDataDir() },
@@ -33,13 +34,16 @@ export const serverFlags: FlagSpec[] = [
   { name: 'disable-controller-manager', type: 'boolean', help: 'Do not run the controller manager (run `skiff controller-manager` instead)' },
   { name: 'disable-scheduler', type: 'boolean', help: 'Do not run the scheduler (run `skiff scheduler` instead)' },
   { name: 'scheduler-config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration (YAML) for the scheduler: profiles, plugins, weights' },
+  ...leaderElectionFlags,
   { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
 ];
 
 export async function runServer(argv: string[]): Promise<number> {
   let f: Record<string, any>;
+  let leaderElection: LeaderElectionTimings;
   try {
     f = parseFlags(serverFlags, argv);
+    leaderElection = leaderElectionTimings(f);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`Error: ${err.message}\nRun 'skiff server --help' for usage.\n`);
@@ -110,10 +114,21 @@ export async function runServer(argv: string[]): Promise<number> {
       disableControllerManager: f['disable-controller-manager'],
       disableScheduler: f['disable-scheduler'],
       schedulerConfig,
+      leaderElection,
     }),
     log,
   );
-  const info = await server.start();
+  let info;
+  try {
+    info = await server.start();
+  } catch (err) {
+    await server.stop().catch(() => {});
+    if (err instanceof BootstrapTokenError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
   process.stdout.write(`skiff is running. Use it with:\n  export KUBECONFIG=${info.kubeconfigPath}\n  kubectl get namespaces\n`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

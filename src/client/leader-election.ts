@@ -4,6 +4,11 @@
  * past), renews it every retryPeriod, and gives up leadership — stopping its work at
  * once — if it cannot renew within renewDeadline. Defaults are Kubernetes': lease 15 s,
  * renew deadline 10 s, retry 2 s.
+ *
+ * A candidate facing a live holder retries every retryPeriod, like client-go, but when the
+ * holder's lease will run out before the next retry it wakes just after the expiry
+ * instead: a dead leader is replaced within one lease duration of its last renewal (so
+ * within one lease duration of its death), not up to a retry period later.
  */
 import { setMaxListeners } from 'node:events';
 import type { Clientset } from './clientset.js';
@@ -31,6 +36,8 @@ export class LeaderElector {
   private readonly retry: number;
   private readonly now: () => number;
   private leading = false;
+  /** When the other holder's lease runs out, as last observed (0: unknown or free). */
+  private othersExpiry = 0;
 
   constructor(private readonly o: LeaderElectionOptions) {
     this.lease = o.leaseDurationMs ?? 15_000;
@@ -70,8 +77,13 @@ export class LeaderElector {
     const s = cur.spec ?? {};
     const holder = s.holderIdentity;
     const renewed = s.renewTime ? Date.parse(s.renewTime) : 0;
-    const expired = renewed + (s.leaseDurationSeconds ?? 15) * 1000 < now;
-    if (holder && holder !== this.o.identity && !expired) return false;
+    const expiry = renewed + (s.leaseDurationSeconds ?? 15) * 1000;
+    const expired = expiry < now;
+    if (holder && holder !== this.o.identity && !expired) {
+      this.othersExpiry = expiry;
+      return false;
+    }
+    this.othersExpiry = 0;
     const mine = holder === this.o.identity;
     try {
       await leases.update({ ...cur, spec: spec((s.leaseTransitions ?? 0) + (mine ? 0 : 1), mine && s.acquireTime ? s.acquireTime : microTime(now)) });
@@ -80,6 +92,13 @@ export class LeaderElector {
       if (isConflict(err)) return false;
       throw err;
     }
+  }
+
+  /** How long a candidate that was refused waits before the next attempt. */
+  nextAttemptDelay(): number {
+    if (!this.othersExpiry) return this.retry;
+    const untilExpiry = this.othersExpiry - this.now() + 25;
+    return Math.max(25, Math.min(this.retry, untilExpiry));
   }
 
   /**
@@ -93,10 +112,11 @@ export class LeaderElector {
       try {
         ok = await this.tryAcquireOrRenew();
       } catch (err) {
+        this.othersExpiry = 0; // unknown: back to the plain retry period
         this.o.log.debug('lease attempt failed', { lease: this.o.name, err });
       }
       if (!ok) {
-        await sleep(this.retry, signal);
+        await sleep(this.nextAttemptDelay(), signal);
         continue;
       }
       this.leading = true;

@@ -2,16 +2,21 @@
  * A small REST client for the Kubernetes API over HTTPS (keep-alive, client
  * certificate or bearer token), used by every in-tree component: controllers, scheduler,
  * agents. Failures come back as StatusError carrying the server's metav1.Status.
+ * Given several servers (`Credentials.servers`) it fails over between them when a
+ * connection fails (client/failover.ts).
  */
 import { Agent, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { localRequest, type LocalHandler } from './local-transport.js';
+import { mayResend, isConnectionFailure, ServerList } from './failover.js';
 
 export interface Credentials {
   /** https://host:port */
   server: string;
+  /** Every API server of the cluster, in order of preference (default: just `server`). */
+  servers?: string[];
   caPem: string;
   certPem?: string;
   keyPem?: string;
@@ -72,23 +77,34 @@ export interface RestClientOptions {
   userAgent?: string;
   /** In-process transport: call this API handler directly (as this user) instead of HTTPS. */
   local?: { handler: LocalHandler; user: { name: string; groups: string[] } };
+  /** Told when the client moves to another server after a connection failure. */
+  onFailover?: (from: string, to: string, err: unknown) => void;
+  /** A connection not made in this time counts as failed (default 5 s). */
+  connectTimeoutMs?: number;
 }
 
 export class RestClient {
   private readonly agent: Agent;
-  private readonly url: URL;
+  private readonly servers: ServerList;
   private readonly userAgent: string;
   private readonly local?: RestClientOptions['local'];
+  private readonly connectTimeoutMs: number;
 
   constructor(readonly creds: Credentials, opts: RestClientOptions = {}) {
-    this.url = new URL(creds.server);
+    this.servers = new ServerList(creds.servers?.length ? creds.servers : [creds.server], opts.onFailover);
     this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, ca: creds.caPem, cert: creds.certPem, key: creds.keyPem });
     this.userAgent = opts.userAgent ?? 'skiff';
     this.local = opts.local;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
+  }
+
+  /** The server requests go to now (after any failover). */
+  currentServer(): string {
+    return this.servers.pick().origin;
   }
 
   /** Sends a request and resolves with the response stream (status not checked). */
-  raw(path: string, o: RequestOptions = {}): Promise<IncomingMessage> {
+  async raw(path: string, o: RequestOptions = {}): Promise<IncomingMessage> {
     const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
     if (body !== undefined) {
@@ -96,13 +112,32 @@ export class RestClient {
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     if (this.creds.token) headers.authorization = `Bearer ${this.creds.token}`;
-    if (this.local) return localRequest(this.local.handler, this.local.user, { method: o.method ?? 'GET', path: path + qs(o.query), headers, body, signal: o.signal });
+    const method = o.method ?? 'GET';
+    if (this.local) return localRequest(this.local.handler, this.local.user, { method, path: path + qs(o.query), headers, body, signal: o.signal });
+    // Each server at most once per request: a full round of failed connections is the caller's error.
+    for (let attempt = 1; ; attempt++) {
+      const url = this.servers.pick();
+      try {
+        return await this.send(url, method, path + qs(o.query), headers, body, o.signal);
+      } catch (err) {
+        if (o.signal?.aborted || !isConnectionFailure(err)) throw err;
+        this.servers.failed(url, err);
+        if (attempt >= this.servers.size || !mayResend(err, method)) throw err;
+      }
+    }
+  }
+
+  private send(url: URL, method: string, path: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = request(
-        { host: this.url.hostname.replace(/^\[|\]$/g, ''), port: this.url.port || 443, path: path + qs(o.query), method: o.method ?? 'GET', headers, agent: this.agent, signal: o.signal },
-        resolve,
-      );
+      const req = request({ host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 443, path, method, headers, agent: this.agent, signal }, resolve);
       req.on('error', reject);
+      req.on('socket', (sock) => {
+        if (!sock.connecting) return;
+        const t = setTimeout(() => req.destroy(Object.assign(new Error(`connect to ${url.host} timed out`), { code: 'ECONNECTTIMEOUT' })), this.connectTimeoutMs);
+        const clear = () => clearTimeout(t);
+        sock.once('connect', clear);
+        sock.once('close', clear);
+      });
       if (body !== undefined) req.write(body);
       req.end();
     });

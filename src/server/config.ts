@@ -41,6 +41,8 @@ export interface ServerConfig {
   disableScheduler: boolean;
   /** A parsed KubeSchedulerConfiguration (--scheduler-config FILE). */
   schedulerConfig?: any;
+  /** Leader election of the controller manager and scheduler (default 15 s / 10 s / 2 s). */
+  leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
 }
 
 export function defaultDataDir(): string {

@@ -4,37 +4,31 @@
  * stop. The CLI, the tests and the benchmarks all start a server through this class.
  */
 import { setMaxListeners } from 'node:events';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { buildRegistry } from '../api/index.js';
 import { createAuthenticator } from '../apiserver/auth.js';
-import { ensurePki, type ClusterPki } from '../apiserver/certs.js';
+import { ensurePki, loadOrCreateSecrets, type ClusterPki, type ClusterSecrets } from '../apiserver/certs.js';
 import { ApiHandler } from '../apiserver/handler.js';
 import { writeKubeconfig } from '../apiserver/kubeconfig.js';
 import { HttpsServer } from '../apiserver/server.js';
-import { openBackend, type Backend, type BackendSpec } from '../store/index.js';
+import { openBackend, type Backend } from '../store/index.js';
 import type { Logger } from '../util/log.js';
 import { RestClient } from '../client/rest.js';
 import { Clientset, InformerFactory } from '../client/clientset.js';
 import { runDns } from '../dns/run.js';
 import { runControllerManager, runScheduler, runSimulatedAgents } from './components.js';
 import { serverIdentity } from './identity.js';
+import { BootstrapTokenError, ensureSharedSecrets } from './bootstrap-secrets.js';
+import { resolveClusterToken, tokenPath } from './token.js';
 import { firstIp, type ServerConfig } from './config.js';
+import { backendSpec, noticeSqliteStore } from './datastore.js';
 
 export interface RunningInfo {
   url: string;
   port: number;
   kubeconfigPath: string;
-}
-
-function backendSpec(c: ServerConfig): BackendSpec {
-  if (c.datastoreEndpoint) {
-    const read = (f?: string) => (f ? readFileSync(f, 'utf8') : undefined);
-    const t = c.datastoreTls ?? {};
-    return { kind: 'etcd', endpoints: c.datastoreEndpoint.split(',').map((s) => s.trim()).filter(Boolean), tls: t.caFile ? { caPem: read(t.caFile), certPem: read(t.certFile), keyPem: read(t.keyFile) } : undefined };
-  }
-  return c.datastore === 'memory' ? { kind: 'memory' } : { kind: 'sqlite', path: join(c.dataDir, 'db', 'state.db') };
 }
 
 function hostAddresses(): string[] {
@@ -64,11 +58,27 @@ export class SkiffServer {
 
     this.backend = await openBackend(backendSpec(c));
     this.log.child('store').info('ready', { backend: this.backend.name, revision: await this.backend.currentRevision() });
+    await noticeSqliteStore(c, this.backend, this.log.child('store'));
 
     const bindIsAny = c.bindAddress === '0.0.0.0' || c.bindAddress === '::';
     const ips = [firstIp(c.serviceCidr), ...(bindIsAny ? hostAddresses() : [c.bindAddress]), ...c.tlsSan.filter((s) => /^[\d.:a-f]+$/i.test(s))];
     const dns = [hostname(), ...c.tlsSan.filter((s) => !/^[\d.:a-f]+$/i.test(s))];
-    this.pki = await ensurePki({ dir: join(c.dataDir, 'tls'), sans: { dns, ips } });
+    const tlsDir = join(c.dataDir, 'tls');
+    let token = c.token;
+    let shared: ClusterSecrets | undefined;
+    if (c.datastoreEndpoint) {
+      // Servers on one datastore share the CA, admin credentials and service-account key.
+      const t = resolveClusterToken(c.dataDir, c.token);
+      token = t.token;
+      if (t.generated) this.log.warn('no --token given: generated one; other servers and agents join with it', { file: tokenPath(c.dataDir) });
+      try {
+        shared = (await ensureSharedSecrets({ backend: this.backend, token, generate: () => loadOrCreateSecrets(tlsDir), log: this.log.child('bootstrap') })).secrets;
+      } catch (err) {
+        if (err instanceof BootstrapTokenError && !c.token) throw new BootstrapTokenError(`${err.message} (no --token was given: pass the first server's, from its <data-dir>/token)`, { cause: err });
+        throw err;
+      }
+    }
+    this.pki = await ensurePki({ dir: tlsDir, sans: { dns, ips }, shared });
 
     const registry = buildRegistry();
     const advertise = bindIsAny ? '127.0.0.1' : c.bindAddress;
@@ -76,7 +86,7 @@ export class SkiffServer {
     await this.handler.bootstrap();
 
     const authenticator = createAuthenticator({
-      tokens: c.token ? [{ token: c.token, user: { name: 'system:skiff-token', groups: ['system:masters', 'system:authenticated'] } }] : [],
+      tokens: token ? [{ token, user: { name: 'system:skiff-token', groups: ['system:masters', 'system:authenticated'] } }] : [],
     });
     this.https = new HttpsServer({
       pki: this.pki,
@@ -144,8 +154,8 @@ export class SkiffServer {
     // and cached once, not once per component.
     const shared = new InformerFactory(new Clientset(this.rest, 'skiff-server'), log.child('informers'));
     shared.start(signal);
-    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, clusterCidr: c.clusterCidr }, signal));
-    if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, shared, log: log.child('scheduler'), identity, config: c.schedulerConfig }, signal));
+    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr }, signal));
+    if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, shared, log: log.child('scheduler'), identity, leaderElection: c.leaderElection, config: c.schedulerConfig }, signal));
     if (c.simulatedNodes > 0) {
       this.running.push(runSimulatedAgents({ rest: this.rest, shared, log: log.child('agent'), count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs }, signal));
     }

@@ -91,6 +91,25 @@ export class EtcdCluster {
     this.members[i].proc?.kill('SIGKILL');
   }
 
+  /** Index of the member that is the raft leader now (asked through etcd's JSON gateway). */
+  async leaderIndex(): Promise<number> {
+    const ids: string[] = [];
+    let leader = '';
+    for (const m of this.members) {
+      try {
+        const r = await fetch(`${m.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+        const j = (await r.json()) as { header: { member_id: string }; leader: string };
+        ids.push(j.header.member_id);
+        leader ||= j.leader;
+      } catch {
+        ids.push(''); // down
+      }
+    }
+    const i = ids.indexOf(leader);
+    if (i < 0) throw new Error('no etcd member reports a leader');
+    return i;
+  }
+
   async stop(): Promise<void> {
     await Promise.all(
       this.members.map(

@@ -5,6 +5,14 @@
  * revision and limit; watches start at afterRevision+1 with previous values; compaction is
  * etcd's, and "required revision has been compacted" becomes CompactedError. Consensus is
  * etcd's: this file only maps the API.
+ *
+ * Requests carry a deadline (requestTimeoutMs): a write that a follower forwarded to a
+ * leader that then died would otherwise wait for etcd's own request timeout (7 s) before
+ * the client library retries it on another member. A retried write may find that its first
+ * attempt did land after all: a create that meets its own value, or an update that finds
+ * the key already holding exactly its value, is taken as done rather than reported as
+ * "exists" or "conflict" (values carry uids and timestamps, so another writer's identical
+ * value does not happen in practice).
  */
 import { Etcd3, type IOptions } from 'etcd3';
 import type { Backend, KeyValue, ListOptions, ListResult, WatchEvent, WatchOptions } from './types.js';
@@ -15,6 +23,8 @@ export interface EtcdBackendOptions {
   /** PEM contents for TLS client authentication to etcd. */
   tls?: { caPem?: string; certPem?: string; keyPem?: string };
   dialTimeoutMs?: number;
+  /** Deadline of each unary request (default 2 s); the client then retries on another member. */
+  requestTimeoutMs?: number;
 }
 
 /** The first key after every key that starts with prefix (etcd's range_end for a prefix). */
@@ -47,7 +57,14 @@ export class EtcdBackend implements Backend {
   private compacted = 0;
 
   constructor(o: EtcdBackendOptions) {
-    const opts: IOptions = { hosts: o.endpoints, dialTimeout: o.dialTimeoutMs ?? 5000 };
+    const timeout = o.requestTimeoutMs ?? 2000;
+    const opts: IOptions = {
+      hosts: o.endpoints,
+      dialTimeout: o.dialTimeoutMs ?? 5000,
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+      // grpc-js's own retries and channelz call tracking cost CPU on every call; etcd3 retries.
+      grpcOptions: { 'grpc.enable_retries': 0, 'grpc.enable_channelz': 0 },
+    };
     if (o.tls?.caPem) {
       opts.credentials = {
         rootCertificate: Buffer.from(o.tls.caPem),
@@ -73,9 +90,14 @@ export class EtcdBackend implements Backend {
     const r = await this.client.kv.txn({
       compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
       success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-      failure: [],
+      failure: [{ request_range: { key: k } }],
     });
-    if (!r.succeeded) throw new KeyExistsError(key);
+    if (!r.succeeded) {
+      // A retried create whose first attempt landed finds its own value.
+      const cur = r.responses[0]?.response_range?.kvs?.[0];
+      if (cur && cur.value.toString() === value) return toKv(cur);
+      throw new KeyExistsError(key);
+    }
     const rev = Number(r.header.revision);
     return { key, value, createRevision: rev, modRevision: rev };
   }
@@ -90,6 +112,8 @@ export class EtcdBackend implements Backend {
     if (!r.succeeded) {
       const cur = r.responses[0]?.response_range?.kvs?.[0];
       if (!cur) throw new KeyNotFoundError(key);
+      // A retried update whose first attempt landed finds exactly its value, written after expected.
+      if (Number(cur.mod_revision) > expectedModRevision && cur.value.toString() === value) return toKv(cur);
       throw new RevisionConflictError(key, toKv(cur));
     }
     const prev = r.responses[0]?.response_put?.prev_kv;

@@ -64,6 +64,7 @@ export function checkFields(ctx: RequestContext, obj: any): void {
 /** Objects may be created only in a namespace that exists and is not terminating. */
 export async function checkNamespace(ctx: RequestContext, obj: any): Promise<void> {
   if (!ctx.def.namespaced) return;
+  if (ctx.namespaces?.isActive(obj.metadata.namespace)) return;
   const nsDef = ctx.registry.lookup('', 'v1', 'namespaces')!;
   const ns = await ctx.store.tryGet(nsDef, undefined, obj.metadata.namespace);
   if (!ns) throw errors.notFound('', 'namespaces', obj.metadata.namespace);

@@ -8,6 +8,7 @@ import type { UserInfo } from '../handler.js';
 import type { OutputFormat } from './respond.js';
 import type { WatchRegistry } from './watch.js';
 import type { ServiceAllocation } from '../allocation/service-allocation.js';
+import type { NamespaceCache } from '../namespace-cache.js';
 
 export interface ServerServices {
   registry: Registry;
@@ -16,6 +17,8 @@ export interface ServerServices {
   watches: WatchRegistry;
   /** ClusterIP and NodePort allocation for Services (absent: Services get none). */
   serviceAllocation?: ServiceAllocation;
+  /** Namespaces known active (NamespaceLifecycle's cache); absent in unit fixtures. */
+  namespaces?: NamespaceCache;
 }
 
 export interface RequestContext extends ServerServices {
