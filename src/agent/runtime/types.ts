@@ -11,6 +11,33 @@ export interface SandboxConfig {
   name: string;
   /** Pod IP chosen by the runtime's networking (simulated: from the node's podCIDR). */
   hostNetwork: boolean;
+  /** The pod's hostname (spec.hostname or the pod name). */
+  hostname?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** hostPort mappings of the pod's containers (CNI portmap). */
+  portMappings?: { protocol: 'TCP' | 'UDP' | 'SCTP'; containerPort: number; hostPort: number; hostIP?: string }[];
+  /** Directory under which container logs go (CRI: <dir>/<container>/<restartCount>.log). */
+  logDirectory?: string;
+  /** resolv.conf of the pod (cluster DNS, search list, options). */
+  dnsConfig?: { servers: string[]; searches: string[]; options: string[] };
+  /** Cgroup parent of the pod (QoS class tiers). */
+  cgroupParent?: string;
+}
+
+export interface Mount {
+  containerPath: string;
+  hostPath: string;
+  readOnly?: boolean;
+}
+
+/** What a container's resources become in its cgroup (CRI LinuxContainerResources). */
+export interface LinuxResources {
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  memoryLimitBytes?: number;
+  oomScoreAdj?: number;
 }
 
 export interface ContainerConfig {
@@ -18,9 +45,42 @@ export interface ContainerConfig {
   image: string;
   command?: string[];
   args?: string[];
+  workingDir?: string;
+  /** Fully resolved environment (env, envFrom, valueFrom already applied by the agent). */
+  env?: { name: string; value: string }[];
+  /** Volumes already materialised on the host by the agent. */
+  mounts?: Mount[];
+  resources?: LinuxResources;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Registry credentials from imagePullSecrets, for pulls. */
+  pullAuth?: { server: string; username?: string; password?: string; auth?: string }[];
+  tty?: boolean;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  /** Which restart of this container this is (CRI attempt; names the log file). */
+  restartCount?: number;
   /** Annotations of the pod: the simulated runtime reads its behaviour knobs here. */
   podAnnotations: Record<string, string>;
 }
+
+/** A failed image pull (the pod shows ErrImagePull, then ImagePullBackOff). */
+export class ImagePullError extends Error {
+  constructor(message: string, readonly reason: 'ErrImagePull' | 'ErrImageNeverPull' | 'InvalidImageName' = 'ErrImagePull') {
+    super(message);
+  }
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** A streaming session (CRI Exec / Attach / PortForward) the runtime serves at a URL. */
+export type StreamRequest =
+  | { kind: 'exec'; containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }
+  | { kind: 'attach'; containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }
+  | { kind: 'portforward'; sandboxId: string; ports: number[] };
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
@@ -36,6 +96,10 @@ export interface ContainerStatus {
   reason?: string;
   image: string;
   imageId: string;
+  /** Host path of the container's log file (CRI log format), if it has one. */
+  logPath?: string;
+  /** The restart attempt this container instance is (from its creation config). */
+  restartCount?: number;
 }
 
 export interface SandboxStatus {
@@ -60,5 +124,11 @@ export interface Runtime {
   listSandboxes(): Promise<SandboxStatus[]>;
   /** Called when a container changes state by itself (exits), so the agent reacts at once instead of polling. */
   onContainerEvent(cb: (c: ContainerStatus) => void): void;
+  /** Runs a command in a running container and waits (CRI ExecSync): exec probes and hooks. */
+  execSync?(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult>;
+  /** The URL where the runtime serves a streaming session (CRI Exec/Attach/PortForward). */
+  streamingUrl?(req: StreamRequest): Promise<string>;
+  /** Container cpu/memory usage (CRI ContainerStats). */
+  containerStats?(id: string): Promise<{ cpuUsageNanoCores?: number; cpuUsageCoreNanoSeconds?: number; memoryWorkingSetBytes?: number }>;
   close(): Promise<void>;
 }
