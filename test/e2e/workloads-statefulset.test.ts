@@ -204,6 +204,32 @@ describe('statefulsets on simulated nodes', () => {
     assert.match(await c.k(['rollout', 'history', 'sts/roll']), /\n2\s+<none>\n3\s+<none>/, 'the restored revision becomes the newest');
   });
 
+  it('with maxUnavailable replaces up to that many pods at once', async () => {
+    await c.k(['apply', '-f', '-'], { input: stsYaml('mu', { replicas: 4, extraSpec: '  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 2}}\n' }) });
+    await c.k(['rollout', 'status', 'sts/mu', '--timeout=60s']);
+    const initial = await pods('mu');
+    const w = await watchPods('mu');
+    try {
+      await c.k(['set', 'image', 'sts/mu', 'main=busybox:1.37']);
+      await c.k(['rollout', 'status', 'sts/mu', '--timeout=60s']);
+      await c.until('mu updated', async () => {
+        const x = await sts('mu');
+        return x.status.currentRevision === x.status.updateRevision && x.status.readyReplicas === 4;
+      });
+      // Replay: how many of the 4 ordinals were without a healthy pod at once.
+      const live = new Map<string, any>(initial.map((p: any) => [p.metadata.name, p]));
+      let most = 0;
+      for (const e of w.lines) {
+        if (e.type === 'DELETED') live.delete(e.object.metadata.name);
+        else live.set(e.object.metadata.name, e.object);
+        most = Math.max(most, 4 - [...live.values()].filter((p) => ready(p) && !p.metadata.deletionTimestamp).length);
+      }
+      assert.equal(most, 2, `at most (and here exactly) 2 pods unavailable at once, saw ${most}`);
+    } finally {
+      w.close();
+    }
+  });
+
   it('Parallel creates every pod at once, OrderedReady stops at the first that is not Ready', async () => {
     // A nodeSelector no node has: pods stay Pending, never Ready.
     const stuck = '      nodeSelector: {nowhere: "true"}\n';

@@ -15,6 +15,7 @@
  */
 import type { ResourceClient } from '../../client/resource.js';
 import { isAlreadyExists, isNotFound } from '../../client/rest.js';
+import type { EventRecorder } from '../common/events.js';
 import { claimName, newClaim, ordinalOf, startOrdinal } from './identity.js';
 
 type Ref = { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean };
@@ -58,16 +59,21 @@ export function podClaimIsStale(set: any, ordinal: number, getClaim: (ns: string
   return false;
 }
 
-export async function createMissingClaims(claims: ResourceClient, set: any, ordinal: number, getClaim: (ns: string, name: string) => any | undefined): Promise<void> {
-  const want = wantedClaimOwners(set, { metadata: { name: `${set.metadata.name}-${ordinal}` } });
+export async function createMissingClaims(claims: ResourceClient, set: any, ordinal: number, getClaim: (ns: string, name: string) => any | undefined, recorder?: EventRecorder): Promise<void> {
+  const podName = `${set.metadata.name}-${ordinal}`;
+  const want = wantedClaimOwners(set, { metadata: { name: podName } });
+  const ref = { ...set, apiVersion: 'apps/v1', kind: 'StatefulSet' };
   for (const t of set.spec.volumeClaimTemplates ?? []) {
     const claim = newClaim(set, t, ordinal);
     if (getClaim(set.metadata.namespace, claim.metadata.name)) continue;
     if (want.set) claim.metadata.ownerReferences = [setRef(set)];
     try {
       await claims.create(claim);
+      recorder?.event(ref, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata.name} Pod ${podName} in StatefulSet ${set.metadata.name} success`);
     } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+      if (isAlreadyExists(err)) continue;
+      recorder?.event(ref, 'Warning', 'FailedCreate', `create Claim ${claim.metadata.name} for Pod ${podName} in StatefulSet ${set.metadata.name} failed error: ${(err as Error).message}`);
+      throw err;
     }
   }
 }

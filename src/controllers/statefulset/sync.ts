@@ -122,7 +122,7 @@ async function updateStatefulSet(c: SyncCtx, pods: any[]): Promise<void> {
       if (monotonic) return;
       continue;
     }
-    if (p.status?.phase === 'Pending' || !p.status?.phase) await createMissingClaims(d.claims, set, ordinal, d.getClaim);
+    if (p.status?.phase === 'Pending' || !p.status?.phase) await createMissingClaims(d.claims, set, ordinal, d.getClaim, d.recorder);
     if (monotonic && !c.healthy(p)) return;
     await updateClaimOwners(d.claims, set, p, d.getClaim);
   }
@@ -142,7 +142,7 @@ async function updateStatefulSet(c: SyncCtx, pods: any[]): Promise<void> {
 
 async function createPod(c: SyncCtx, ordinal: number): Promise<void> {
   const { set, d, rev } = c;
-  await createMissingClaims(d.claims, set, ordinal, d.getClaim);
+  await createMissingClaims(d.claims, set, ordinal, d.getClaim, d.recorder);
   // newVersionedStatefulSetPod: below the partition a pod is (re)made at the current revision.
   const partition = set.spec.updateStrategy?.rollingUpdate?.partition ?? 0;
   const rolling = (set.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
