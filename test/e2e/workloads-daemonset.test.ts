@@ -109,6 +109,24 @@ describe('daemonsets on simulated nodes', () => {
     await c.k(['delete', 'ds', 'edge']);
   });
 
+  it('never makes two pods for one node under a burst of node events', async () => {
+    const w = await watchPods('burst');
+    try {
+      // Every node update wakes every DaemonSet: relabel the nodes many times, concurrently, while it starts.
+      const relabel = (i: number) => c.raw('PATCH', `/api/v1/nodes/${nodes[i % 3]}`, { body: JSON.stringify({ metadata: { labels: { burst: String(i) } } }), contentType: 'application/merge-patch+json' });
+      const first = Array.from({ length: 30 }, (_, i) => relabel(i));
+      await c.k(['apply', '-f', '-'], { input: dsYaml('burst') });
+      await Promise.all([...first, ...Array.from({ length: 60 }, (_, i) => relabel(i + 30))]);
+      await c.k(['rollout', 'status', 'ds/burst', '--timeout=60s']);
+      const created = new Set(w.lines.filter((e) => e.type === 'ADDED').map((e) => e.object.metadata.name));
+      assert.equal(created.size, 3, `exactly one pod per node was created (saw ${[...created].join(', ')})`);
+    } finally {
+      w.close();
+    }
+    await c.k(['label', 'node', '--all', 'burst-']);
+    await c.k(['delete', 'ds', 'burst']);
+  });
+
   it('follows nodes that join and leave', async () => {
     // A real node joins: a second agent process registers simulated node joiner-0.
     agent = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'agent', '--simulated', '--simulated-nodes', '1', '--node-name', 'joiner', '--kubeconfig', c.kubeconfig], { stdio: 'ignore' });
