@@ -47,9 +47,14 @@ export async function syncRevisions(client: ResourceClient, set: any, owned: any
         updateRev = await client.create(revisionObject({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: set.metadata }, set.spec.template, max + 1, set.spec.selector?.matchLabels ?? {}, collisionCount));
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
-        // Someone else's revision by that name (not owned by us): a collision too.
-        collisionCount++;
-        continue;
+        // Our cache may just lag behind our own create: the same template under that name is ours.
+        const found = await client.get(set.metadata.namespace, name);
+        const ours = (found.metadata?.ownerReferences ?? []).some((r: any) => r.uid === set.metadata.uid);
+        if (!ours || JSON.stringify(found.data) !== wantData) {
+          collisionCount++;
+          continue;
+        }
+        updateRev = found;
       }
     } else if (Number(existing.revision) < max) {
       updateRev = await client.patch(existing.metadata.namespace, name, 'merge', { revision: max + 1 });
