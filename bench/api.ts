@@ -9,13 +9,19 @@
  *
  * --count scales every phase (10000 = the full run); --full also runs controllers, scheduler
  * and agent in the server; --cpu-prof writes the server's V8 CPU profile into DIR.
+ *
+ * With several stores the figures are also printed side by side, each store against the
+ * first (e.g. `--store sqlite,etcd`), with the target for etcd: creates at concurrency 32
+ * within 2x of SQLite. The CPU time per create of the server, of etcd and of this client
+ * is printed too: on a shared machine throughput moves with the neighbours' load, CPU per
+ * create much less.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { BenchClient, type WatchEvent } from './lib/https-client.js';
 import { ServerProcess } from './lib/server-process.js';
 import { latency, ms, pool, within, type Latency } from './lib/stats.js';
 
-const TARGETS = { creates32PerSec: 2000, watchP99Ms: 20, rssIdleMB: 120 };
+const TARGETS = { creates32PerSec: 2000, watchP99Ms: 20, rssIdleMB: 120, etcdCreatesVsSqlite: 2 };
 
 class UsageError extends Error {}
 
@@ -50,6 +56,10 @@ export interface ApiBenchResult {
   rssAfterMB: number;
   creates1: { n: number; perSec: number };
   creates32: { n: number; perSec: number };
+  /** CPU microseconds per create at concurrency 32: the server, the store's processes (etcd), this client. */
+  cpuPerCreate32: { serverUs: number; storeUs: number; clientUs: number };
+  /** 1-minute load average when the store's run started (2 cores shared with others). */
+  load1: number;
   get: Latency;
   list: Latency & { objects: number };
   watch: Latency;
@@ -72,6 +82,7 @@ async function runFor(store: string, f: Flags): Promise<ApiBenchResult> {
   const watchN = scale(500, 20);
   const phase = <T>(name: string, p: Promise<T>) => within(name, f.phaseMs, p);
 
+  const load1 = loadavg()[0];
   const server = await phase('server start', ServerProcess.start({ store, full: f.full, cpuProfDir: f.cpuProfDir }));
   const c = new BenchClient(server.kubeconfig, 32);
   let watch: { close(): void } | undefined;
@@ -86,9 +97,17 @@ async function runFor(store: string, f: Flags): Promise<ApiBenchResult> {
       for (let i = 0; i < seqN; i++) await c.expect(201, 'POST', base, cm(`s-${i}`));
     })());
     const c1 = seqN / ((performance.now() - t0) / 1000);
+    const cpu0 = { server: server.cpuSeconds(), store: server.storeCpuSeconds(), client: process.cpuUsage() };
     t0 = performance.now();
     await phase('creates at concurrency 32', pool([...Array(parN).keys()], 32, async (i) => void (await c.expect(201, 'POST', base, cm(`p-${i}`)))));
     const c32 = parN / ((performance.now() - t0) / 1000);
+    const clientCpu = process.cpuUsage(cpu0.client);
+    const perCreateUs = (seconds: number) => Math.round((seconds * 1e6) / parN);
+    const cpuPerCreate32 = {
+      serverUs: perCreateUs(server.cpuSeconds() - cpu0.server),
+      storeUs: perCreateUs(server.storeCpuSeconds() - cpu0.store),
+      clientUs: perCreateUs((clientCpu.user + clientCpu.system) / 1e6),
+    };
     await sleep(2000);
     const rssAfterMB = server.rssMB();
 
@@ -158,6 +177,8 @@ async function runFor(store: string, f: Flags): Promise<ApiBenchResult> {
       rssAfterMB: Math.round(rssAfterMB),
       creates1: { n: seqN, perSec: Math.round(c1) },
       creates32: { n: parN, perSec: Math.round(c32) },
+      cpuPerCreate32,
+      load1: Math.round(load1 * 100) / 100,
       get: latency(gets),
       list: { ...latency(lists), objects: listObjects },
       watch: latency(delivery),
@@ -176,10 +197,34 @@ function print(r: ApiBenchResult): void {
   console.log(`${p} server RSS idle:            ${r.rssIdleMB} MB  (target <= ${TARGETS.rssIdleMB} MB: ${mark(r.rssIdleMB <= TARGETS.rssIdleMB)})`);
   console.log(`${p} creates, concurrency 1:     ${r.creates1.perSec} objects/s  (${r.creates1.n} creates)`);
   console.log(`${p} creates, concurrency 32:    ${r.creates32.perSec} objects/s  (${r.creates32.n} creates; target >= ${TARGETS.creates32PerSec}/s: ${mark(r.creates32.perSec >= TARGETS.creates32PerSec)})`);
+  const cpu = r.cpuPerCreate32;
+  console.log(`${p} CPU per create at c32:      server ${cpu.serverUs} us, store ${cpu.storeUs} us, bench client ${cpu.clientUs} us  (load average ${r.load1} at start)`);
   console.log(`${p} GET one object:             p50 ${ms(r.get.p50)}  p99 ${ms(r.get.p99)}  (${r.get.n} GETs)`);
   console.log(`${p} LIST ${r.list.objects} objects:          p50 ${ms(r.list.p50)}  p99 ${ms(r.list.p99)}  (${r.list.n} LISTs)`);
   console.log(`${p} watch delivery:             p50 ${ms(r.watch.p50)}  p99 ${ms(r.watch.p99)}  (${r.watch.n} writes; target p99 <= ${TARGETS.watchP99Ms} ms: ${mark(r.watch.p99 <= TARGETS.watchP99Ms)})`);
   console.log(`${p} server RSS, ${r.objects} objects:  ${r.rssAfterMB} MB`);
+}
+
+/** The stores side by side, each against the first (the baseline, normally sqlite). */
+function printSideBySide(rs: ApiBenchResult[]): void {
+  const base = rs[0];
+  const col = (s: string) => s.padStart(14);
+  const row = (label: string, cells: string[]) => console.log(`${label.padEnd(34)}${cells.map(col).join('')}`);
+  const ratio = (x: number, b: number) => (b > 0 ? `${(x / b).toFixed(2)}x` : '-');
+  console.log('');
+  row(`api side by side (${base.mode})`, rs.map((r) => r.store));
+  row('creates c1 (objects/s)', rs.map((r) => String(r.creates1.perSec)));
+  row('creates c32 (objects/s)', rs.map((r) => String(r.creates32.perSec)));
+  row('  server CPU per create (us)', rs.map((r) => String(r.cpuPerCreate32.serverUs)));
+  row('  store CPU per create (us)', rs.map((r) => String(r.cpuPerCreate32.storeUs)));
+  row('GET p99 (ms)', rs.map((r) => r.get.p99.toFixed(2)));
+  row(`LIST ${base.list.objects} p99 (ms)`, rs.map((r) => r.list.p99.toFixed(1)));
+  row('watch delivery p99 (ms)', rs.map((r) => r.watch.p99.toFixed(2)));
+  for (const r of rs.slice(1)) {
+    const slower = base.creates32.perSec / Math.max(1, r.creates32.perSec);
+    const verdict = r.store === 'etcd' && base.store === 'sqlite' ? `  (target: etcd within ${TARGETS.etcdCreatesVsSqlite}x of sqlite: ${mark(slower <= TARGETS.etcdCreatesVsSqlite)})` : '';
+    console.log(`${r.store} vs ${base.store}: creates c32 ${slower.toFixed(2)}x slower${verdict}; GET p99 ${ratio(r.get.p99, base.get.p99)}, LIST p99 ${ratio(r.list.p99, base.list.p99)}, watch p99 ${ratio(r.watch.p99, base.watch.p99)}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -190,6 +235,7 @@ async function main(): Promise<void> {
     results.push(r);
     if (!f.json) print(r);
   }
+  if (!f.json && results.length > 1) printSideBySide(results);
   console.log(JSON.stringify({ bench: 'api', cores: cpus().length, node: process.version, targets: TARGETS, results }));
 }
 
