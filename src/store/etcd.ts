@@ -17,6 +17,8 @@
 import { Etcd3, type IOptions } from 'etcd3';
 import type { Backend, KeyValue, ListOptions, ListResult, WatchEvent, WatchOptions } from './types.js';
 import { CompactedError, FutureRevisionError, KeyExistsError, KeyNotFoundError, RevisionConflictError } from './errors.js';
+import { EtcdClient } from './etcd-client.js';
+import { decodeRange, decodeTxn, encodeCompaction, encodeRange, encodeTxn, type Compare, type Kv, type RangeRequest, type TxnRequest, type TxnResponse } from './etcd-proto.js';
 
 export interface EtcdBackendOptions {
   endpoints: string[];
@@ -51,18 +53,22 @@ function isFuture(err: unknown): boolean {
   return /future rev/i.test(String((err as Error)?.message ?? err));
 }
 
+/** The key's current value, read back by a failed transaction (its failure branch is one range). */
+const currentOf = (r: TxnResponse): Kv | undefined => r.responses[0]?.range?.kvs[0];
+
 export class EtcdBackend implements Backend {
   readonly name = 'etcd';
+  private readonly kv: EtcdClient;
   private readonly client: Etcd3;
   private compacted = 0;
 
   constructor(o: EtcdBackendOptions) {
     const timeout = o.requestTimeoutMs ?? 2000;
+    this.kv = new EtcdClient({ endpoints: o.endpoints, tls: o.tls, requestTimeoutMs: timeout });
     const opts: IOptions = {
       hosts: o.endpoints,
       dialTimeout: o.dialTimeoutMs ?? 5000,
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
-      // grpc-js's own retries and channelz call tracking cost CPU on every call; etcd3 retries.
       grpcOptions: { 'grpc.enable_retries': 0, 'grpc.enable_channelz': 0 },
     };
     if (o.tls?.caPem) {
@@ -75,75 +81,72 @@ export class EtcdBackend implements Backend {
     this.client = new Etcd3(opts);
   }
 
+  private async range(r: RangeRequest) {
+    return decodeRange(await this.kv.unary('/etcdserverpb.KV/Range', encodeRange(r)));
+  }
+
+  private async txn(t: TxnRequest): Promise<TxnResponse> {
+    return decodeTxn(await this.kv.unary('/etcdserverpb.KV/Txn', encodeTxn(t)));
+  }
+
   async currentRevision(): Promise<number> {
-    const r = await this.client.kv.range({ key: Buffer.from('/'), count_only: true });
-    return Number(r.header.revision);
+    return (await this.range({ key: '/', countOnly: true })).revision;
   }
 
   async get(key: string): Promise<{ revision: number; kv?: KeyValue }> {
-    const r = await this.client.kv.range({ key: Buffer.from(key) });
-    return { revision: Number(r.header.revision), kv: r.kvs[0] ? toKv(r.kvs[0]) : undefined };
+    const r = await this.range({ key });
+    return { revision: r.revision, kv: r.kvs[0] };
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
-    const k = Buffer.from(key);
-    const r = await this.client.kv.txn({
-      compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
-      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-      failure: [{ request_range: { key: k } }],
+    const r = await this.txn({
+      compare: [{ key, target: 'create', result: 'equal', value: 0 }],
+      success: [{ put: { key, value } }],
+      failure: [{ range: { key } }],
     });
     if (!r.succeeded) {
       // A retried create whose first attempt landed finds its own value.
-      const cur = r.responses[0]?.response_range?.kvs?.[0];
-      if (cur && cur.value.toString() === value) return toKv(cur);
+      const cur = currentOf(r);
+      if (cur && cur.value === value) return cur;
       throw new KeyExistsError(key);
     }
-    const rev = Number(r.header.revision);
-    return { key, value, createRevision: rev, modRevision: rev };
+    return { key, value, createRevision: r.revision, modRevision: r.revision };
   }
 
   async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
-    const k = Buffer.from(key);
-    const r = await this.client.kv.txn({
-      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
-      success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
-      failure: [{ request_range: { key: k } }],
+    const r = await this.txn({
+      compare: [{ key, target: 'mod', result: 'equal', value: expectedModRevision }],
+      success: [{ put: { key, value, prevKv: true } }],
+      failure: [{ range: { key } }],
     });
     if (!r.succeeded) {
-      const cur = r.responses[0]?.response_range?.kvs?.[0];
+      const cur = currentOf(r);
       if (!cur) throw new KeyNotFoundError(key);
       // A retried update whose first attempt landed finds exactly its value, written after expected.
-      if (Number(cur.mod_revision) > expectedModRevision && cur.value.toString() === value) return toKv(cur);
-      throw new RevisionConflictError(key, toKv(cur));
+      if (cur.modRevision > expectedModRevision && cur.value === value) return cur;
+      throw new RevisionConflictError(key, cur);
     }
-    const prev = r.responses[0]?.response_put?.prev_kv;
-    const rev = Number(r.header.revision);
-    return { key, value, createRevision: prev ? Number(prev.create_revision) : rev, modRevision: rev };
+    const prev = r.responses[0]?.put?.prevKv;
+    return { key, value, createRevision: prev ? prev.createRevision : r.revision, modRevision: r.revision };
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<{ revision: number; prevKv: KeyValue }> {
-    const k = Buffer.from(key);
-    const compare = expectedModRevision === undefined ? [{ key: k, target: 'Create' as const, result: 'Greater' as const, create_revision: 0 }] : [{ key: k, target: 'Mod' as const, result: 'Equal' as const, mod_revision: expectedModRevision }];
-    const r = await this.client.kv.txn({ compare, success: [{ request_delete_range: { key: k, prev_kv: true } }], failure: [{ request_range: { key: k } }] });
+    const compare: Compare = expectedModRevision === undefined ? { key, target: 'create', result: 'greater', value: 0 } : { key, target: 'mod', result: 'equal', value: expectedModRevision };
+    const r = await this.txn({ compare: [compare], success: [{ deleteRange: { key, prevKv: true } }], failure: [{ range: { key } }] });
     if (!r.succeeded) {
-      const cur = r.responses[0]?.response_range?.kvs?.[0];
+      const cur = currentOf(r);
       if (!cur) throw new KeyNotFoundError(key);
-      throw new RevisionConflictError(key, toKv(cur));
+      throw new RevisionConflictError(key, cur);
     }
-    const prev = r.responses[0]?.response_delete_range?.prev_kvs?.[0];
+    const prev = r.responses[0]?.deleteRange?.prevKvs[0];
     if (!prev) throw new KeyNotFoundError(key);
-    return { revision: Number(r.header.revision), prevKv: toKv(prev) };
+    return { revision: r.revision, prevKv: prev };
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     try {
-      const r = await this.client.kv.range({
-        key: Buffer.from(opts.startKey ?? prefix),
-        range_end: prefixEnd(prefix),
-        limit: opts.limit ?? 0,
-        revision: opts.revision ?? 0,
-      });
-      return { revision: Number(r.header.revision) && opts.revision ? opts.revision : Number(r.header.revision), kvs: r.kvs.map(toKv), more: r.more };
+      const r = await this.range({ key: opts.startKey ?? prefix, rangeEnd: prefixEnd(prefix), limit: opts.limit ?? 0, revision: opts.revision ?? 0 });
+      return { revision: r.revision && opts.revision ? opts.revision : r.revision, kvs: r.kvs, more: r.more };
     } catch (err) {
       if (isCompacted(err)) throw new CompactedError(opts.revision ?? 0, this.compacted);
       if (isFuture(err)) throw new FutureRevisionError(opts.revision ?? 0, await this.currentRevision());
@@ -152,8 +155,8 @@ export class EtcdBackend implements Backend {
   }
 
   async count(prefix: string): Promise<{ revision: number; count: number }> {
-    const r = await this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
-    return { revision: Number(r.header.revision), count: Number(r.count) };
+    const r = await this.range({ key: prefix, rangeEnd: prefixEnd(prefix), countOnly: true });
+    return { revision: r.revision, count: r.count };
   }
 
   async watch(prefix: string, opts: WatchOptions, onEvents: (events: WatchEvent[]) => void, onError?: (err: Error) => void): Promise<void> {
@@ -196,7 +199,7 @@ export class EtcdBackend implements Backend {
 
   async compact(revision: number): Promise<void> {
     try {
-      await this.client.kv.compact({ revision, physical: true });
+      await this.kv.unary('/etcdserverpb.KV/Compact', encodeCompaction(revision, true));
     } catch (err) {
       if (!isCompacted(err)) throw err;
     }
@@ -209,5 +212,6 @@ export class EtcdBackend implements Backend {
 
   async close(): Promise<void> {
     this.client.close();
+    this.kv.close();
   }
 }
