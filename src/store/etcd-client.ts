@@ -1,7 +1,7 @@
 /**
- * A thin etcd v3 client on @grpc/grpc-js: one channel per endpoint, requests and
- * responses as protobuf bytes (etcd-proto.ts), and the request policy the etcd backend
- * needs, no more:
+ * A thin etcd v3 client: unary calls (Range, Txn, Compact) straight over node:http2
+ * (etcd-h2.ts), the watch stream on @grpc/grpc-js, requests and responses as protobuf
+ * bytes (etcd-proto.ts), and the request policy the etcd backend needs, no more:
  *
  * - Every unary request carries a deadline (requestTimeoutMs).
  * - Requests go to one endpoint (as etcd's own Go client pins one); when a request fails
@@ -17,6 +17,7 @@
  * cost about as much CPU per request as the API server's own work on a create.
  */
 import * as grpc from '@grpc/grpc-js';
+import { H2Endpoint } from './etcd-h2.js';
 
 export interface EtcdClientOptions {
   /** http://host:port or https://host:port, one per member. */
@@ -67,6 +68,7 @@ export const WATCH_METHOD = '/etcdserverpb.Watch/Watch';
 
 export class EtcdClient {
   private readonly targets: string[];
+  private readonly h2: H2Endpoint[];
   private readonly clients: (grpc.Client | undefined)[];
   private readonly creds: grpc.ChannelCredentials;
   private readonly timeoutMs: number;
@@ -75,9 +77,11 @@ export class EtcdClient {
 
   constructor(o: EtcdClientOptions) {
     if (!o.endpoints.length) throw new Error('etcd: no endpoints given');
+    const secure = Boolean(o.tls?.caPem) || o.endpoints.some((e) => e.startsWith('https://'));
     this.targets = o.endpoints.map((e) => e.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, ''));
+    const tls = { ...(o.tls?.caPem ? { ca: o.tls.caPem } : {}), ...(o.tls?.certPem ? { cert: o.tls.certPem } : {}), ...(o.tls?.keyPem ? { key: o.tls.keyPem } : {}) };
+    this.h2 = this.targets.map((t) => new H2Endpoint(`${secure ? 'https' : 'http'}://${t}`, tls));
     this.clients = this.targets.map(() => undefined);
-    const secure = o.tls?.caPem || o.endpoints.some((e) => e.startsWith('https://'));
     this.creds = secure
       ? grpc.credentials.createSsl(
           o.tls?.caPem ? Buffer.from(o.tls.caPem) : null,
@@ -104,14 +108,18 @@ export class EtcdClient {
     if (this.current === i) this.current = (i + 1) % this.targets.length;
   }
 
-  /** One unary call (e.g. '/etcdserverpb.KV/Txn'), retried on the next member when that may help. */
-  async unary(method: string, request: Buffer): Promise<Buffer> {
+  /**
+   * One unary call (e.g. '/etcdserverpb.KV/Txn') with the request as a gRPC frame,
+   * retried on the next member when that may help; resolves with the answer message.
+   */
+  async unary(method: string, frame: Buffer): Promise<Buffer> {
     const attempts = Math.max(3, this.targets.length + 1);
     let last: unknown;
     for (let a = 0; a < attempts; a++) {
       const i = this.current;
       try {
-        return await this.call(i, method, request);
+        if (this.closed) throw new EtcdRequestError(method, Status.CANCELLED, 'etcd client closed');
+        return await this.h2[i].call(method, frame, this.timeoutMs);
       } catch (err) {
         if (this.closed || !isRetryable(err)) throw wrap(method, err);
         last = err;
@@ -119,12 +127,6 @@ export class EtcdClient {
       }
     }
     throw wrap(method, last);
-  }
-
-  private call(i: number, method: string, request: Buffer): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      this.client(i).makeUnaryRequest(method, identity, identity, request, { deadline: Date.now() + this.timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!)));
-    });
   }
 
   /**
@@ -142,6 +144,7 @@ export class EtcdClient {
   close(): void {
     this.closed = true;
     for (const c of this.clients) c?.close();
+    for (const e of this.h2) e.close();
   }
 }
 

@@ -9,10 +9,13 @@
 
 // ---- writing ----
 
-/** A growable buffer with protobuf primitives; fork()/close() length-prefix a nested message. */
+/**
+ * A growable buffer with protobuf primitives; fork()/close() length-prefix a nested
+ * message. Five bytes are kept free in front for the gRPC message prefix (frame()).
+ */
 export class ProtoWriter {
   private buf = Buffer.allocUnsafe(512);
-  private pos = 0;
+  private pos = 5;
   private readonly starts: number[] = [];
 
   private ensure(n: number): void {
@@ -85,7 +88,15 @@ export class ProtoWriter {
     return this;
   }
 
+  /** The message alone. */
   finish(): Buffer {
+    return this.buf.subarray(5, this.pos);
+  }
+
+  /** The message as one gRPC frame: uncompressed flag, big-endian length, message. */
+  frame(): Buffer {
+    this.buf[0] = 0;
+    this.buf.writeUInt32BE(this.pos - 5, 1);
     return this.buf.subarray(0, this.pos);
   }
 }
@@ -143,24 +154,24 @@ function writeOp(w: ProtoWriter, field: number, op: RequestOp): void {
   w.close().close();
 }
 
-export function encodeRange(r: RangeRequest): Buffer {
+export function encodeRange(r: RangeRequest): ProtoWriter {
   const w = new ProtoWriter();
   writeRange(w, r);
-  return w.finish();
+  return w;
 }
 
-export function encodeTxn(t: TxnRequest): Buffer {
+export function encodeTxn(t: TxnRequest): ProtoWriter {
   const w = new ProtoWriter();
   for (const c of t.compare) {
     w.fork(1).int(1, COMPARE_RESULT[c.result]).int(2, COMPARE_TARGET[c.target]).bytes(3, c.key).int(TARGET_FIELD[c.target], c.value, true).close();
   }
   for (const op of t.success) writeOp(w, 2, op);
   for (const op of t.failure) writeOp(w, 3, op);
-  return w.finish();
+  return w;
 }
 
-export function encodeCompaction(revision: number, physical: boolean): Buffer {
-  return new ProtoWriter().int(1, revision).bool(2, physical).finish();
+export function encodeCompaction(revision: number, physical: boolean): ProtoWriter {
+  return new ProtoWriter().int(1, revision).bool(2, physical);
 }
 
 export interface WatchCreateRequest {

@@ -82,11 +82,11 @@ export class EtcdBackend implements Backend {
   }
 
   private async range(r: RangeRequest) {
-    return decodeRange(await this.kv.unary('/etcdserverpb.KV/Range', encodeRange(r)));
+    return decodeRange(await this.kv.unary('/etcdserverpb.KV/Range', encodeRange(r).frame()));
   }
 
   private async txn(t: TxnRequest): Promise<TxnResponse> {
-    return decodeTxn(await this.kv.unary('/etcdserverpb.KV/Txn', encodeTxn(t)));
+    return decodeTxn(await this.kv.unary('/etcdserverpb.KV/Txn', encodeTxn(t).frame()));
   }
 
   async currentRevision(): Promise<number> {
@@ -199,7 +199,7 @@ export class EtcdBackend implements Backend {
 
   async compact(revision: number): Promise<void> {
     try {
-      await this.kv.unary('/etcdserverpb.KV/Compact', encodeCompaction(revision, true));
+      await this.kv.unary('/etcdserverpb.KV/Compact', encodeCompaction(revision, true).frame());
     } catch (err) {
       if (!isCompacted(err)) throw err;
     }
