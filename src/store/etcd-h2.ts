@@ -52,12 +52,15 @@ export class H2Endpoint {
   private connect(): http2.ClientHttp2Session {
     const cur = this.session;
     if (cur && !cur.closed && !cur.destroyed) return cur;
-    const s = http2.connect(this.url, {
+    const opts: http2.SecureClientSessionOptions & { noDelay: boolean } = {
       ...(this.tls ?? {}),
+      // Small requests go out at once, not after the previous one's ACK (Nagle); passed on to net.connect.
+      noDelay: true,
       // Large LIST answers should not wait on 64 KiB flow-control windows.
       settings: { enablePush: false, initialWindowSize: 4 << 20 },
       maxSessionMemory: 128,
-    });
+    };
+    const s = http2.connect(this.url, opts);
     s.on('connect', () => s.setLocalWindowSize(32 << 20));
     // Failures reach every stream on it as their own errors; the session just goes.
     s.on('error', () => {});

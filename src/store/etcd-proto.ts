@@ -182,12 +182,8 @@ export interface WatchCreateRequest {
   prevKv: boolean;
 }
 
-export function encodeWatchCreate(c: WatchCreateRequest): Buffer {
-  return new ProtoWriter().fork(1).bytes(1, c.key).bytes(2, c.rangeEnd).int(3, c.startRevision).bool(4, c.progressNotify).bool(6, c.prevKv).close().finish();
-}
-
-export function encodeWatchCancel(watchId: number): Buffer {
-  return new ProtoWriter().fork(2).int(1, watchId).close().finish();
+export function encodeWatchCreate(c: WatchCreateRequest): ProtoWriter {
+  return new ProtoWriter().fork(1).bytes(1, c.key).bytes(2, c.rangeEnd).int(3, c.startRevision).bool(4, c.progressNotify).bool(6, c.prevKv).close();
 }
 
 // ---- reading ----

@@ -14,10 +14,10 @@
  * "exists" or "conflict" (values carry uids and timestamps, so another writer's identical
  * value does not happen in practice).
  */
-import { Etcd3, type IOptions } from 'etcd3';
 import type { Backend, KeyValue, ListOptions, ListResult, WatchEvent, WatchOptions } from './types.js';
 import { CompactedError, FutureRevisionError, KeyExistsError, KeyNotFoundError, RevisionConflictError } from './errors.js';
 import { EtcdClient } from './etcd-client.js';
+import { EtcdWatch } from './etcd-watch.js';
 import { decodeRange, decodeTxn, encodeCompaction, encodeRange, encodeTxn, type Compare, type Kv, type RangeRequest, type TxnRequest, type TxnResponse } from './etcd-proto.js';
 
 export interface EtcdBackendOptions {
@@ -42,10 +42,6 @@ export function prefixEnd(prefix: string): Buffer {
   return Buffer.from([0]);
 }
 
-function toKv(kv: { key: Buffer; value: Buffer; create_revision: string; mod_revision: string }): KeyValue {
-  return { key: kv.key.toString(), value: kv.value.toString(), createRevision: Number(kv.create_revision), modRevision: Number(kv.mod_revision) };
-}
-
 function isCompacted(err: unknown): boolean {
   return /compacted/i.test(String((err as Error)?.message ?? err));
 }
@@ -59,26 +55,13 @@ const currentOf = (r: TxnResponse): Kv | undefined => r.responses[0]?.range?.kvs
 export class EtcdBackend implements Backend {
   readonly name = 'etcd';
   private readonly kv: EtcdClient;
-  private readonly client: Etcd3;
+  private readonly dialTimeoutMs: number;
   private compacted = 0;
 
   constructor(o: EtcdBackendOptions) {
     const timeout = o.requestTimeoutMs ?? 2000;
     this.kv = new EtcdClient({ endpoints: o.endpoints, tls: o.tls, requestTimeoutMs: timeout });
-    const opts: IOptions = {
-      hosts: o.endpoints,
-      dialTimeout: o.dialTimeoutMs ?? 5000,
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
-      grpcOptions: { 'grpc.enable_retries': 0, 'grpc.enable_channelz': 0 },
-    };
-    if (o.tls?.caPem) {
-      opts.credentials = {
-        rootCertificate: Buffer.from(o.tls.caPem),
-        ...(o.tls.certPem ? { certChain: Buffer.from(o.tls.certPem) } : {}),
-        ...(o.tls.keyPem ? { privateKey: Buffer.from(o.tls.keyPem) } : {}),
-      };
-    }
-    this.client = new Etcd3(opts);
+    this.dialTimeoutMs = o.dialTimeoutMs ?? 5000;
   }
 
   private async range(r: RangeRequest) {
@@ -161,40 +144,33 @@ export class EtcdBackend implements Backend {
 
   async watch(prefix: string, opts: WatchOptions, onEvents: (events: WatchEvent[]) => void, onError?: (err: Error) => void): Promise<void> {
     if (opts.afterRevision < this.compacted) throw new CompactedError(opts.afterRevision, this.compacted);
-    const watcher = await this.client
-      .watch()
-      .prefix(prefix)
-      .withPreviousKV()
-      .startRevision(String(opts.afterRevision + 1))
-      .create();
-    let ended = false;
-    const stop = () => {
-      if (ended) return;
-      ended = true;
-      void watcher.cancel().catch(() => {});
-    };
-    opts.signal.addEventListener('abort', stop, { once: true });
-    watcher.on('data', (res: any) => {
-      if (ended) return;
-      const events: WatchEvent[] = [];
-      for (const e of res.events ?? []) {
-        const kv = toKv(e.kv);
-        const prev = e.prev_kv ? toKv(e.prev_kv) : undefined;
-        if (e.type === 'Delete') {
-          // etcd's delete event has an empty value: report the last value, at the delete's revision.
-          events.push({ type: 'delete', kv: { ...(prev ?? kv), modRevision: kv.modRevision }, prevKv: prev, revision: kv.modRevision });
-        } else {
-          events.push({ type: kv.createRevision === kv.modRevision ? 'create' : 'update', kv, prevKv: prev, revision: kv.modRevision });
+    const w = new EtcdWatch(this.kv, {
+      key: prefix,
+      rangeEnd: prefixEnd(prefix),
+      afterRevision: opts.afterRevision,
+      signal: opts.signal,
+      reconnectForMs: this.dialTimeoutMs,
+      onEvents: (evs) => {
+        const events: WatchEvent[] = [];
+        for (const e of evs) {
+          const kv = e.kv;
+          const prev = e.prevKv;
+          if (e.type === 'delete') {
+            // etcd's delete event has an empty value: report the last value, at the delete's revision.
+            events.push({ type: 'delete', kv: { ...(prev ?? kv), modRevision: kv.modRevision }, prevKv: prev, revision: kv.modRevision });
+          } else {
+            events.push({ type: kv.createRevision === kv.modRevision ? 'create' : 'update', kv, prevKv: prev, revision: kv.modRevision });
+          }
         }
-      }
-      if (events.length) onEvents(events);
-      opts.onProgress?.(Number(res.header?.revision ?? 0));
+        if (events.length) onEvents(events);
+      },
+      onProgress: (rev) => opts.onProgress?.(rev),
+      onError: (err) => {
+        if (err instanceof CompactedError) this.compacted = Math.max(this.compacted, err.compacted);
+        onError?.(err);
+      },
     });
-    watcher.on('error', (err: Error) => {
-      if (ended) return;
-      ended = true;
-      onError?.(isCompacted(err) ? new CompactedError(opts.afterRevision, this.compacted) : err);
-    });
+    await w.start();
   }
 
   async compact(revision: number): Promise<void> {
@@ -211,7 +187,6 @@ export class EtcdBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    this.client.close();
     this.kv.close();
   }
 }
