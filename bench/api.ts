@@ -5,7 +5,7 @@
  * namespace holding 1,000 objects, and watch delivery latency (write sent → event received).
  *
  *   node dist/bench/api.js [--store sqlite|memory|etcd[,..]] [--count 10000] [--json]
- *                          [--full] [--cpu-prof DIR] [--phase-timeout 120]
+ *                          [--full] [--cpu-prof DIR] [--phase-timeout 120] [--rounds 1]
  *
  * --count scales every phase (10000 = the full run); --full also runs controllers, scheduler
  * and agent in the server; --cpu-prof writes the server's V8 CPU profile into DIR.
@@ -14,7 +14,8 @@
  * first (e.g. `--store sqlite,etcd`), with the target for etcd: creates at concurrency 32
  * within 2x of SQLite. The CPU time per create of the server, of etcd and of this client
  * is printed too: on a shared machine throughput moves with the neighbours' load, CPU per
- * create much less.
+ * create much less. --rounds N runs the stores N times, alternating their order each
+ * round so that neither always meets the same neighbours, and compares per-store medians.
  */
 import { cpus, loadavg } from 'node:os';
 import { BenchClient, type WatchEvent } from './lib/https-client.js';
@@ -32,6 +33,7 @@ interface Flags {
   full: boolean;
   cpuProfDir?: string;
   phaseMs: number;
+  rounds: number;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -43,9 +45,11 @@ function parseFlags(argv: string[]): Flags {
   };
   const count = Number(val('--count') ?? 10_000);
   const phase = Number(val('--phase-timeout') ?? 120);
+  const rounds = Number(val('--rounds') ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9) throw new UsageError('--rounds must be an integer from 1 to 9');
   if (!Number.isInteger(count) || count < 20) throw new UsageError('--count must be an integer >= 20');
   if (!(phase > 0)) throw new UsageError('--phase-timeout must be a positive number of seconds');
-  return { stores: (val('--store') ?? 'sqlite').split(','), count, json: argv.includes('--json'), full: argv.includes('--full'), cpuProfDir: val('--cpu-prof'), phaseMs: phase * 1000 };
+  return { stores: (val('--store') ?? 'sqlite').split(','), count, json: argv.includes('--json'), full: argv.includes('--full'), cpuProfDir: val('--cpu-prof'), phaseMs: phase * 1000, rounds };
 }
 
 export interface ApiBenchResult {
@@ -227,15 +231,42 @@ function printSideBySide(rs: ApiBenchResult[]): void {
   }
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** One store's runs folded into one result: the median of each figure (lower median for an even count). */
+function medianOf(rs: ApiBenchResult[]): ApiBenchResult {
+  const m = (get: (r: ApiBenchResult) => number) => median(rs.map(get));
+  const lat = (get: (r: ApiBenchResult) => Latency): Latency => ({ p50: m((r) => get(r).p50), p99: m((r) => get(r).p99), max: m((r) => get(r).max), n: get(rs[0]).n });
+  const r0 = rs[0];
+  return {
+    ...r0,
+    rssIdleMB: m((r) => r.rssIdleMB),
+    rssAfterMB: m((r) => r.rssAfterMB),
+    creates1: { n: r0.creates1.n, perSec: m((r) => r.creates1.perSec) },
+    creates32: { n: r0.creates32.n, perSec: m((r) => r.creates32.perSec) },
+    cpuPerCreate32: { serverUs: m((r) => r.cpuPerCreate32.serverUs), storeUs: m((r) => r.cpuPerCreate32.storeUs), clientUs: m((r) => r.cpuPerCreate32.clientUs) },
+    load1: m((r) => r.load1),
+    get: lat((r) => r.get),
+    list: { ...lat((r) => r.list), objects: r0.list.objects },
+    watch: lat((r) => r.watch),
+  };
+}
+
 async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2));
   const results: ApiBenchResult[] = [];
-  for (const store of f.stores) {
-    const r = await runFor(store, f);
-    results.push(r);
-    if (!f.json) print(r);
+  for (let round = 0; round < f.rounds; round++) {
+    for (const store of round % 2 ? [...f.stores].reverse() : f.stores) {
+      const r = await runFor(store, f);
+      results.push(r);
+      if (!f.json) print(r);
+    }
   }
-  if (!f.json && results.length > 1) printSideBySide(results);
+  const folded = f.stores.map((s) => results.filter((r) => r.store === s)).map((rs) => (rs.length > 1 ? medianOf(rs) : rs[0]));
+  if (!f.json && folded.length > 1) {
+    if (f.rounds > 1) console.log(`\n(medians of ${f.rounds} rounds, store order alternating)`);
+    printSideBySide(folded);
+  }
   console.log(JSON.stringify({ bench: 'api', cores: cpus().length, node: process.version, targets: TARGETS, results }));
 }
 
