@@ -24,7 +24,7 @@ describe('etcd backend: member loss', { skip }, () => {
   let b: EtcdBackend;
   before(async () => {
     cluster = await EtcdCluster.start(3);
-    b = new EtcdBackend({ endpoints: cluster.endpoints, requestTimeoutMs: 2000, dialTimeoutMs: 20_000 });
+    b = new EtcdBackend({ endpoints: cluster.endpoints, requestTimeoutMs: 2000, watchReconnectMs: 20_000 });
   });
   after(async () => {
     await b?.close();

@@ -60,7 +60,13 @@ export class EtcdWatch {
 
   private open(): void {
     if (this.ended) return;
-    const { stream, failed } = this.client.openStream(WATCH_METHOD);
+    let opened: ReturnType<EtcdClient['openStream']>;
+    try {
+      opened = this.client.openStream(WATCH_METHOD);
+    } catch (err) {
+      return this.end(err as Error); // the client was closed
+    }
+    const { stream, failed } = opened;
     this.stream = stream;
     let broken = false;
     const retry = (err: unknown) => {
@@ -123,7 +129,8 @@ export class EtcdWatch {
     } else this.o.onError(err);
   }
 
-  private stop(): void {
+  /** Ends the watch without reporting an error (its signal, or the backend closing). */
+  stop(): void {
     if (this.ended) return;
     this.close();
     this.established?.resolve();

@@ -24,6 +24,9 @@ export interface EtcdBackendOptions {
   endpoints: string[];
   /** PEM contents for TLS client authentication to etcd. */
   tls?: { caPem?: string; certPem?: string; keyPem?: string };
+  /** How long a broken watch keeps trying to reach some member before it ends with an error (default 30 s). */
+  watchReconnectMs?: number;
+  /** @deprecated Accepted for compatibility; connections are made per request (see requestTimeoutMs). */
   dialTimeoutMs?: number;
   /** Deadline of each unary request (default 2 s); the client then retries on another member. */
   requestTimeoutMs?: number;
@@ -49,19 +52,27 @@ function isFuture(err: unknown): boolean {
   return /future rev/i.test(String((err as Error)?.message ?? err));
 }
 
+/**
+ * How long a watch keeps trying to reach some member before it ends with an error (the
+ * API server then answers its watchers with an ERROR event and they relist).
+ */
+const WATCH_RECONNECT_MS = 30_000;
+
 /** The key's current value, read back by a failed transaction (its failure branch is one range). */
 const currentOf = (r: TxnResponse): Kv | undefined => r.responses[0]?.range?.kvs[0];
 
 export class EtcdBackend implements Backend {
   readonly name = 'etcd';
   private readonly kv: EtcdClient;
-  private readonly dialTimeoutMs: number;
+  private readonly watchReconnectMs: number;
+  private readonly watches = new Set<EtcdWatch>();
+  private closed = false;
   private compacted = 0;
 
   constructor(o: EtcdBackendOptions) {
     const timeout = o.requestTimeoutMs ?? 2000;
     this.kv = new EtcdClient({ endpoints: o.endpoints, tls: o.tls, requestTimeoutMs: timeout });
-    this.dialTimeoutMs = o.dialTimeoutMs ?? 5000;
+    this.watchReconnectMs = o.watchReconnectMs ?? WATCH_RECONNECT_MS;
   }
 
   private async range(r: RangeRequest) {
@@ -149,7 +160,7 @@ export class EtcdBackend implements Backend {
       rangeEnd: prefixEnd(prefix),
       afterRevision: opts.afterRevision,
       signal: opts.signal,
-      reconnectForMs: this.dialTimeoutMs,
+      reconnectForMs: this.watchReconnectMs,
       onEvents: (evs) => {
         const events: WatchEvent[] = [];
         for (const e of evs) {
@@ -166,11 +177,20 @@ export class EtcdBackend implements Backend {
       },
       onProgress: (rev) => opts.onProgress?.(rev),
       onError: (err) => {
+        this.watches.delete(w);
         if (err instanceof CompactedError) this.compacted = Math.max(this.compacted, err.compacted);
         onError?.(err);
       },
     });
-    await w.start();
+    if (this.closed) throw new Error('etcd backend closed');
+    this.watches.add(w);
+    opts.signal.addEventListener('abort', () => this.watches.delete(w), { once: true });
+    try {
+      await w.start();
+    } catch (err) {
+      this.watches.delete(w);
+      throw err;
+    }
   }
 
   async compact(revision: number): Promise<void> {
@@ -187,6 +207,9 @@ export class EtcdBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.watches) w.stop();
+    this.watches.clear();
     this.kv.close();
   }
 }
