@@ -155,7 +155,7 @@ describe('daemonsets on simulated nodes', () => {
     });
   });
 
-  it('respects taints: NoSchedule keeps new pods off, NoExecute removes running ones, tolerations let them in', async () => {
+  it('respects taints: NoSchedule keeps new pods off, NoExecute removes running ones, tolerations and cordons as upstream', async () => {
     await c.k(['taint', 'node', 'sim-node-2', 'dedicated=infra:NoSchedule']);
     await c.k(['apply', '-f', '-'], { input: dsYaml('plain') });
     await c.k(['apply', '-f', '-'], { input: dsYaml('tolerant', { extraPod: '      tolerations: [{key: dedicated, operator: Equal, value: infra, effect: NoSchedule}]\n' }) });
@@ -180,6 +180,16 @@ describe('daemonsets on simulated nodes', () => {
     for (const t of ['sim-node-2 dedicated-', 'sim-node-1 late-', 'sim-node-1 evict-']) await c.k(['taint', 'node', ...t.split(' ')]);
     await c.until('plain back on 3 nodes', async () => JSON.stringify(await podNodes('plain')) === JSON.stringify(nodes));
     await c.k(['delete', 'ds', 'plain', 'tolerant']);
+    // A cordoned node still gets daemon pods (they tolerate node.kubernetes.io/unschedulable).
+    await c.k(['cordon', 'sim-node-0']);
+    try {
+      await c.k(['apply', '-f', '-'], { input: dsYaml('cordoned') });
+      await c.k(['rollout', 'status', 'ds/cordoned', '--timeout=60s']);
+      assert.deepEqual(await podNodes('cordoned'), nodes);
+    } finally {
+      await c.k(['uncordon', 'sim-node-0']);
+    }
+    await c.k(['delete', 'ds', 'cordoned']);
   });
 
   it('rolls out node by node within maxUnavailable, and rolls back', async () => {
