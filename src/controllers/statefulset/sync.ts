@@ -101,7 +101,8 @@ async function updateStatefulSet(c: SyncCtx, pods: any[]): Promise<void> {
   condemned.sort((a, b) => ordinalOf(set, b) - ordinalOf(set, a));
   // The claims of pods about to be scaled away take the pod as owner first (whenScaled: Delete).
   for (const p of condemned) if (!isTerminating(p)) await updateClaimOwners(d.claims, set, p, d.getClaim);
-  const firstUnhealthy = [...slots, ...[...condemned].reverse()].find((p) => p && !c.healthy(p));
+  // In ordinal order for replicas, then the condemned from the highest down (the order they go in).
+  const firstUnhealthy = [...slots, ...condemned].find((p) => p && !c.healthy(p));
 
   for (let i = 0; i < replicas; i++) {
     const ordinal = start + i;
