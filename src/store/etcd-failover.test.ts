@@ -1,5 +1,6 @@
 /**
- * The etcd backend when a member dies: on a 3-member cluster, SIGKILL the member that
+ * The etcd backend when a member is gone: an endpoint that refuses connections is passed
+ * over by requests and watches alike; and on a 3-member cluster, SIGKILL the member that
  * carries the backend's watch stream; writes go on (the client moves to another member),
  * and the watch resumes on another member from the revision after the last it delivered,
  * with every event once, in order.
@@ -29,6 +30,34 @@ describe('etcd backend: member loss', { skip }, () => {
   after(async () => {
     await b?.close();
     await cluster?.stop();
+  });
+
+  it('an endpoint that refuses connections is skipped, for requests and watches', async () => {
+    // A loopback port nothing listens on any more.
+    const { createServer } = await import('node:net');
+    const dead = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    for (let i = 0; i < 4; i++) {
+      // Whichever endpoint the client starts on, every call lands.
+      const c = new EtcdBackend({ endpoints: [`http://127.0.0.1:${dead}`, cluster.endpoints[0]], requestTimeoutMs: 2000 });
+      try {
+        const kv = await c.create(`/skip/k${i}`, 'v');
+        assert.equal((await c.get(`/skip/k${i}`)).kv?.modRevision, kv.modRevision);
+        const seen: WatchEvent[] = [];
+        const ac = new AbortController();
+        await c.watch('/skip/', { afterRevision: kv.modRevision - 1, signal: ac.signal }, (evs) => seen.push(...evs));
+        const end = Date.now() + 10_000;
+        while (!seen.length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+        ac.abort();
+        assert.equal(seen[0]?.kv.key, `/skip/k${i}`);
+      } finally {
+        await c.close();
+      }
+    }
   });
 
   it('writes and the watch continue after the member serving them is killed', async () => {
