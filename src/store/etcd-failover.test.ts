@@ -1,5 +1,7 @@
 /**
- * The etcd backend when a member dies: on a 3-member cluster, SIGKILL the member that
+ * The etcd backend when a member is gone: an endpoint that refuses connections is passed
+ * over by requests and watches alike; a lone member killed and restarted is used again
+ * and the watch picks up where it was; and on a 3-member cluster, SIGKILL the member that
  * carries the backend's watch stream; writes go on (the client moves to another member),
  * and the watch resumes on another member from the revision after the last it delivered,
  * with every event once, in order.
@@ -31,6 +33,34 @@ describe('etcd backend: member loss', { skip }, () => {
     await cluster?.stop();
   });
 
+  it('an endpoint that refuses connections is skipped, for requests and watches', async () => {
+    // A loopback port nothing listens on any more.
+    const { createServer } = await import('node:net');
+    const dead = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    for (let i = 0; i < 4; i++) {
+      // Whichever endpoint the client starts on, every call lands.
+      const c = new EtcdBackend({ endpoints: [`http://127.0.0.1:${dead}`, cluster.endpoints[0]], requestTimeoutMs: 2000 });
+      try {
+        const kv = await c.create(`/skip/k${i}`, 'v');
+        assert.equal((await c.get(`/skip/k${i}`)).kv?.modRevision, kv.modRevision);
+        const seen: WatchEvent[] = [];
+        const ac = new AbortController();
+        await c.watch('/skip/', { afterRevision: kv.modRevision - 1, signal: ac.signal }, (evs) => seen.push(...evs));
+        const end = Date.now() + 10_000;
+        while (!seen.length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+        ac.abort();
+        assert.equal(seen[0]?.kv.key, `/skip/k${i}`);
+      } finally {
+        await c.close();
+      }
+    }
+  });
+
   it('writes and the watch continue after the member serving them is killed', async () => {
     const P = '/failover/';
     const start = await b.currentRevision();
@@ -58,5 +88,37 @@ describe('etcd backend: member loss', { skip }, () => {
     const revs = seen.map((e) => e.revision);
     assert.deepEqual(revs, [...revs].sort((x, y) => x - y));
     assert.equal(new Set(revs).size, revs.length);
+  });
+});
+
+describe('etcd backend: a single member restarted', { skip }, () => {
+  it('requests fail while it is down, then work again, and the watch resumes without a gap', async () => {
+    const cluster = await EtcdCluster.start(1);
+    const b = new EtcdBackend({ endpoints: cluster.endpoints, requestTimeoutMs: 1000, watchReconnectMs: 30_000 });
+    try {
+      const P = '/restart/';
+      const start = await b.currentRevision();
+      const seen: WatchEvent[] = [];
+      const ac = new AbortController();
+      let errored: Error | undefined;
+      await b.watch(P, { afterRevision: start, signal: ac.signal }, (evs) => seen.push(...evs), (err) => (errored = err));
+      await b.create(`${P}before`, 'v');
+      const m = cluster.members[0];
+      const exited = new Promise((r) => m.proc!.once('exit', r));
+      cluster.kill(0);
+      await exited;
+      await assert.rejects(b.get(`${P}before`));
+      cluster.launch(m);
+      await cluster.waitHealthy();
+      await b.create(`${P}after`, 'v');
+      const end = Date.now() + 20_000;
+      while (seen.length < 2 && Date.now() < end && !errored) await new Promise((r) => setTimeout(r, 50));
+      ac.abort();
+      assert.equal(errored, undefined);
+      assert.deepEqual(seen.map((e) => `${e.type} ${e.kv.key}`), [`create ${P}before`, `create ${P}after`]);
+    } finally {
+      await b.close();
+      await cluster.stop();
+    }
   });
 });

@@ -4,11 +4,13 @@
  * create_revision == 0, updates and guarded deletes by mod_revision; ranges take etcd's
  * revision and limit; watches start at afterRevision+1 with previous values; compaction is
  * etcd's, and "required revision has been compacted" becomes CompactedError. Consensus is
- * etcd's: this file only maps the API.
+ * etcd's: this file only maps the API. The wire is ours and thin: etcd-proto.ts (the
+ * messages), etcd-client.ts (endpoints, deadlines, failover; unary calls over HTTP/2 by
+ * etcd-h2.ts), etcd-watch.ts (watch streams that move to another member).
  *
  * Requests carry a deadline (requestTimeoutMs): a write that a follower forwarded to a
  * leader that then died would otherwise wait for etcd's own request timeout (7 s) before
- * the client library retries it on another member. A retried write may find that its first
+ * the client retries it on another member. A retried write may find that its first
  * attempt did land after all: a create that meets its own value, or an update that finds
  * the key already holding exactly its value, is taken as done rather than reported as
  * "exists" or "conflict" (values carry uids and timestamps, so another writer's identical
