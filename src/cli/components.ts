@@ -9,6 +9,9 @@ import { restFromFlags } from './client-config.js';
 import { randomBytes } from 'node:crypto';
 import { proxyPrerequisites } from '../proxy/host.js';
 import { runProxy } from '../proxy/run.js';
+import { Clientset, InformerFactory } from '../client/clientset.js';
+import { criPrerequisites, startRealNode } from '../agent/real-node.js';
+import { defaultDataDir } from '../server/config.js';
 
 const common: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', metavar: 'FILE', help: 'kubeconfig to reach the API server' },
@@ -32,13 +35,19 @@ const specs: Record<string, { usage: string; flags: FlagSpec[] }> = {
     flags: [...common, { name: 'config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration file' }, { name: 'leader-elect', type: 'string', metavar: 'BOOL', help: 'Use leader election', default: 'true' }, ...leaderElectionFlags],
   },
   agent: {
-    usage: 'Usage: skiff agent [flags]\n\nRuns node agents. With --simulated, hollow nodes that run no containers.',
+    usage: 'Usage: skiff agent [flags]\n\nRuns this machine as a node: pods run under containerd (started by the agent unless --container-runtime-endpoint names one). With --simulated, hollow nodes that run no containers.',
     flags: [
       ...common,
       { name: 'simulated', type: 'boolean', help: 'Run simulated (hollow) nodes: no containers' },
       { name: 'simulated-nodes', type: 'string', metavar: 'N', help: 'How many simulated nodes', default: '1' },
       { name: 'node-name', type: 'string', metavar: 'NAME', help: 'Node name (prefix when several)', default: hostname() },
       { name: 'simulated-start-delay', type: 'string', metavar: 'MS', help: 'Milliseconds a simulated container takes to start', default: '0' },
+      { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'Folder for containerd, CNI and pod logs', default: defaultDataDir() },
+      { name: 'container-runtime-endpoint', type: 'string', metavar: 'SOCKET', help: 'CRI socket of an existing containerd (default: run our own)' },
+      { name: 'node-ip', type: 'string', metavar: 'IP', help: 'InternalIP of this node (default: the first non-loopback IPv4 address)' },
+      { name: 'cluster-cidr', type: 'string', metavar: 'CIDR', help: 'Pod network (kept on this machine)', default: '10.42.0.0/16' },
+      { name: 'cluster-dns', type: 'string', metavar: 'IP', help: 'Cluster DNS address for pods', default: '10.43.0.10' },
+      { name: 'cluster-domain', type: 'string', metavar: 'DOMAIN', help: 'Cluster domain', default: 'cluster.local' },
     ],
   },
   proxy: {
@@ -95,8 +104,39 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
     await runProxy({ rest, log, nodeName: f['node-name'], clusterCidr: f['cluster-cidr'], serviceCidr: f['service-cidr'] }, ac.signal);
   } else {
     if (!f.simulated) {
-      process.stderr.write('Error: only simulated nodes are available in this build: pass --simulated (the containerd runtime comes with the node agent milestone)\n');
-      return 2;
+      const missing = criPrerequisites(f['container-runtime-endpoint']);
+      if (missing.length) {
+        process.stderr.write(`Error: the cri runtime cannot start: missing ${missing.join('; ')}.\nRun with --simulated for hollow nodes that run no containers.\n`);
+        rest.close();
+        return 1;
+      }
+      const cs = new Clientset(rest, 'skiff-agent');
+      const informers = new InformerFactory(cs, log.child('informers'));
+      informers.start(ac.signal);
+      try {
+        const { done } = await startRealNode(
+          {
+            cs,
+            informers,
+            log,
+            dataDir: f['data-dir'],
+            nodeName: f['node-name'],
+            nodeIP: f['node-ip'],
+            containerRuntimeEndpoint: f['container-runtime-endpoint'],
+            clusterCidr: f['cluster-cidr'],
+            clusterDns: f['cluster-dns'],
+            clusterDomain: f['cluster-domain'],
+          },
+          ac.signal,
+        );
+        await done;
+      } catch (err) {
+        process.stderr.write(`Error: ${(err as Error).message}\n`);
+        rest.close();
+        return 1;
+      }
+      rest.close();
+      return 0;
     }
     const count = Number(f['simulated-nodes']);
     await runSimulatedAgents({ rest, log, count, namePrefix: f['node-name'], startDelayMs: Number(f['simulated-start-delay']) || 0 }, ac.signal);

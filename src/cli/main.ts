@@ -2,6 +2,7 @@
 import { runServer } from './server.js';
 import { runComponent } from './components.js';
 import { runMigrate } from './migrate.js';
+import { runImages } from './images.js';
 
 const USAGE = `Usage: skiff <command> [flags]
 
@@ -11,6 +12,7 @@ Commands:
   controller-manager  Run the controllers on their own
   scheduler           Run the scheduler on its own
   proxy               Run a node's service proxy (nftables) on its own
+  images              Import image archives into the node's containerd (images import FILE), list them
   migrate             Copy the data dir's SQLite store into etcd (--datastore-endpoint)
 
 Run 'skiff <command> --help' for a command's flags.
@@ -22,6 +24,9 @@ export async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'server':
       code = await runServer(rest);
+      break;
+    case 'images':
+      code = await runImages(rest);
       break;
     case 'migrate':
       code = await runMigrate(rest);
