@@ -114,6 +114,8 @@ export async function startRealNode(o: RealNodeOptions, signal: AbortSignal): Pr
       writeCniConfig({ confDir: join(agentDir, 'cni'), podCidr, ipamDataDir: join(agentDir, 'ipam'), clusterCidr: o.clusterCidr });
       return new CriRuntime({ endpoint: socket, nodeName: o.nodeName, log: log.child('cri'), runtimeVersion });
     },
+    // Pod syncs mostly wait on containerd (sandbox setup, CNI): many in flight keep it busy.
+    workers: 16,
     podSpec: {
       podLogRoot: join(agentDir, 'pod-logs'),
       clusterDns: o.clusterDns ? [o.clusterDns] : [],

@@ -3,14 +3,10 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import yaml from 'js-yaml';
 import { createLogger, type Level } from '../util/log.js';
-import { runControllerManager, runScheduler, runSimulatedAgents } from '../server/components.js';
 import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, UsageError, type FlagSpec, type LeaderElectionTimings } from './flags.js';
 import { restFromFlags } from './client-config.js';
 import { randomBytes } from 'node:crypto';
-import { proxyPrerequisites } from '../proxy/host.js';
-import { runProxy } from '../proxy/run.js';
 import { Clientset, InformerFactory } from '../client/clientset.js';
-import { criPrerequisites, startRealNode } from '../agent/real-node.js';
 import { defaultDataDir } from '../server/config.js';
 
 const common: FlagSpec[] = [
@@ -91,11 +87,15 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => ac.abort());
   const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
   const leaderElect = f['leader-elect'] !== 'false';
-  if (cmd === 'controller-manager') await runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'] }, ac.signal);
+  // Roles load their modules on demand: an agent process does not carry the controllers.
+  const roles = () => import('../server/components.js');
+  if (cmd === 'controller-manager') await (await roles()).runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'] }, ac.signal);
   else if (cmd === 'scheduler') {
     const config = f.config ? yaml.load(readFileSync(f.config, 'utf8')) : undefined;
-    await runScheduler({ rest, log, identity, leaderElect, leaderElection, config }, ac.signal);
+    await (await roles()).runScheduler({ rest, log, identity, leaderElect, leaderElection, config }, ac.signal);
   } else if (cmd === 'proxy') {
+    const { proxyPrerequisites } = await import('../proxy/host.js');
+    const { runProxy } = await import('../proxy/run.js');
     const missing = proxyPrerequisites();
     if (missing) {
       process.stderr.write(`Error: ${missing}\n`);
@@ -104,6 +104,7 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
     await runProxy({ rest, log, nodeName: f['node-name'], clusterCidr: f['cluster-cidr'], serviceCidr: f['service-cidr'] }, ac.signal);
   } else {
     if (!f.simulated) {
+      const { criPrerequisites, startRealNode } = await import('../agent/real-node.js');
       const missing = criPrerequisites(f['container-runtime-endpoint']);
       if (missing.length) {
         process.stderr.write(`Error: the cri runtime cannot start: missing ${missing.join('; ')}.\nRun with --simulated for hollow nodes that run no containers.\n`);
@@ -139,7 +140,7 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
       return 0;
     }
     const count = Number(f['simulated-nodes']);
-    await runSimulatedAgents({ rest, log, count, namePrefix: f['node-name'], startDelayMs: Number(f['simulated-start-delay']) || 0 }, ac.signal);
+    await (await roles()).runSimulatedAgents({ rest, log, count, namePrefix: f['node-name'], startDelayMs: Number(f['simulated-start-delay']) || 0 }, ac.signal);
   }
   rest.close();
   return 0;

@@ -1,8 +1,6 @@
 /** skiff's command line: `skiff server`, ... (one binary, several roles, like k3s). */
-import { runServer } from './server.js';
-import { runComponent } from './components.js';
-import { runMigrate } from './migrate.js';
-import { runImages } from './images.js';
+// Each command loads only its own modules: an agent process stays small (no API server,
+// store or controllers in its memory).
 
 const USAGE = `Usage: skiff <command> [flags]
 
@@ -23,19 +21,19 @@ export async function main(argv: string[]): Promise<void> {
   let code: number;
   switch (cmd) {
     case 'server':
-      code = await runServer(rest);
+      code = await (await import('./server.js')).runServer(rest);
       break;
     case 'images':
-      code = await runImages(rest);
+      code = await (await import('./images.js')).runImages(rest);
       break;
     case 'migrate':
-      code = await runMigrate(rest);
+      code = await (await import('./migrate.js')).runMigrate(rest);
       break;
     case 'agent':
     case 'controller-manager':
     case 'scheduler':
     case 'proxy':
-      code = await runComponent(cmd, rest);
+      code = await (await import('./components.js')).runComponent(cmd, rest);
       break;
     case undefined:
     case '--help':
