@@ -40,7 +40,7 @@ const alive = (pid: number) => {
 export async function cleanupNode(dataDir: string, nodeName: string): Promise<void> {
   const paths = containerdPaths(dataDir);
   if (existsSync(paths.socket)) {
-    const rt = new CriRuntime({ endpoint: paths.socket, nodeName, log: silentLogger, pollMs: 60_000 });
+    const rt = new CriRuntime({ endpoint: paths.socket, nodeName, log: silentLogger, pollMs: 60_000, events: false });
     await rt.removeAll().catch(() => {});
     await rt.close();
   }

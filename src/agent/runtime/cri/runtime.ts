@@ -5,9 +5,10 @@
  * Images are pulled according to the container's imagePullPolicy; a failed pull is an
  * ImagePullError (the pod shows ErrImagePull, then ImagePullBackOff).
  *
- * containerd 1.6 has no CRI container events, so container exits are found by listing
- * containers every pollMs (one cheap ListContainers) and diffing states; only containers
- * whose state changed are asked for their full status.
+ * containerd 1.6 has no CRI container events: container exits are found by listing
+ * containers (one cheap ListContainers) and diffing states — at once when containerd's
+ * own event stream says a task exited, and every pollMs as a safety net; only
+ * containers whose state changed are asked for their full status.
  */
 import type { Logger } from '../../../util/log.js';
 import {
@@ -22,6 +23,7 @@ import {
   type StreamRequest,
 } from '../types.js';
 import { connectCri, CriError, nsToDate, type CriClient } from './client.js';
+import { subscribeTaskEvents, type EventSubscription } from './events.js';
 
 export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
 export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
@@ -37,8 +39,10 @@ export interface CriRuntimeOptions {
   /** Node name: sandboxes are labelled with it so one node never touches another's. */
   nodeName: string;
   log: Logger;
-  /** How often container states are listed to notice exits (ms). */
+  /** How often container states are listed when no event came (ms). */
   pollMs?: number;
+  /** Listen to containerd's task events to notice exits at once (default true). */
+  events?: boolean;
   /** Version string for node status (e.g. containerd://1.6.20). */
   runtimeVersion?: string;
 }
@@ -55,12 +59,27 @@ export class CriRuntime implements Runtime {
   private readonly seen = new Map<string, string>();
   private readonly containerSandbox = new Map<string, string>();
   private timer?: NodeJS.Timeout;
-  private polling = false;
+  private polling?: Promise<void>;
+  private pollAgain = false;
+  private events?: EventSubscription;
   private closed = false;
 
   constructor(private readonly o: CriRuntimeOptions) {
     this.cri = connectCri(o.endpoint);
     this.startPolling();
+    if (o.events !== false)
+      this.events = subscribeTaskEvents({
+        endpoint: o.endpoint,
+        namespace: 'k8s.io',
+        topics: ['/tasks/exit'],
+        // The CRI plugin records the exit from the same event: list now and once more a moment later.
+        onTopic: () => {
+          const relist = () => void this.poll().catch((err) => o.log.warn('listing containers failed', { err }));
+          relist();
+          for (const ms of [50, 250]) setTimeout(relist, ms).unref();
+        },
+        onError: (err) => o.log.debug('containerd event stream broke: re-subscribing', { err }),
+      });
   }
 
   /** The exit poller; its first pass only learns states (the agent adopts what exists). */
@@ -68,32 +87,46 @@ export class CriRuntime implements Runtime {
     const tick = async () => {
       if (this.closed) return;
       await this.poll().catch((err) => this.o.log.warn('listing containers failed', { err }));
-      if (!this.closed) this.timer = setTimeout(tick, this.o.pollMs ?? 500);
+      if (!this.closed) this.timer = setTimeout(tick, this.o.pollMs ?? (this.o.events === false ? 500 : 2000));
     };
     this.timer = setTimeout(tick, 0);
   }
 
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      const res = await this.cri.runtime.ListContainers({ filter: { labelSelector: { [LABEL_NODE]: this.o.nodeName } } }, 10_000);
-      const present = new Set<string>();
-      for (const c of res.containers ?? []) {
-        present.add(c.id);
-        this.containerSandbox.set(c.id, c.podSandboxId);
-        const before = this.seen.get(c.id);
-        this.seen.set(c.id, c.state);
-        if (before === undefined || before === c.state) continue;
-        if (c.state !== 'CONTAINER_EXITED' && c.state !== 'CONTAINER_UNKNOWN') continue;
-        const st = await this.containerStatus(c.id);
-        if (st) for (const l of this.listeners) l(st);
-      }
-      for (const id of this.seen.keys()) if (!present.has(id)) this.seen.delete(id);
-      for (const id of this.containerSandbox.keys()) if (!present.has(id)) this.containerSandbox.delete(id);
-    } finally {
-      this.polling = false;
+  /** One relist at a time; a request during one runs another right after it (an exit may have come mid-list). */
+  private poll(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.polling) {
+      this.pollAgain = true;
+      return this.polling;
     }
+    this.polling = (async () => {
+      try {
+        do {
+          this.pollAgain = false;
+          await this.relist();
+        } while (this.pollAgain && !this.closed);
+      } finally {
+        this.polling = undefined;
+      }
+    })();
+    return this.polling;
+  }
+
+  private async relist(): Promise<void> {
+    const res = await this.cri.runtime.ListContainers({ filter: { labelSelector: { [LABEL_NODE]: this.o.nodeName } } }, 10_000);
+    const present = new Set<string>();
+    for (const c of res.containers ?? []) {
+      present.add(c.id);
+      this.containerSandbox.set(c.id, c.podSandboxId);
+      const before = this.seen.get(c.id);
+      this.seen.set(c.id, c.state);
+      if (before === undefined || before === c.state) continue;
+      if (c.state !== 'CONTAINER_EXITED' && c.state !== 'CONTAINER_UNKNOWN') continue;
+      const st = await this.containerStatus(c.id);
+      if (st) for (const l of this.listeners) l(st);
+    }
+    for (const id of this.seen.keys()) if (!present.has(id)) this.seen.delete(id);
+    for (const id of this.containerSandbox.keys()) if (!present.has(id)) this.containerSandbox.delete(id);
   }
 
   private toCriSandboxConfig(cfg: SandboxConfig): any {
@@ -342,6 +375,7 @@ export class CriRuntime implements Runtime {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.events?.close();
     this.cri.close();
   }
 }
