@@ -60,7 +60,7 @@ let agentErr = '';
 const NS = '/api/v1/namespaces/default/pods';
 try {
   server = await ServerProcess.start({ store: 'sqlite', full: true });
-  agent = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', NODE_IP, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  agent = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', NODE_IP, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS ?? '' } });
   agent.stderr!.on('data', (d) => (agentErr = (agentErr + d).slice(-3000)));
   const c = new BenchClient(server.kubeconfig, 64, 30_000);
   await within('node ready', 90_000, (async () => {

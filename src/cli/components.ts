@@ -75,6 +75,15 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
     process.stdout.write(helpText(spec.usage, spec.flags));
     return 0;
   }
+  if (cmd === 'agent' && !f.simulated) {
+    // Before connecting anywhere: a machine that cannot run containers says so at once.
+    const { criPrerequisites } = await import('../agent/real-node.js');
+    const missing = criPrerequisites(f['container-runtime-endpoint']);
+    if (missing.length) {
+      process.stderr.write(`Error: the cri runtime cannot start: missing ${missing.join('; ')}.\nRun with --simulated for hollow nodes that run no containers.\n`);
+      return 1;
+    }
+  }
   const log = createLogger({ level: f['log-level'] as Level, component: cmd });
   let rest;
   try {
@@ -104,13 +113,7 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
     await runProxy({ rest, log, nodeName: f['node-name'], clusterCidr: f['cluster-cidr'], serviceCidr: f['service-cidr'] }, ac.signal);
   } else {
     if (!f.simulated) {
-      const { criPrerequisites, startRealNode } = await import('../agent/real-node.js');
-      const missing = criPrerequisites(f['container-runtime-endpoint']);
-      if (missing.length) {
-        process.stderr.write(`Error: the cri runtime cannot start: missing ${missing.join('; ')}.\nRun with --simulated for hollow nodes that run no containers.\n`);
-        rest.close();
-        return 1;
-      }
+      const { startRealNode } = await import('../agent/real-node.js');
       const cs = new Clientset(rest, 'skiff-agent');
       const informers = new InformerFactory(cs, log.child('informers'));
       informers.start(ac.signal);

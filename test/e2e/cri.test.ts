@@ -60,6 +60,20 @@ if (!IN_NETNS) {
       assert.match(summary, /ℹ fail 0/, r.output);
     });
   });
+  describe('the cri runtime without what it needs', () => {
+    const setpriv = spawnSync('sh', ['-c', 'command -v setpriv']).status === 0;
+    it('refuses to start an agent as a non-root user, naming what is missing', { skip: process.getuid?.() === 0 && setpriv ? false : 'needs root and setpriv to become nobody' }, () => {
+      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(root, 'bin/skiff.js'), 'agent', '--server', 'https://127.0.0.1:1', '--token', 't', '--data-dir', '/nonexistent'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /the cri runtime cannot start: missing root/);
+      assert.match(r.stderr, /--simulated/);
+    });
+    it('refuses an agent whose --container-runtime-endpoint does not exist', () => {
+      const r = spawnSync(process.execPath, [join(root, 'bin/skiff.js'), 'agent', '--container-runtime-endpoint', '/nonexistent/containerd.sock', '--server', 'https://127.0.0.1:1', '--token', 't'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /CRI socket \/nonexistent\/containerd\.sock \(--container-runtime-endpoint\) does not exist/);
+    });
+  });
 } else {
   describe('real pods on containerd', () => {
     let c: Cluster;
