@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +140,19 @@ if (!IN_NETNS) {
       assert.notEqual(p.status.podIP, web.status.podIP);
     });
 
+    it('forwards a hostPort on the node address to the pod (CNI portmap)', async () => {
+      await apply(pod('hostport', { containers: [ctr('web', ['sh', '-c', 'mkdir -p /www && echo via-hostport > /www/index.html && exec httpd -f -p 8080 -h /www'], { ports: [{ containerPort: 8080, hostPort: 18080 }] })] }));
+      await waitPod('hostport', 'Running', (p) => p.status?.phase === 'Running');
+      assert.equal((await c.until('the hostPort to answer', () => httpGet(`http://${NODE_IP}:18080/`))).trim(), 'via-hostport');
+    });
+
+    it('runs a hostNetwork pod in the node\'s network namespace with the node IP', async () => {
+      await apply(pod('hostnet', { hostNetwork: true, containers: [ctr('web', ['sh', '-c', 'mkdir -p /www && echo on-the-host > /www/index.html && exec httpd -f -p 18081 -h /www'])] }));
+      const p = await waitPod('hostnet', 'Running', (p) => p.status?.phase === 'Running');
+      assert.equal(p.status.podIP, NODE_IP);
+      assert.equal((await c.until('the host-network pod to answer on loopback', () => httpGet('http://127.0.0.1:18081/'))).trim(), 'on-the-host');
+    });
+
     it('starts app containers only after the init containers completed, in order', async () => {
       await apply(pod('init', { initContainers: [ctr('first', ['sleep', '2']), ctr('second', ['true'])], containers: [ctr('app', ['sleep', '3600'])] }));
       const pending = await waitPod('init', 'first init container running', (p) => !!status(p, 'first')?.state?.running);
@@ -249,9 +262,12 @@ if (!IN_NETNS) {
       await check('SIGKILL');
     });
 
-    it('stops and removes a deleted pod\'s containers', async () => {
+    it('stops and removes a deleted pod\'s containers and logs', async () => {
       const p = await getPod('web');
+      const logDir = join(dataDir, 'agent', 'pod-logs', `default_web_${p.metadata.uid}`);
+      assert.ok(existsSync(join(logDir, 'web', '0.log')), 'the container log is in the pod log directory');
       await c.k(['delete', 'pod', 'web', '--wait=true', '--timeout=60s']);
+      await c.until('the pod log directory to go', async () => !existsSync(logDir));
       await c.until('the pod IP to stop answering', async () => {
         try {
           await httpGet(`http://${p.status.podIP}:8080/`);

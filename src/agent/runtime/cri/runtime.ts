@@ -10,6 +10,8 @@
  * own event stream says a task exited, and every pollMs as a safety net; only
  * containers whose state changed are asked for their full status.
  */
+import { rm } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import type { Logger } from '../../../util/log.js';
 import {
   ImagePullError,
@@ -133,7 +135,8 @@ export class CriRuntime implements Runtime {
     const ns = cfg.hostNetwork ? 'NODE' : 'POD';
     return {
       metadata: { name: cfg.name, uid: cfg.podUid, namespace: cfg.namespace, attempt: 0 },
-      hostname: cfg.hostname ?? cfg.name,
+      // A host-network pod has the node's own hostname (CRI: empty for a NODE network).
+      hostname: cfg.hostNetwork ? '' : (cfg.hostname ?? cfg.name),
       logDirectory: cfg.logDirectory ?? '',
       dnsConfig: cfg.dnsConfig,
       portMappings: (cfg.portMappings ?? []).map((p) => ({ protocol: p.protocol, containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '' })),
@@ -186,8 +189,14 @@ export class CriRuntime implements Runtime {
   }
 
   async removePodSandbox(id: string): Promise<void> {
+    const cfg = await this.sandboxConfig(id).catch(() => undefined);
     await ignoreNotFound(this.cri.runtime.RemovePodSandbox({ podSandboxId: id }));
     this.sandboxConfigs.delete(id);
+    // The pod's logs go with it, as the kubelet removes /var/log/pods/<pod>; only a
+    // directory named for this pod's UID is ever removed.
+    const dir: string | undefined = cfg?.logDirectory;
+    const uid: string | undefined = cfg?.metadata?.uid;
+    if (dir && uid && isAbsolute(dir) && dir.endsWith(`_${uid}`)) await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
 
   /** Makes sure the image is there as the pull policy asks; returns the image reference to run. */
