@@ -6,6 +6,7 @@
  */
 import type { Clientset, InformerFactory } from '../client/clientset.js';
 import { keyOf } from '../client/cache.js';
+import { isNotFound } from '../client/rest.js';
 import { runWorkers } from '../client/controller.js';
 import { sleep } from '../client/informer.js';
 import { WorkQueue } from '../client/workqueue.js';
@@ -67,7 +68,16 @@ export class NodeAgent {
     if (signal.aborted) return;
     this.runtime = await this.o.runtime(podCidr!);
     const pods = this.o.informers.informer('pods');
-    this.workers = new PodWorkers({ runtime: this.runtime, pods: cs.resource('pods'), nodeName: identity.name, hostIP: identity.hostIP, log, spec: this.o.podSpec });
+    const secrets = cs.resource('secrets');
+    this.workers = new PodWorkers({
+      runtime: this.runtime,
+      pods: cs.resource('pods'),
+      nodeName: identity.name,
+      hostIP: identity.hostIP,
+      log,
+      spec: this.o.podSpec,
+      getSecret: (ns, name) => secrets.get(ns, name).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err))),
+    });
     this.runtime.onContainerEvent((c) => {
       const key = this.workers?.observe(c);
       if (key) this.queue.add(key);

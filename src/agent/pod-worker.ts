@@ -8,7 +8,8 @@ import type { ResourceClient } from '../client/resource.js';
 import { isNotFound, isConflict } from '../client/rest.js';
 import type { Logger } from '../util/log.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
-import { ImagePullError, type ContainerStatus, type Runtime } from './runtime/types.js';
+import { ImagePullError, type ContainerConfig, type ContainerStatus, type Runtime } from './runtime/types.js';
+import { pullAuthFromSecrets } from './pull-secrets.js';
 import { containerConfigFor, sandboxConfigFor, type PodSpecOptions } from './pod-spec.js';
 
 /** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
@@ -40,6 +41,8 @@ export interface PodWorkerOptions {
   now?: () => Date;
   /** How pod specs map to sandbox/container configs (DNS, log root, ...). */
   spec?: PodSpecOptions;
+  /** Reads a Secret (imagePullSecrets); undefined when it does not exist. */
+  getSecret?: (namespace: string, name: string) => Promise<any | undefined>;
 }
 
 export type SyncOutcome = void | { requeueAfterMs: number };
@@ -171,7 +174,9 @@ export class PodWorkers {
     }
     let id: string;
     try {
-      id = await rt.createContainer(st.sandboxId!, containerConfigFor(pod, c, rec.restartCount, this.o.spec ?? {}));
+      const cfg = containerConfigFor(pod, c, rec.restartCount, this.o.spec ?? {});
+      cfg.pullAuth = await this.pullAuth(pod);
+      id = await rt.createContainer(st.sandboxId!, cfg);
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
       const seconds = pb ? Math.min(PULL_BACKOFF_MAX_S, pb.seconds * 2) : PULL_BACKOFF_INITIAL_S;
@@ -191,6 +196,14 @@ export class PodWorkers {
     }
     rec.current = await rt.containerStatus(id);
     return undefined;
+  }
+
+  /** Registry credentials from the pod's imagePullSecrets (a missing Secret is skipped, as the kubelet does). */
+  private async pullAuth(pod: any): Promise<ContainerConfig['pullAuth']> {
+    const refs: any[] = pod.spec?.imagePullSecrets ?? [];
+    if (!refs.length || !this.o.getSecret) return undefined;
+    const secrets = await Promise.all(refs.map((r) => this.o.getSecret!(pod.metadata.namespace, r.name).catch(() => undefined)));
+    return pullAuthFromSecrets(secrets.filter(Boolean));
   }
 
   /** Restarts an exited container, honouring crash-loop back-off; returns ms to wait if backing off. */

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Cluster } from './cluster.js';
 import { IN_NETNS, runInNetns } from '../netns.js';
 import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
+import { LocalRegistry, registryAvailable } from '../registry.js';
 import { ociArchive } from '../../src/agent/runtime/cri/oci-archive.js';
 import { busyboxRootfs } from '../../src/agent/runtime/cri/images.js';
 
@@ -235,6 +236,25 @@ if (!IN_NETNS) {
       await apply(pod('neverpull', { containers: [{ name: 'x', image: 'example.test/absent:1.0', imagePullPolicy: 'Never' }] }));
       const n = await waitPod('neverpull', 'ErrImageNeverPull', (p) => status(p, 'x')?.state?.waiting?.reason === 'ErrImageNeverPull');
       assert.match(status(n, 'x').state.waiting.message, /Container image "example\.test\/absent:1\.0" is not present with pull policy of Never/);
+    });
+
+    it('pulls from a registry on loopback with imagePullSecrets; without them the pull fails', { skip: registryAvailable() ? false : 'needs docker-registry' }, async () => {
+      const reg = await LocalRegistry.start(5055, { auth: true });
+      try {
+        const digest = await reg.push('team/app', '2.0', { layers: [busyboxRootfs()], entrypoint: ['sh', '-c', 'exit 5'] });
+        const image = `${reg.host}/team/app:2.0`;
+        await apply(pod('private-nocred', { restartPolicy: 'Never', containers: [{ name: 'app', image, imagePullPolicy: 'Always' }] }));
+        const denied = await waitPod('private-nocred', 'the pull to fail', (p) => ['ErrImagePull', 'ImagePullBackOff'].includes(status(p, 'app')?.state?.waiting?.reason));
+        assert.match(status(denied, 'app').state.waiting.message ?? '', /pull|401|unauthorized/i);
+        await c.k(['create', 'secret', 'docker-registry', 'regcred', `--docker-server=${reg.host}`, `--docker-username=${LocalRegistry.USER}`, `--docker-password=${LocalRegistry.PASSWORD}`]);
+        await apply(pod('private', { restartPolicy: 'Never', imagePullSecrets: [{ name: 'regcred' }], containers: [{ name: 'app', image, imagePullPolicy: 'Always' }] }));
+        const p = await waitPod('private', 'terminated', (p) => !!status(p, 'app')?.state?.terminated, 90_000);
+        // The pushed image's entrypoint ran.
+        assert.equal(status(p, 'app').state.terminated.exitCode, 5);
+        assert.ok(status(p, 'app').imageID.includes(digest.slice(7)) || status(p, 'app').imageID.startsWith('sha256:'), status(p, 'app').imageID);
+      } finally {
+        reg.stop();
+      }
     });
 
     it('keeps containers running, unrestarted, across agent restarts (SIGTERM, then SIGKILL)', async () => {

@@ -72,41 +72,60 @@ export interface ImageSpec {
   workingDir?: string;
 }
 
-/** An OCI image layout as one tar: oci-layout, index.json (naming the image), blobs/sha256/*. */
-export function ociArchive(images: ImageSpec[]): { archive: Buffer; digests: Record<string, string> } {
+export interface BuiltImage {
+  manifest: Buffer;
+  manifestDigest: string;
+  /** Every blob the manifest refers to (config and layers), by digest. */
+  blobs: Map<string, Buffer>;
+}
+
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/** One image: its layer tars, config and manifest, each addressed by sha256. */
+export function buildImage(img: ImageSpec): BuiltImage {
   const blobs = new Map<string, Buffer>();
   const put = (b: Buffer) => {
     const d = sha256(b);
     blobs.set(d, b);
     return d;
   };
+  const layerBlobs = img.layers.map((l) => tar(l));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: {
+        Env: img.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        ...(img.entrypoint ? { Entrypoint: img.entrypoint } : {}),
+        ...(img.cmd ? { Cmd: img.cmd } : {}),
+        ...(img.workingDir ? { WorkingDir: img.workingDir } : {}),
+      },
+      rootfs: { type: 'layers', diff_ids: layerBlobs.map(sha256) },
+      history: [{ created_by: 'skiff image builder' }],
+    }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: put(config), size: config.length },
+      layers: layerBlobs.map((b) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: put(b), size: b.length })),
+    }),
+  );
+  return { manifest, manifestDigest: sha256(manifest), blobs };
+}
+
+/** An OCI image layout as one tar: oci-layout, index.json (naming the images), blobs/sha256/*. */
+export function ociArchive(images: ImageSpec[]): { archive: Buffer; digests: Record<string, string> } {
+  const blobs = new Map<string, Buffer>();
   const manifests: any[] = [];
   const digests: Record<string, string> = {};
   for (const img of images) {
-    const layerBlobs = img.layers.map((l) => tar(l));
-    const config = Buffer.from(
-      JSON.stringify({
-        architecture: 'amd64',
-        os: 'linux',
-        config: {
-          Env: img.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-          ...(img.entrypoint ? { Entrypoint: img.entrypoint } : {}),
-          ...(img.cmd ? { Cmd: img.cmd } : {}),
-          ...(img.workingDir ? { WorkingDir: img.workingDir } : {}),
-        },
-        rootfs: { type: 'layers', diff_ids: layerBlobs.map(sha256) },
-        history: [{ created_by: 'skiff image builder' }],
-      }),
-    );
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: put(config), size: config.length },
-        layers: layerBlobs.map((b) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: put(b), size: b.length })),
-      }),
-    );
-    const md = put(manifest);
+    const built = buildImage(img);
+    for (const [d, b] of built.blobs) blobs.set(d, b);
+    const manifest = built.manifest;
+    const md = built.manifestDigest;
+    blobs.set(md, manifest);
     digests[img.name] = md;
     const tag = img.name.slice(img.name.lastIndexOf(':') + 1);
     manifests.push({

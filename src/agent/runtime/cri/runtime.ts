@@ -25,6 +25,7 @@ import {
   type StreamRequest,
 } from '../types.js';
 import { connectCri, CriError, nsToDate, type CriClient } from './client.js';
+import { authsForImage } from '../../pull-secrets.js';
 import { subscribeTaskEvents, type EventSubscription } from './events.js';
 
 export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
@@ -213,13 +214,16 @@ export class CriRuntime implements Runtime {
     }
     if (present) return;
     if (policy === 'Never') throw new ImagePullError(`Container image "${cfg.image}" is not present with pull policy of Never`, 'ErrImageNeverPull');
-    const auths = cfg.pullAuth?.length ? cfg.pullAuth : [undefined];
+    const matching = authsForImage(cfg.image, cfg.pullAuth);
+    const auths = matching.length ? matching : [undefined];
     let last: unknown;
     for (const a of auths) {
       try {
         await this.cri.image.PullImage({
           image: { image: cfg.image },
-          auth: a ? { username: a.username ?? '', password: a.password ?? '', auth: a.auth ?? '', serverAddress: a.server } : undefined,
+          // Only credentials for the image's registry get here; containerd 1.6 wants a URL
+          // as server_address, so it is left empty rather than a bare host it cannot parse.
+          auth: a ? { username: a.username ?? '', password: a.password ?? '', auth: a.auth ?? '' } : undefined,
           sandboxConfig,
         });
         return;
