@@ -288,6 +288,9 @@ if (!IN_NETNS) {
       assert.ok(existsSync(join(logDir, 'web', '0.log')), 'the container log is in the pod log directory');
       await c.k(['delete', 'pod', 'web', '--wait=true', '--timeout=60s']);
       await c.until('the pod log directory to go', async () => !existsSync(logDir));
+      // Its QoS-tier cgroup went too (cgroups v1: checked in the memory hierarchy).
+      const cgroup = `/sys/fs/cgroup/memory/kubepods/besteffort/pod${p.metadata.uid}`;
+      if (existsSync('/sys/fs/cgroup/memory/kubepods')) assert.ok(!existsSync(cgroup), `${cgroup} removed`);
       await c.until('the pod IP to stop answering', async () => {
         try {
           await httpGet(`http://${p.status.podIP}:8080/`);

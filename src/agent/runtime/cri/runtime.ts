@@ -10,8 +10,8 @@
  * own event stream says a task exited, and every pollMs as a safety net; only
  * containers whose state changed are asked for their full status.
  */
-import { rm } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { readdir, rm, rmdir } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import type { Logger } from '../../../util/log.js';
 import {
   ImagePullError,
@@ -198,6 +198,10 @@ export class CriRuntime implements Runtime {
     const dir: string | undefined = cfg?.logDirectory;
     const uid: string | undefined = cfg?.metadata?.uid;
     if (dir && uid && isAbsolute(dir) && dir.endsWith(`_${uid}`)) await rm(dir, { recursive: true, force: true }).catch(() => {});
+    // runc leaves the pod's parent cgroup behind (the kubelet owns pod cgroups): remove it
+    // in every hierarchy once empty, or every pod ever run leaves a directory.
+    const parent: string | undefined = cfg?.linux?.cgroupParent;
+    if (parent && uid && parent.endsWith(`/pod${uid}`)) await removeCgroup(parent);
   }
 
   /** Makes sure the image is there as the pull policy asks; returns the image reference to run. */
@@ -399,6 +403,13 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   const last = image.slice(image.lastIndexOf('/') + 1);
   const tag = last.includes(':') ? last.slice(last.indexOf(':') + 1) : '';
   return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+/** rmdir of a cgroup in every v1 hierarchy (and v2); only an empty cgroup goes. */
+async function removeCgroup(path: string): Promise<void> {
+  const root = '/sys/fs/cgroup';
+  const dirs = await readdir(root).catch(() => [] as string[]);
+  await Promise.all([root, ...dirs.map((d) => join(root, d))].map((h) => rmdir(join(h, path)).catch(() => {})));
 }
 
 async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
