@@ -189,7 +189,15 @@ export class PodWorkers {
     }
     st.pullBackoff.delete(c.name);
     rec.waitingReason = rec.waitingMessage = undefined;
-    await rt.startContainer(id);
+    try {
+      await rt.startContainer(id);
+    } catch (err) {
+      // A container that cannot start (no such executable, ...) is an exited instance
+      // (StartError, exit code 128) that restarts under the restart policy, as upstream.
+      const failed = await rt.containerStatus(id).catch(() => undefined);
+      if (!failed || failed.state !== 'exited') throw err;
+      this.o.log.info('container failed to start', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name, err });
+    }
     if (rec.current) {
       if (rec.previous) await rt.removeContainer(rec.previous.id).catch(() => {});
       rec.previous = rec.current;

@@ -190,6 +190,14 @@ if (!IN_NETNS) {
       assert.match(table, /crash\s+0\/1\s+CrashLoopBackOff\s+\d+/);
     });
 
+    it('treats a container that cannot start as exited with StartError and backs off restarting it', async () => {
+      await apply(pod('nostart', { containers: [ctr('c', ['/no/such/binary'])] }));
+      const p = await waitPod('nostart', 'restarted after StartError', (p) => status(p, 'c')?.restartCount >= 1 && !!(status(p, 'c').lastState?.terminated ?? status(p, 'c').state?.terminated), 60_000);
+      const t = status(p, 'c').lastState?.terminated ?? status(p, 'c').state.terminated;
+      assert.equal(t.reason, 'StartError', JSON.stringify(status(p, 'c')));
+      assert.equal(t.exitCode, 128);
+    });
+
     it('ends a container over its memory limit as OOMKilled', async () => {
       await apply(
         pod('hog', {
