@@ -13,10 +13,7 @@ import { join } from 'node:path';
 import type { Clientset, InformerFactory } from '../client/clientset.js';
 import type { Logger } from '../util/log.js';
 import { NodeAgent, PodDispatcher } from './agent.js';
-import { startContainerd, waitForCri, type StartedContainerd } from './runtime/cri/containerd.js';
-import { writeCniConfig } from './runtime/cri/cni.js';
-import { ensureBuiltinImages } from './runtime/cri/images.js';
-import { CriRuntime } from './runtime/cri/runtime.js';
+import { CriRuntime, ensureBuiltinImages, startContainerd, waitForCri, writeCniConfig, type StartedContainerd } from './runtime/cri/index.js';
 
 export interface RealNodeOptions {
   cs: Clientset;

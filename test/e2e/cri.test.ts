@@ -227,7 +227,7 @@ if (!IN_NETNS) {
       assert.equal(status(p, 'hello').state.terminated.exitCode, 7);
     });
 
-    it('reports ErrImagePull then ImagePullBackOff for an image that cannot be pulled, and ErrImageNeverPull', async () => {
+    it('reports ErrImagePull then ImagePullBackOff for an image that cannot be pulled, ErrImageNeverPull and InvalidImageName', async () => {
       // A registry on a closed loopback port: the pull fails at once, nothing leaves the namespace.
       await apply(pod('nopull', { containers: [{ name: 'x', image: '127.0.0.1:1/missing/image:1.0', imagePullPolicy: 'IfNotPresent' }] }));
       const seen = new Set<string>();
@@ -244,6 +244,9 @@ if (!IN_NETNS) {
       await apply(pod('neverpull', { containers: [{ name: 'x', image: 'example.test/absent:1.0', imagePullPolicy: 'Never' }] }));
       const n = await waitPod('neverpull', 'ErrImageNeverPull', (p) => status(p, 'x')?.state?.waiting?.reason === 'ErrImageNeverPull');
       assert.match(status(n, 'x').state.waiting.message, /Container image "example\.test\/absent:1\.0" is not present with pull policy of Never/);
+      await apply(pod('badname', { containers: [{ name: 'x', image: 'example.test/Bad:1.0', imagePullPolicy: 'IfNotPresent' }] }));
+      const b = await waitPod('badname', 'InvalidImageName', (p) => status(p, 'x')?.state?.waiting?.reason === 'InvalidImageName');
+      assert.match(status(b, 'x').state.waiting.message, /couldn't parse image name "example\.test\/Bad:1\.0"/);
     });
 
     it('pulls from a registry on loopback with imagePullSecrets; without them the pull fails', { skip: registryAvailable() ? false : 'needs docker-registry' }, async () => {

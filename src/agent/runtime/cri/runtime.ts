@@ -2,8 +2,7 @@
  * The `cri` runtime: the agent's Runtime interface over CRI v1 to containerd. Sandboxes
  * and containers carry the kubelet's labels (io.kubernetes.pod.uid, ...container.name)
  * plus skiff's node label, so a restarted agent finds and adopts what it started.
- * Images are pulled according to the container's imagePullPolicy; a failed pull is an
- * ImagePullError (the pod shows ErrImagePull, then ImagePullBackOff).
+ * Images are pulled according to the container's imagePullPolicy (image-pull.ts).
  *
  * containerd 1.6 has no CRI container events: container exits are found by listing
  * containers (one cheap ListContainers) and diffing states — at once when containerd's
@@ -14,7 +13,6 @@ import { readdir, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from '../../../util/log.js';
 import {
-  ImagePullError,
   type ContainerConfig,
   type ContainerState,
   type ContainerStatus,
@@ -25,7 +23,7 @@ import {
   type StreamRequest,
 } from '../types.js';
 import { connectCri, CriError, nsToDate, type CriClient } from './client.js';
-import { authsForImage } from '../../pull-secrets.js';
+import { ensureImage } from './image-pull.js';
 import { subscribeTaskEvents, type EventSubscription } from './events.js';
 
 export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
@@ -204,43 +202,9 @@ export class CriRuntime implements Runtime {
     if (parent && uid && parent.endsWith(`/pod${uid}`)) await removeCgroup(parent);
   }
 
-  /** Makes sure the image is there as the pull policy asks; returns the image reference to run. */
-  private async ensureImage(cfg: ContainerConfig, sandboxConfig: any): Promise<void> {
-    const policy = cfg.imagePullPolicy ?? defaultPullPolicy(cfg.image);
-    let present = false;
-    if (policy !== 'Always') {
-      try {
-        present = !!(await this.cri.image.ImageStatus({ image: { image: cfg.image } })).image;
-      } catch (err) {
-        // An unparsable reference: the kubelet reports InvalidImageName.
-        throw new ImagePullError(`Failed to apply default image tag "${cfg.image}": ${(err as CriError).details ?? err}`, 'InvalidImageName');
-      }
-    }
-    if (present) return;
-    if (policy === 'Never') throw new ImagePullError(`Container image "${cfg.image}" is not present with pull policy of Never`, 'ErrImageNeverPull');
-    const matching = authsForImage(cfg.image, cfg.pullAuth);
-    const auths = matching.length ? matching : [undefined];
-    let last: unknown;
-    for (const a of auths) {
-      try {
-        await this.cri.image.PullImage({
-          image: { image: cfg.image },
-          // Only credentials for the image's registry get here; containerd 1.6 wants a URL
-          // as server_address, so it is left empty rather than a bare host it cannot parse.
-          auth: a ? { username: a.username ?? '', password: a.password ?? '', auth: a.auth ?? '' } : undefined,
-          sandboxConfig,
-        });
-        return;
-      } catch (err) {
-        last = err;
-      }
-    }
-    throw new ImagePullError(`Failed to pull image "${cfg.image}": ${(last as CriError)?.details ?? String(last)}`);
-  }
-
   async createContainer(sandboxId: string, cfg: ContainerConfig): Promise<string> {
     const sandboxConfig = await this.sandboxConfig(sandboxId);
-    await this.ensureImage(cfg, sandboxConfig);
+    await ensureImage(this.cri, cfg, sandboxConfig);
     const attempt = cfg.restartCount ?? 0;
     const hostNetwork = sandboxConfig.linux?.securityContext?.namespaceOptions?.network === 'NODE';
     const r = cfg.resources;
@@ -395,14 +359,6 @@ export class CriRuntime implements Runtime {
     this.events?.close();
     this.cri.close();
   }
-}
-
-/** The API's default imagePullPolicy: Always for :latest or no tag, else IfNotPresent. */
-export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
-  if (image.includes('@')) return 'IfNotPresent';
-  const last = image.slice(image.lastIndexOf('/') + 1);
-  const tag = last.includes(':') ? last.slice(last.indexOf(':') + 1) : '';
-  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
 /** rmdir of a cgroup in every v1 hierarchy (and v2); only an empty cgroup goes. */
