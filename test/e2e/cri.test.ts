@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +139,25 @@ if (!IN_NETNS) {
       const p = await waitPod('client', 'finished', (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed');
       assert.equal(p.status.phase, 'Succeeded', JSON.stringify(p.status));
       assert.notEqual(p.status.podIP, web.status.podIP);
+    });
+
+    it('gives the container its command, args, workingDir, env, hostname and the cluster DNS', async () => {
+      await apply(
+        pod('setup', {
+          restartPolicy: 'Never',
+          hostname: 'custom-host',
+          containers: [ctr('c', ['sh', '-c'], { args: ['echo "A=$A pwd=$(pwd) host=$(hostname)"; cat /etc/resolv.conf'], workingDir: '/tmp', env: [{ name: 'A', value: 'x y' }] })],
+        }),
+      );
+      const p = await waitPod('setup', 'Succeeded', (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed');
+      assert.equal(p.status.phase, 'Succeeded');
+      // The container's output, from its CRI log file.
+      const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_setup_${p.metadata.uid}`, 'c', '0.log'), 'utf8');
+      const lines = log.split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
+      assert.equal(lines[0], 'A=x y pwd=/tmp host=custom-host');
+      assert.ok(lines.includes('nameserver 10.43.0.10'), log);
+      assert.ok(lines.includes('search default.svc.cluster.local svc.cluster.local cluster.local'), log);
+      assert.ok(lines.includes('options ndots:5'), log);
     });
 
     it('forwards a hostPort on the node address to the pod (CNI portmap)', async () => {
