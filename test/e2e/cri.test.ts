@@ -217,6 +217,19 @@ if (!IN_NETNS) {
       assert.equal(t.exitCode, 128);
     });
 
+    it('turns requests and limits into the container\'s cgroup settings (cpu shares and quota, memory limit)', { skip: existsSync('/sys/fs/cgroup/cpu/kubepods') || existsSync('/sys/fs/cgroup/cpu') ? false : 'needs cgroups v1' }, async () => {
+      await apply(pod('limited', { containers: [ctr('c', ['sleep', '3600'], { resources: { requests: { cpu: '250m', memory: '32Mi' }, limits: { cpu: '500m', memory: '64Mi' } } })] }));
+      const p = await waitPod('limited', 'Running', (p) => p.status?.phase === 'Running');
+      assert.equal(p.status.qosClass, 'Burstable');
+      const id = status(p, 'c').containerID.replace('containerd://', '');
+      const dir = (ctl: string) => `/sys/fs/cgroup/${ctl}/kubepods/burstable/pod${p.metadata.uid}/${id}`;
+      const read = (ctl: string, file: string) => readFileSync(join(dir(ctl), file), 'utf8').trim();
+      assert.equal(read('cpu', 'cpu.shares'), '256');
+      assert.equal(read('cpu', 'cpu.cfs_period_us'), '100000');
+      assert.equal(read('cpu', 'cpu.cfs_quota_us'), '50000');
+      assert.equal(read('memory', 'memory.limit_in_bytes'), String(64 * 1024 * 1024));
+    });
+
     it('ends a container over its memory limit as OOMKilled', async () => {
       await apply(
         pod('hog', {
