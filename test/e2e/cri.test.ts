@@ -18,7 +18,7 @@ import { Cluster } from './cluster.js';
 import { IN_NETNS, runInNetns } from '../netns.js';
 import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
 import { LocalRegistry, registryAvailable } from '../registry.js';
-import { ociArchive } from '../../src/agent/runtime/cri/oci-archive.js';
+import { dockerArchive, ociArchive } from '../../src/agent/runtime/cri/oci-archive.js';
 import { busyboxRootfs } from '../../src/agent/runtime/cri/images.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
@@ -245,7 +245,7 @@ if (!IN_NETNS) {
       assert.equal(p.status.phase, 'Failed');
     });
 
-    it('runs an image brought in with `skiff images import`', async () => {
+    it('runs images brought in with `skiff images import` (OCI and docker archives)', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'skiff-img-'));
       const file = join(dir, 'hello.tar');
       writeFileSync(file, ociArchive([{ name: 'example.test/hello:1.0', layers: [busyboxRootfs()], entrypoint: ['sh', '-c', 'exit 7'] }]).archive);
@@ -257,6 +257,14 @@ if (!IN_NETNS) {
       const p = await waitPod('imported', 'terminated', (p) => !!status(p, 'hello')?.state?.terminated);
       // The image's own entrypoint ran.
       assert.equal(status(p, 'hello').state.terminated.exitCode, 7);
+      // A `docker save` archive too.
+      const dockerFile = join(dir, 'docker.tar');
+      writeFileSync(dockerFile, dockerArchive({ name: 'example.test/docker-saved:3', layers: [busyboxRootfs()], entrypoint: ['sh', '-c', 'exit 9'] }));
+      const d = spawnSync(process.execPath, [join(root, 'bin/skiff.js'), 'images', 'import', '--data-dir', dataDir, dockerFile], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(d.status, 0, d.stderr + d.stdout);
+      await apply(pod('docker-saved', { restartPolicy: 'Never', containers: [{ name: 'x', image: 'example.test/docker-saved:3', imagePullPolicy: 'Never' }] }));
+      const q = await waitPod('docker-saved', 'terminated', (p) => !!status(p, 'x')?.state?.terminated);
+      assert.equal(status(q, 'x').state.terminated.exitCode, 9);
     });
 
     it('reports ErrImagePull then ImagePullBackOff for an image that cannot be pulled, ErrImageNeverPull and InvalidImageName', async () => {

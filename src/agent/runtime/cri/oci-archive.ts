@@ -146,3 +146,21 @@ export function ociArchive(images: ImageSpec[]): { archive: Buffer; digests: Rec
   ];
   return { archive: tar(entries), digests };
 }
+
+/**
+ * The same image as a `docker save` archive (manifest.json with RepoTags, the config as
+ * <hex>.json, each layer as <hex>/layer.tar): the other format `skiff images import` takes.
+ */
+export function dockerArchive(img: ImageSpec): Buffer {
+  const built = buildImage(img);
+  const manifest = JSON.parse(built.manifest.toString());
+  const hex = (d: string) => d.slice('sha256:'.length);
+  const layers = manifest.layers.map((l: any) => `${hex(l.digest)}/layer.tar`);
+  const entries: TarEntry[] = [
+    { path: 'manifest.json', type: 'file', data: Buffer.from(JSON.stringify([{ Config: `${hex(manifest.config.digest)}.json`, RepoTags: [img.name], Layers: layers }])) },
+    { path: `${hex(manifest.config.digest)}.json`, type: 'file', data: built.blobs.get(manifest.config.digest)! },
+  ];
+  for (const l of manifest.layers) entries.push({ path: hex(l.digest), type: 'dir' }, { path: `${hex(l.digest)}/layer.tar`, type: 'file', data: built.blobs.get(l.digest)! });
+  return tar(entries);
+}
+
