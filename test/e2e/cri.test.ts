@@ -308,7 +308,7 @@ if (!IN_NETNS) {
       }
     });
 
-    it('keeps containers running, unrestarted, across agent restarts (SIGTERM, then SIGKILL)', async () => {
+    it('keeps containers running, unrestarted, across agent restarts (SIGTERM, SIGKILL) and a containerd crash', async () => {
       await apply(pod('steady', { containers: [ctr('s', ['sleep', '3600'])] }));
       const before = await waitPod('steady', 'Running', (p) => p.status?.phase === 'Running');
       const id = status(before, 's').containerID;
@@ -331,6 +331,15 @@ if (!IN_NETNS) {
       await c.kill();
       c = await Cluster.start(args, dataDir);
       await check('SIGKILL');
+      // containerd itself killed: the agent starts it again; containers run on under their shims.
+      const pidFile = join(dataDir, 'containerd', 'containerd.pid');
+      const oldPid = Number(readFileSync(pidFile, 'utf8'));
+      process.kill(oldPid, 'SIGKILL');
+      await c.until('containerd to be started again', async () => {
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        return pid !== oldPid && existsSync(`/proc/${pid}`);
+      });
+      await check('containerd');
     });
 
     it('stops and removes a deleted pod\'s containers and logs', async () => {

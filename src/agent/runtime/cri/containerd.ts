@@ -183,15 +183,32 @@ export async function waitForCri(socket: string, timeoutMs: number, failed?: () 
 
 export interface StartedContainerd {
   socket: string;
-  pid: number;
+  /** The running containerd's pid (changes when the watchdog restarts it). */
+  readonly pid: number;
   snapshotter: 'overlayfs' | 'native';
   runtimeVersion: string;
   stop(): Promise<void>;
 }
 
-/** Writes the config and starts containerd (or reuses the one an earlier agent left running). */
+function spawnContainerd(paths: ContainerdPaths, binary: string): ChildProcess {
+  rmSync(paths.socket, { force: true });
+  const fd = openSync(paths.log, 'a');
+  // Its own process group: a Ctrl-C to the agent's terminal is the agent's to handle.
+  const child = spawn(binary, ['--config', paths.config], { stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  child.unref();
+  writeFileSync(paths.pidFile, `${child.pid}\n`);
+  return child;
+}
+
+/**
+ * Writes the config and starts containerd (or reuses the one an earlier agent left
+ * running), then watches it: a containerd that dies is started again (as k3s
+ * supervises its containerd), its containers still running under their shims.
+ */
 export async function startContainerd(o: { dataDir: string; log: Logger; binary?: string }): Promise<StartedContainerd> {
   const paths = containerdPaths(o.dataDir);
+  const binary = o.binary ?? 'containerd';
   for (const d of [paths.dir, paths.root, paths.state, paths.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o711 });
   const snapshotter = overlaySupported(paths.root) ? 'overlayfs' : 'native';
   let pid = runningContainerd(paths);
@@ -201,14 +218,8 @@ export async function startContainerd(o: { dataDir: string; log: Logger; binary?
   } else {
     if (snapshotter === 'native') o.log.warn('overlayfs does not work here: containerd uses the native snapshotter (slower, more disk)', { dir: paths.root });
     writeFileSync(paths.config, containerdConfig({ paths, snapshotter, streamPort: await freePort() }));
-    rmSync(paths.socket, { force: true });
-    const fd = openSync(paths.log, 'a');
-    child = spawn(o.binary ?? 'containerd', ['--config', paths.config], { stdio: ['ignore', fd, fd], detached: true });
-    closeSync(fd);
-    // Its own process group: a Ctrl-C to the agent's terminal is the agent's to handle.
-    child.unref();
+    child = spawnContainerd(paths, binary);
     pid = child.pid!;
-    writeFileSync(paths.pidFile, `${pid}\n`);
     o.log.info('containerd starting', { pid, config: paths.config, snapshotter });
   }
   const exited = () => (child && child.exitCode !== null ? `containerd exited with code ${child.exitCode}; see ${paths.log}` : undefined);
@@ -219,13 +230,31 @@ export async function startContainerd(o: { dataDir: string; log: Logger; binary?
     if (child && child.exitCode === null) child.kill('SIGKILL');
     throw err;
   }
-  const thePid = pid;
+  let current = pid;
+  let stopping = false;
+  let restarts = 0;
+  let nextTry = 0;
+  // The watchdog: checks every second; restarts back off from 1 s doubling to 30 s.
+  const watchdog = setInterval(() => {
+    if (stopping || alive(current) || Date.now() < nextTry) return;
+    restarts++;
+    nextTry = Date.now() + Math.min(30_000, 1000 * 2 ** Math.min(restarts - 1, 5));
+    const c = spawnContainerd(paths, binary);
+    o.log.warn('containerd died: started it again', { old: current, pid: c.pid, restarts, log: paths.log });
+    current = c.pid!;
+  }, 1000);
+  watchdog.unref();
   return {
     socket: paths.socket,
-    pid: thePid,
+    get pid() {
+      return current;
+    },
     snapshotter,
     runtimeVersion,
     async stop() {
+      stopping = true;
+      clearInterval(watchdog);
+      const thePid = current;
       if (!alive(thePid)) return;
       process.kill(thePid, 'SIGTERM');
       for (let i = 0; i < 100 && alive(thePid); i++) await sleep(100);
