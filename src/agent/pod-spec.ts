@@ -14,6 +14,8 @@ import type { ContainerConfig, LinuxResources, SandboxConfig } from './runtime/t
 export interface PodSpecOptions {
   /** Where pod log directories go (kubelet: /var/log/pods). */
   podLogRoot?: string;
+  /** Per-pod files of the agent, <podsDir>/<uid>/ (kubelet: /var/lib/kubelet/pods). */
+  podsDir?: string;
   /** Cluster DNS server addresses (dnsPolicy ClusterFirst). */
   clusterDns?: string[];
   clusterDomain?: string;

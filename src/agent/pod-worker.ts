@@ -10,6 +10,7 @@ import type { Logger } from '../util/log.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
 import { ImagePullError, type ContainerConfig, type ContainerStatus, type Runtime } from './runtime/types.js';
 import { pullAuthFromSecrets } from './pull-secrets.js';
+import { etcHostsPath, removeEtcHosts, writeEtcHosts } from './etc-hosts.js';
 import { containerConfigFor, sandboxConfigFor, type PodSpecOptions } from './pod-spec.js';
 
 /** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
@@ -126,6 +127,7 @@ export class PodWorkers {
       const sb = await rt.runPodSandbox(sandboxConfigFor(pod, this.o.spec ?? {}));
       st.sandboxId = sb.id;
       st.podIP = pod.spec?.hostNetwork ? this.o.hostIP : sb.ip;
+      if (this.o.spec?.podsDir) writeEtcHosts(this.o.spec.podsDir, pod, sb.ip, this.o.spec.clusterDomain);
       st.startTime = st.startTime ?? this.now().toISOString().replace(/\.\d+Z$/, 'Z');
     }
     const policy = pod.spec?.restartPolicy ?? 'Always';
@@ -176,6 +178,8 @@ export class PodWorkers {
     try {
       const cfg = containerConfigFor(pod, c, rec.restartCount, this.o.spec ?? {});
       cfg.pullAuth = await this.pullAuth(pod);
+      const hosts = this.o.spec?.podsDir && etcHostsPath(this.o.spec.podsDir, pod);
+      if (hosts) cfg.mounts = [...(cfg.mounts ?? []), { containerPath: '/etc/hosts', hostPath: hosts }];
       id = await rt.createContainer(st.sandboxId!, cfg);
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
@@ -267,6 +271,7 @@ export class PodWorkers {
       await rt.stopPodSandbox(st.sandboxId);
       await rt.removePodSandbox(st.sandboxId);
     }
+    if (this.o.spec?.podsDir) removeEtcHosts(this.o.spec.podsDir, st.uid);
     this.states.delete(key);
   }
 }

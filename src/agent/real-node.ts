@@ -115,6 +115,7 @@ export async function startRealNode(o: RealNodeOptions, signal: AbortSignal): Pr
     workers: 16,
     podSpec: {
       podLogRoot: join(agentDir, 'pod-logs'),
+      podsDir: join(agentDir, 'pods'),
       clusterDns: o.clusterDns ? [o.clusterDns] : [],
       clusterDomain: o.clusterDomain,
       memoryCapacity: memory,

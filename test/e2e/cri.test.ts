@@ -141,12 +141,14 @@ if (!IN_NETNS) {
       assert.notEqual(p.status.podIP, web.status.podIP);
     });
 
-    it('gives the container its command, args, workingDir, env, hostname and the cluster DNS', async () => {
+    it('gives the container its command, args, workingDir, env, hostname, the cluster DNS and a managed /etc/hosts', async () => {
       await apply(
         pod('setup', {
           restartPolicy: 'Never',
           hostname: 'custom-host',
-          containers: [ctr('c', ['sh', '-c'], { args: ['echo "A=$A pwd=$(pwd) host=$(hostname)"; cat /etc/resolv.conf'], workingDir: '/tmp', env: [{ name: 'A', value: 'x y' }] })],
+          subdomain: 'sub',
+          hostAliases: [{ ip: '10.9.9.9', hostnames: ['alias-a', 'alias-b'] }],
+          containers: [ctr('c', ['sh', '-c'], { args: ['echo "A=$A pwd=$(pwd) host=$(hostname)"; cat /etc/resolv.conf /etc/hosts'], workingDir: '/tmp', env: [{ name: 'A', value: 'x y' }] })],
         }),
       );
       const p = await waitPod('setup', 'Succeeded', (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed');
@@ -158,6 +160,10 @@ if (!IN_NETNS) {
       assert.ok(lines.includes('nameserver 10.43.0.10'), log);
       assert.ok(lines.includes('search default.svc.cluster.local svc.cluster.local cluster.local'), log);
       assert.ok(lines.includes('options ndots:5'), log);
+      // The kubelet-managed /etc/hosts: its own IP and FQDN, then the host aliases.
+      assert.ok(lines.includes('# Kubernetes-managed hosts file.'), log);
+      assert.ok(lines.includes(`${p.status.podIP}\tcustom-host.sub.default.svc.cluster.local\tcustom-host`), log);
+      assert.ok(lines.includes('10.9.9.9\talias-a\talias-b'), log);
     });
 
     it('forwards a hostPort on the node address to the pod (CNI portmap)', async () => {
