@@ -123,6 +123,7 @@ export class PodWorkers {
   /** Brings the runtime in line with the spec; returns ms until a delayed restart is due. */
   private async converge(pod: any, st: PodState): Promise<number | undefined> {
     const rt = this.o.runtime;
+    if (st.sandboxId && rt.podSandboxReady && !(await rt.podSandboxReady(st.sandboxId))) await this.dropDeadSandbox(pod, st);
     if (!st.sandboxId) {
       const sb = await rt.runPodSandbox(sandboxConfigFor(pod, this.o.spec ?? {}));
       st.sandboxId = sb.id;
@@ -159,6 +160,26 @@ export class PodWorkers {
       if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
     }
     return soonest;
+  }
+
+  /**
+   * The kubelet's "pod sandbox changed": the sandbox died (its pause process killed), so
+   * every container goes with it and the pod starts over in a new sandbox, init
+   * containers first; each container that had run counts a restart.
+   */
+  private async dropDeadSandbox(pod: any, st: PodState): Promise<void> {
+    const rt = this.o.runtime;
+    this.o.log.info('pod sandbox changed: it will be killed and re-created', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, sandbox: st.sandboxId });
+    await rt.stopPodSandbox(st.sandboxId!);
+    await rt.removePodSandbox(st.sandboxId!);
+    st.sandboxId = undefined;
+    for (const m of [st.init, st.app])
+      for (const rec of m.values()) {
+        if (!rec.current) continue;
+        rec.previous = { ...rec.current, state: 'exited', exitCode: rec.current.exitCode ?? 137, finishedAt: rec.current.finishedAt ?? this.now() };
+        rec.current = undefined;
+        rec.restartCount++;
+      }
   }
 
   /** Creates and starts a container; returns ms to wait if its image pull is backing off. */

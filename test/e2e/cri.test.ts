@@ -19,6 +19,7 @@ import { IN_NETNS, runInNetns } from '../netns.js';
 import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
 import { LocalRegistry, registryAvailable } from '../registry.js';
 import { dockerArchive, ociArchive } from '../../src/agent/runtime/cri/oci-archive.js';
+import { connectCri } from '../../src/agent/runtime/cri/client.js';
 import { busyboxRootfs } from '../../src/agent/runtime/cri/images.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
@@ -346,6 +347,24 @@ if (!IN_NETNS) {
         return pid !== oldPid && existsSync(`/proc/${pid}`);
       });
       await check('containerd');
+    });
+
+    it('re-creates a pod whose sandbox died, its containers counting a restart', async () => {
+      await apply(pod('phoenix', { containers: [ctr('c', ['sleep', '3600'])] }));
+      const before = await waitPod('phoenix', 'Running', (p) => p.status?.phase === 'Running' && status(p, 'c')?.state?.running);
+      const socket = join(dataDir, 'containerd', 'containerd.sock');
+      const cri = connectCri(socket);
+      const sandboxes = (await cri.runtime.ListPodSandbox({ filter: { labelSelector: { 'io.kubernetes.pod.uid': before.metadata.uid } } })).items;
+      cri.close();
+      assert.equal(sandboxes.length, 1);
+      const tasks = spawnSync('ctr', ['-a', socket, '-n', 'k8s.io', 'tasks', 'ls'], { encoding: 'utf8' }).stdout;
+      const pausePid = Number(tasks.split('\n').find((l) => l.startsWith(sandboxes[0].id))?.split(/\s+/)[1]);
+      assert.ok(pausePid > 0, tasks);
+      process.kill(pausePid, 'SIGKILL');
+      const after = await waitPod('phoenix', 'running again in a new sandbox', (p) => status(p, 'c')?.restartCount === 1 && !!status(p, 'c')?.state?.running);
+      assert.notEqual(status(after, 'c').containerID, status(before, 'c').containerID);
+      assert.ok(status(after, 'c').lastState.terminated, JSON.stringify(status(after, 'c')));
+      assert.equal(after.status.phase, 'Running');
     });
 
     it('stops and removes a deleted pod\'s containers and logs', async () => {

@@ -59,6 +59,10 @@ export class CriRuntime implements Runtime {
   /** Last state seen per container id, for the exit poller. */
   private readonly seen = new Map<string, string>();
   private readonly containerSandbox = new Map<string, string>();
+  /** Ready state per sandbox id, to notice a sandbox that dies (its pause process killed). */
+  private readonly sandboxReady = new Map<string, boolean>();
+  /** Sandboxes stopped on purpose: their going not-ready is no news. */
+  private readonly stoppedSandboxes = new Set<string>();
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private pollAgain = false;
@@ -128,6 +132,27 @@ export class CriRuntime implements Runtime {
     }
     for (const id of this.seen.keys()) if (!present.has(id)) this.seen.delete(id);
     for (const id of this.containerSandbox.keys()) if (!present.has(id)) this.containerSandbox.delete(id);
+    await this.relistSandboxes(res.containers ?? []);
+  }
+
+  /** A sandbox that went not-ready by itself: its containers are reported so the pod gets synced (and the sandbox re-created). */
+  private async relistSandboxes(containers: any[]): Promise<void> {
+    const res = await this.cri.runtime.ListPodSandbox({ filter: { labelSelector: { [LABEL_NODE]: this.o.nodeName } } }, 10_000);
+    const present = new Set<string>();
+    for (const s of res.items ?? []) {
+      present.add(s.id);
+      const ready = s.state === 'SANDBOX_READY';
+      const before = this.sandboxReady.get(s.id);
+      this.sandboxReady.set(s.id, ready);
+      if (before !== true || ready || this.stoppedSandboxes.has(s.id)) continue;
+      this.o.log.info('pod sandbox died', { sandbox: s.id, pod: `${s.metadata?.namespace}/${s.metadata?.name}` });
+      for (const c of containers.filter((x) => x.podSandboxId === s.id)) {
+        const st = await this.containerStatus(c.id);
+        if (st) for (const l of this.listeners) l(st);
+      }
+    }
+    for (const id of this.sandboxReady.keys()) if (!present.has(id)) this.sandboxReady.delete(id);
+    for (const id of this.stoppedSandboxes) if (!present.has(id)) this.stoppedSandboxes.delete(id);
   }
 
   private toCriSandboxConfig(cfg: SandboxConfig): any {
@@ -184,7 +209,17 @@ export class CriRuntime implements Runtime {
   }
 
   async stopPodSandbox(id: string): Promise<void> {
+    this.stoppedSandboxes.add(id);
     await ignoreNotFound(this.cri.runtime.StopPodSandbox({ podSandboxId: id }));
+  }
+
+  async podSandboxReady(id: string): Promise<boolean> {
+    try {
+      return (await this.cri.runtime.PodSandboxStatus({ podSandboxId: id })).status?.state === 'SANDBOX_READY';
+    } catch (err) {
+      if (err instanceof CriError && err.notFound) return false;
+      throw err;
+    }
   }
 
   async removePodSandbox(id: string): Promise<void> {
