@@ -122,6 +122,8 @@ export interface Runtime {
   containerStatus(id: string): Promise<ContainerStatus | undefined>;
   listContainers(sandboxId?: string): Promise<ContainerStatus[]>;
   listSandboxes(): Promise<SandboxStatus[]>;
+  /** Whether a sandbox is still ready (its pause process alive); a dead one is re-created with its containers. */
+  podSandboxReady?(id: string): Promise<boolean>;
   /** Called when a container changes state by itself (exits), so the agent reacts at once instead of polling. */
   onContainerEvent(cb: (c: ContainerStatus) => void): void;
   /** Runs a command in a running container and waits (CRI ExecSync): exec probes and hooks. */
