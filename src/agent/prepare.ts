@@ -1,0 +1,75 @@
+/**
+ * The pod worker's hook into volumes and configuration: before a pod's containers start,
+ * its volumes are materialised (preparePodVolumes); before each container is created its
+ * environment, command, args and mounts are resolved (prepareContainer). Without a root
+ * directory (simulated nodes) only the environment is resolved: nothing touches disk.
+ *
+ * Errors: a VolumeSetupError leaves the pod ContainerCreating (reason FailedMount, retried);
+ * a CreateContainerConfigError leaves the container waiting with that reason.
+ */
+import { CreateContainerConfigError, type PodConfigSource } from './config-source.js';
+import { DownwardAPIError, type PodAddresses } from './downward-api.js';
+import { expandCommand, resolveEnv, type EnvVar, type PodEventNote } from './env.js';
+import type { Mount } from './runtime/types.js';
+import { containerMounts, etcHostsMount, MountError, terminationLogMount } from './volumes/container-mounts.js';
+import { setUpPodVolumes, tearDownPodVolumes, updatePodVolumes, type VolumeDir } from './volumes/pod-volumes.js';
+
+export interface PrepareContext {
+  source: PodConfigSource;
+  /** Where pod directories live (<rootDir>/pods/<uid>); absent on simulated nodes. */
+  rootDir?: string;
+  /** The pod's IPs once its sandbox exists, and the node's. */
+  addresses?: PodAddresses;
+  clusterDomain?: string;
+  /** Whether memory-backed volumes may be tmpfs mounts (default: running as root). */
+  mountTmpfs?: boolean;
+}
+
+export interface PreparedContainer {
+  env: EnvVar[];
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  mounts: Mount[];
+  /** Host file behind terminationMessagePath, to read the message after exit. */
+  terminationLogPath?: string;
+  /** Warnings the kubelet would record as events on the pod. */
+  events: PodEventNote[];
+}
+
+export async function preparePodVolumes(pod: any, ctx: PrepareContext): Promise<Map<string, VolumeDir>> {
+  if (!ctx.rootDir) return new Map();
+  return setUpPodVolumes(pod, { rootDir: ctx.rootDir, source: ctx.source, addresses: ctx.addresses, mountTmpfs: ctx.mountTmpfs });
+}
+
+/** Re-projects configMap/secret/downwardAPI/projected volumes of a running pod. */
+export async function refreshPodVolumes(pod: any, ctx: PrepareContext): Promise<void> {
+  if (!ctx.rootDir) return;
+  await updatePodVolumes(pod, { rootDir: ctx.rootDir, source: ctx.source, addresses: ctx.addresses, mountTmpfs: ctx.mountTmpfs });
+}
+
+export async function cleanupPodVolumes(ctx: { rootDir?: string }, uid: string): Promise<void> {
+  if (ctx.rootDir) await tearDownPodVolumes(ctx.rootDir, uid);
+}
+
+export async function prepareContainer(pod: any, container: any, ctx: PrepareContext, volumes: Map<string, VolumeDir> = new Map()): Promise<PreparedContainer> {
+  try {
+    const { env, events } = await resolveEnv(pod, container, ctx.source, ctx.addresses);
+    const out: PreparedContainer = { env, command: expandCommand(container.command, env), args: expandCommand(container.args, env), workingDir: container.workingDir || undefined, mounts: [], events };
+    if (!ctx.rootDir) return out;
+    out.mounts = await containerMounts(container, volumes, env);
+    const hosts = await etcHostsMount({ rootDir: ctx.rootDir, pod, container, podIPs: ctx.addresses?.podIPs ?? [], clusterDomain: ctx.clusterDomain });
+    if (hosts) out.mounts.push(hosts);
+    const term = await terminationLogMount(ctx.rootDir, pod, container);
+    if (term) {
+      out.mounts.push(term);
+      out.terminationLogPath = term.hostPath;
+    }
+    return out;
+  } catch (err) {
+    // Everything that stops the container's config from being generated is
+    // CreateContainerConfigError upstream (generateContainerConfig failing).
+    if (err instanceof MountError || err instanceof DownwardAPIError) throw new CreateContainerConfigError(err.message, { cause: err });
+    throw err;
+  }
+}
