@@ -62,7 +62,14 @@ const topLevel = (paths: Iterable<string>) => new Set([...paths].map((p) => p.sp
  * Writes the payload into `targetDir`; returns true when a new version was made. Paths
  * may contain '/' (items' paths such as `conf/app.yaml`).
  */
-export async function writeAtomic(targetDir: string, payload: Map<string, FileProjection>, now: () => Date = () => new Date()): Promise<boolean> {
+export interface WriteOptions {
+  now?: () => Date;
+  /** Called after the new version is written and before ..data is swapped (tests). */
+  beforeSwap?: () => void | Promise<void>;
+}
+
+export async function writeAtomic(targetDir: string, payload: Map<string, FileProjection>, opts: WriteOptions = {}): Promise<boolean> {
+  const now = opts.now ?? (() => new Date());
   for (const p of payload.keys()) validatePayloadPath(posix.normalize(p));
   await mkdir(targetDir, { recursive: true });
   const dataLink = join(targetDir, DATA_DIR);
@@ -84,6 +91,7 @@ export async function writeAtomic(targetDir: string, payload: Map<string, FilePr
     const tmp = join(targetDir, DATA_TMP);
     await rm(tmp, { force: true });
     await symlink(posix.basename(tsDir), tmp);
+    await opts.beforeSwap?.();
     await rename(tmp, dataLink); // the swap: readers see the old or the new version
   }
 

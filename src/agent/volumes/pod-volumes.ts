@@ -89,18 +89,18 @@ async function setUpOne(pod: any, vol: any, ctx: VolumeContext, kind: string): P
       await chmod(dir, 0o777); // emptyDir is world-writable, as upstream
       return { hostPath: dir, readOnly: false };
     case 'configMap':
-      await writeAtomic(dir, await configMapPayload(pod, { name: vol.configMap.name, items: vol.configMap.items, optional: vol.configMap.optional }, vol.configMap.defaultMode ?? DEFAULT_MODE, ctx.source), ctx.now);
+      await writeAtomic(dir, await configMapPayload(pod, { name: vol.configMap.name, items: vol.configMap.items, optional: vol.configMap.optional }, vol.configMap.defaultMode ?? DEFAULT_MODE, ctx.source), { now: ctx.now });
       break;
     case 'secret':
       // Secrets live in memory (tmpfs) so they never reach the node's disk, when we can mount.
       if (mayMount) await mountTmpfs(dir).catch(() => {}); // no mount rights: a plain directory
-      await writeAtomic(dir, await secretPayload(pod, { name: vol.secret.secretName, items: vol.secret.items, optional: vol.secret.optional }, vol.secret.defaultMode ?? DEFAULT_MODE, ctx.source), ctx.now);
+      await writeAtomic(dir, await secretPayload(pod, { name: vol.secret.secretName, items: vol.secret.items, optional: vol.secret.optional }, vol.secret.defaultMode ?? DEFAULT_MODE, ctx.source), { now: ctx.now });
       break;
     case 'downwardAPI':
-      await writeAtomic(dir, downwardAPIPayload(pod, vol.downwardAPI.items, vol.downwardAPI.defaultMode ?? DEFAULT_MODE, addr, alloc), ctx.now);
+      await writeAtomic(dir, downwardAPIPayload(pod, vol.downwardAPI.items, vol.downwardAPI.defaultMode ?? DEFAULT_MODE, addr, alloc), { now: ctx.now });
       break;
     case 'projected':
-      await writeAtomic(dir, await projectedPayload(pod, vol.projected, ctx.source, addr), ctx.now);
+      await writeAtomic(dir, await projectedPayload(pod, vol.projected, ctx.source, addr), { now: ctx.now });
       break;
   }
   return { hostPath: dir, readOnly: true };
