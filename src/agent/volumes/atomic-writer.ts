@@ -70,7 +70,7 @@ export interface WriteOptions {
 
 export async function writeAtomic(targetDir: string, payload: Map<string, FileProjection>, opts: WriteOptions = {}): Promise<boolean> {
   const now = opts.now ?? (() => new Date());
-  for (const p of payload.keys()) validatePayloadPath(posix.normalize(p));
+  for (const p of payload.keys()) validatePayloadPath(p);
   await mkdir(targetDir, { recursive: true });
   const dataLink = join(targetDir, DATA_DIR);
   const oldTs = await readlink(dataLink).catch(() => undefined);
