@@ -12,6 +12,9 @@ import { WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
 import { LEASE_RENEW_MS, registerNode, renewLease, type NodeIdentity } from './node-status.js';
 import { PodWorkers } from './pod-worker.js';
+import { EventRecorder } from '../controllers/common/events.js';
+import { podReferences } from './config-source.js';
+import { informerConfigSource } from './informer-config-source.js';
 import type { Runtime } from './runtime/types.js';
 
 export interface NodeAgentOptions {
@@ -24,6 +27,8 @@ export interface NodeAgentOptions {
   workers?: number;
   /** How often the Node status is re-posted even if unchanged (kubelet: 5 min). */
   statusReportMs?: number;
+  /** Where pod volumes and files go (<rootDir>/pods/<uid>): real runtimes only; env is resolved everywhere. */
+  podConfig?: { rootDir?: string; clusterDomain?: string; mountTmpfs?: boolean };
 }
 
 export class NodeAgent {
@@ -64,7 +69,8 @@ export class NodeAgent {
     if (signal.aborted) return;
     this.runtime = this.o.runtime(podCidr!);
     const pods = this.o.informers.informer('pods');
-    this.workers = new PodWorkers({ runtime: this.runtime, pods: cs.resource('pods'), nodeName: identity.name, hostIP: identity.hostIP, log });
+    const config = { source: informerConfigSource(this.o.informers, () => identity.capacity), events: new EventRecorder(cs, 'kubelet', log), ...this.o.podConfig };
+    this.workers = new PodWorkers({ runtime: this.runtime, pods: cs.resource('pods'), nodeName: identity.name, hostIP: identity.hostIP, log, config });
     this.runtime.onContainerEvent((c) => {
       const key = this.workers?.observe(c);
       if (key) this.queue.add(key);
@@ -120,6 +126,16 @@ export class PodDispatcher {
       },
       onDelete: route,
     });
+    // A changed ConfigMap or Secret resyncs the pods using it: mounted copies update in
+    // place, and containers waiting in CreateContainerConfigError retry at once.
+    const pods = informers.informer('pods');
+    const resync = (kind: 'configmap' | 'secret') => (obj: any) => {
+      for (const p of pods.cache.list(obj.metadata?.namespace)) if (podReferences(p, kind, obj.metadata?.name)) route(p);
+    };
+    for (const [resource, kind] of [['configmaps', 'configmap'], ['secrets', 'secret']] as const) {
+      const h = resync(kind);
+      informers.informer(resource).addHandlers({ onAdd: h, onUpdate: (_old, cur) => h(cur) });
+    }
   }
 
   add(agent: NodeAgent): void {

@@ -32,3 +32,18 @@ export const notFoundMessage = (resource: 'configmap' | 'secret', name: string) 
 
 /** Secret data is base64 on the wire. */
 export const secretValue = (b64: string): Buffer => Buffer.from(b64 ?? '', 'base64');
+
+/** Whether a pod uses a ConfigMap or Secret (volumes, projected sources, env, envFrom): to resync it when the object changes. */
+export function podReferences(pod: any, kind: 'configmap' | 'secret', name: string): boolean {
+  const spec = pod.spec ?? {};
+  for (const v of spec.volumes ?? []) {
+    if (kind === 'configmap' && v.configMap?.name === name) return true;
+    if (kind === 'secret' && v.secret?.secretName === name) return true;
+    for (const s of v.projected?.sources ?? []) if ((kind === 'configmap' ? s.configMap : s.secret)?.name === name) return true;
+  }
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    for (const f of c.envFrom ?? []) if ((kind === 'configmap' ? f.configMapRef : f.secretRef)?.name === name) return true;
+    for (const e of c.env ?? []) if ((kind === 'configmap' ? e.valueFrom?.configMapKeyRef : e.valueFrom?.secretKeyRef)?.name === name) return true;
+  }
+  return false;
+}

@@ -9,6 +9,9 @@ import { isNotFound, isConflict } from '../client/rest.js';
 import type { Logger } from '../util/log.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
 import type { ContainerStatus, Runtime } from './runtime/types.js';
+import { CreateContainerConfigError } from './config-source.js';
+import { cleanupPodVolumes, prepareContainer, preparePodVolumes, refreshPodVolumes, type PrepareContext } from './prepare.js';
+import { VolumeSetupError, type VolumeDir } from './volumes/pod-volumes.js';
 
 /** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
 export const BACKOFF_INITIAL_S = 10;
@@ -23,7 +26,18 @@ interface PodState {
   init: Map<string, ContainerRecord>;
   app: Map<string, ContainerRecord>;
   lastStatus?: string;
+  /** Volumes set up for the pod (undefined until they are). */
+  volumes?: Map<string, VolumeDir>;
+  pod?: any;
 }
+
+/** Volumes and configuration of containers (env, mounts); events go to `events`. */
+export interface PodConfigOptions extends Omit<PrepareContext, 'addresses'> {
+  events?: { event(obj: any, type: 'Normal' | 'Warning', reason: string, message: string): void };
+}
+
+/** The kubelet retries a pod whose volumes or container config failed (backOffPeriod, 10 s). */
+export const CONFIG_RETRY_MS = 10_000;
 
 export interface PodWorkerOptions {
   runtime: Runtime;
@@ -32,6 +46,8 @@ export interface PodWorkerOptions {
   hostIP: string;
   log: Logger;
   now?: () => Date;
+  /** Env, volumes and mounts of containers; without it containers get only command/args. */
+  config?: PodConfigOptions;
 }
 
 export type SyncOutcome = void | { requeueAfterMs: number };
@@ -106,6 +122,9 @@ export class PodWorkers {
   /** Brings the runtime in line with the spec; returns ms until a delayed restart is due. */
   private async converge(pod: any, st: PodState): Promise<number | undefined> {
     const rt = this.o.runtime;
+    st.pod = pod;
+    const volumesWait = await this.setUpVolumes(pod, st);
+    if (volumesWait !== undefined) return volumesWait;
     if (!st.sandboxId) {
       const sb = await rt.runPodSandbox({ podUid: pod.metadata.uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostNetwork: !!pod.spec?.hostNetwork });
       st.sandboxId = sb.id;
@@ -120,10 +139,7 @@ export class PodWorkers {
       st.init.set(c.name, rec);
       const cur = rec.current;
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
-      if (!cur) {
-        await this.start(st, rec, c, annotations);
-        return undefined;
-      }
+      if (!cur) return this.start(st, rec, c, annotations);
       if (cur.state === 'running' || cur.state === 'created') return undefined;
       if (policy === 'Never') return undefined; // init failed: the pod fails
       return this.restart(st, rec, c, annotations);
@@ -134,7 +150,8 @@ export class PodWorkers {
       st.app.set(c.name, rec);
       const cur = rec.current;
       if (!cur) {
-        await this.start(st, rec, c, annotations);
+        const wait = await this.start(st, rec, c, annotations);
+        if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
         continue;
       }
       if (cur.state !== 'exited') continue;
@@ -146,15 +163,50 @@ export class PodWorkers {
     return soonest;
   }
 
-  private async start(st: PodState, rec: ContainerRecord, c: any, annotations: Record<string, string>): Promise<void> {
+  /** Sets up (or refreshes) the pod's volumes; returns ms to retry after a failed mount. */
+  private async setUpVolumes(pod: any, st: PodState): Promise<number | undefined> {
+    const cfg = this.o.config;
+    if (!cfg) return undefined;
+    try {
+      if (!st.volumes) st.volumes = await preparePodVolumes(pod, cfg);
+      else await refreshPodVolumes(pod, cfg);
+    } catch (err) {
+      if (!(err instanceof VolumeSetupError)) throw err;
+      if (st.volumes) this.o.log.warn('volume update failed', { pod: pod.metadata.name, namespace: pod.metadata.namespace, err });
+      else {
+        cfg.events?.event(pod, 'Warning', err.reason, err.message);
+        return CONFIG_RETRY_MS; // the pod stays ContainerCreating
+      }
+    }
+    return undefined;
+  }
+
+  /** Creates and starts a container; returns ms to retry when its config cannot be made yet. */
+  private async start(st: PodState, rec: ContainerRecord, c: any, annotations: Record<string, string>): Promise<number | undefined> {
     const rt = this.o.runtime;
-    const id = await rt.createContainer(st.sandboxId!, { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: annotations });
+    let prep: Awaited<ReturnType<typeof prepareContainer>> | undefined;
+    if (this.o.config && st.pod) {
+      try {
+        prep = await prepareContainer(st.pod, c, { ...this.o.config, addresses: { podIPs: st.podIP ? [st.podIP] : [], hostIPs: [this.o.hostIP] } }, st.volumes);
+      } catch (err) {
+        if (!(err instanceof CreateContainerConfigError)) throw err;
+        rec.waitingReason = err.reason;
+        rec.waitingMessage = err.message;
+        this.o.config.events?.event(st.pod, 'Warning', 'Failed', `Error: ${err.message}`);
+        return CONFIG_RETRY_MS;
+      }
+      if (rec.waitingReason === 'CreateContainerConfigError') rec.waitingReason = rec.waitingMessage = undefined;
+      for (const e of prep.events) this.o.config.events?.event(st.pod, e.type, e.reason, e.message);
+    }
+    const cfg = { name: c.name, image: c.image, command: prep?.command ?? c.command, args: prep?.args ?? c.args, podAnnotations: annotations };
+    const id = await rt.createContainer(st.sandboxId!, prep ? { ...cfg, env: prep.env, mounts: prep.mounts, workingDir: prep.workingDir } : cfg);
     await rt.startContainer(id);
     if (rec.current) {
       if (rec.previous) await rt.removeContainer(rec.previous.id).catch(() => {});
       rec.previous = rec.current;
     }
     rec.current = await rt.containerStatus(id);
+    return undefined;
   }
 
   /** Restarts an exited container, honouring crash-loop back-off; returns ms to wait if backing off. */
@@ -171,8 +223,9 @@ export class PodWorkers {
     if (rec.backoffUntil > now) return rec.backoffUntil - now;
     rec.backoffUntil = undefined;
     rec.restartCount++;
-    await this.start(st, rec, c, annotations);
-    return undefined;
+    const wait = await this.start(st, rec, c, annotations);
+    if (wait !== undefined) rec.restartCount--; // not restarted after all: its config failed
+    return wait;
   }
 
   private async writeStatus(pod: any, st: PodState): Promise<void> {
@@ -211,6 +264,7 @@ export class PodWorkers {
       await rt.stopPodSandbox(st.sandboxId);
       await rt.removePodSandbox(st.sandboxId);
     }
+    if (this.o.config) await cleanupPodVolumes(this.o.config, st.uid);
     this.states.delete(key);
   }
 }
