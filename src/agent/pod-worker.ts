@@ -10,7 +10,7 @@ import type { Logger } from '../util/log.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
 import type { ContainerStatus, Runtime } from './runtime/types.js';
 import { CreateContainerConfigError } from './config-source.js';
-import { cleanupPodVolumes, prepareContainer, preparePodVolumes, refreshPodVolumes, type PrepareContext } from './prepare.js';
+import { cleanupPodVolumes, prepareContainer, preparePodVolumes, refreshPodVolumes, withPrepared, type PrepareContext } from './prepare.js';
 import { VolumeSetupError, type VolumeDir } from './volumes/pod-volumes.js';
 
 /** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
@@ -28,7 +28,6 @@ interface PodState {
   lastStatus?: string;
   /** Volumes set up for the pod (undefined until they are). */
   volumes?: Map<string, VolumeDir>;
-  pod?: any;
 }
 
 /** Volumes and configuration of containers (env, mounts); events go to `events`. */
@@ -122,7 +121,6 @@ export class PodWorkers {
   /** Brings the runtime in line with the spec; returns ms until a delayed restart is due. */
   private async converge(pod: any, st: PodState): Promise<number | undefined> {
     const rt = this.o.runtime;
-    st.pod = pod;
     const volumesWait = await this.setUpVolumes(pod, st);
     if (volumesWait !== undefined) return volumesWait;
     if (!st.sandboxId) {
@@ -132,17 +130,16 @@ export class PodWorkers {
       st.startTime = st.startTime ?? this.now().toISOString().replace(/\.\d+Z$/, 'Z');
     }
     const policy = pod.spec?.restartPolicy ?? 'Always';
-    const annotations = pod.metadata.annotations ?? {};
     // Init containers: one at a time, in order; app containers only after all succeeded.
     for (const c of pod.spec?.initContainers ?? []) {
       const rec = st.init.get(c.name) ?? { restartCount: 0 };
       st.init.set(c.name, rec);
       const cur = rec.current;
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
-      if (!cur) return this.start(st, rec, c, annotations);
+      if (!cur) return this.start(st, rec, c, pod);
       if (cur.state === 'running' || cur.state === 'created') return undefined;
       if (policy === 'Never') return undefined; // init failed: the pod fails
-      return this.restart(st, rec, c, annotations);
+      return this.restart(st, rec, c, pod);
     }
     let soonest: number | undefined;
     for (const c of pod.spec?.containers ?? []) {
@@ -150,14 +147,14 @@ export class PodWorkers {
       st.app.set(c.name, rec);
       const cur = rec.current;
       if (!cur) {
-        const wait = await this.start(st, rec, c, annotations);
+        const wait = await this.start(st, rec, c, pod);
         if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
         continue;
       }
       if (cur.state !== 'exited') continue;
       const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0);
       if (!restart) continue;
-      const wait = await this.restart(st, rec, c, annotations);
+      const wait = await this.restart(st, rec, c, pod);
       if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
     }
     return soonest;
@@ -182,24 +179,24 @@ export class PodWorkers {
   }
 
   /** Creates and starts a container; returns ms to retry when its config cannot be made yet. */
-  private async start(st: PodState, rec: ContainerRecord, c: any, annotations: Record<string, string>): Promise<number | undefined> {
+  private async start(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
     const rt = this.o.runtime;
     let prep: Awaited<ReturnType<typeof prepareContainer>> | undefined;
-    if (this.o.config && st.pod) {
+    if (this.o.config) {
       try {
-        prep = await prepareContainer(st.pod, c, { ...this.o.config, addresses: { podIPs: st.podIP ? [st.podIP] : [], hostIPs: [this.o.hostIP] } }, st.volumes);
+        prep = await prepareContainer(pod, c, { ...this.o.config, addresses: { podIPs: st.podIP ? [st.podIP] : [], hostIPs: [this.o.hostIP] } }, st.volumes);
       } catch (err) {
         if (!(err instanceof CreateContainerConfigError)) throw err;
         rec.waitingReason = err.reason;
         rec.waitingMessage = err.message;
-        this.o.config.events?.event(st.pod, 'Warning', 'Failed', `Error: ${err.message}`);
+        this.o.config.events?.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
         return CONFIG_RETRY_MS;
       }
       if (rec.waitingReason === 'CreateContainerConfigError') rec.waitingReason = rec.waitingMessage = undefined;
-      for (const e of prep.events) this.o.config.events?.event(st.pod, e.type, e.reason, e.message);
+      for (const e of prep.events) this.o.config.events?.event(pod, e.type, e.reason, e.message);
     }
-    const cfg = { name: c.name, image: c.image, command: prep?.command ?? c.command, args: prep?.args ?? c.args, podAnnotations: annotations };
-    const id = await rt.createContainer(st.sandboxId!, prep ? { ...cfg, env: prep.env, mounts: prep.mounts, workingDir: prep.workingDir } : cfg);
+    const cfg = { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: pod.metadata.annotations ?? {} };
+    const id = await rt.createContainer(st.sandboxId!, withPrepared(cfg, prep));
     await rt.startContainer(id);
     if (rec.current) {
       if (rec.previous) await rt.removeContainer(rec.previous.id).catch(() => {});
@@ -210,7 +207,7 @@ export class PodWorkers {
   }
 
   /** Restarts an exited container, honouring crash-loop back-off; returns ms to wait if backing off. */
-  private async restart(st: PodState, rec: ContainerRecord, c: any, annotations: Record<string, string>): Promise<number | undefined> {
+  private async restart(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
     const now = this.now().getTime();
     const cur = rec.current!;
     const ranFor = (cur.finishedAt?.getTime() ?? now) - (cur.startedAt?.getTime() ?? now);
@@ -223,7 +220,7 @@ export class PodWorkers {
     if (rec.backoffUntil > now) return rec.backoffUntil - now;
     rec.backoffUntil = undefined;
     rec.restartCount++;
-    const wait = await this.start(st, rec, c, annotations);
+    const wait = await this.start(st, rec, c, pod);
     if (wait !== undefined) rec.restartCount--; // not restarted after all: its config failed
     return wait;
   }

@@ -10,7 +10,7 @@
 import { CreateContainerConfigError, type PodConfigSource } from './config-source.js';
 import { DownwardAPIError, type PodAddresses } from './downward-api.js';
 import { expandCommand, resolveEnv, type EnvVar, type PodEventNote } from './env.js';
-import type { Mount } from './runtime/types.js';
+import type { ContainerConfig, Mount } from './runtime/types.js';
 import { containerMounts, etcHostsMount, MountError, terminationLogMount } from './volumes/container-mounts.js';
 import { setUpPodVolumes, tearDownPodVolumes, updatePodVolumes, type VolumeDir } from './volumes/pod-volumes.js';
 
@@ -72,4 +72,10 @@ export async function prepareContainer(pod: any, container: any, ctx: PrepareCon
     if (err instanceof MountError || err instanceof DownwardAPIError) throw new CreateContainerConfigError(err.message, { cause: err });
     throw err;
   }
+}
+
+/** A container config with the prepared env, mounts, expanded command/args and workingDir laid over it. */
+export function withPrepared(cfg: ContainerConfig, prep: PreparedContainer | undefined): ContainerConfig {
+  if (!prep) return cfg;
+  return { ...cfg, env: prep.env, mounts: [...(cfg.mounts ?? []), ...prep.mounts], command: prep.command, args: prep.args, workingDir: prep.workingDir ?? cfg.workingDir };
 }
