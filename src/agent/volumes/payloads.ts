@@ -78,6 +78,27 @@ export function downwardAPIPayload(pod: any, items: any[] | undefined, defaultMo
   return out;
 }
 
+/**
+ * Service account tokens are fetched once and reused until 80% of their lifetime (at
+ * most 24 h) has passed, as the kubelet's token manager does, so refreshing a projected
+ * volume does not ask for a new token every time.
+ */
+const tokenCaches = new WeakMap<PodConfigSource, Map<string, { token: string; refreshAt: number }>>();
+
+async function cachedToken(pod: any, req: { audience?: string; expirationSeconds: number }, cs: PodConfigSource): Promise<string> {
+  if (!cs.serviceAccountToken) throw new Error('failed to fetch token: service account tokens are not available on this node');
+  let cache = tokenCaches.get(cs);
+  if (!cache) tokenCaches.set(cs, (cache = new Map()));
+  const key = `${pod.metadata.uid}/${pod.spec?.serviceAccountName ?? 'default'}/${req.audience ?? ''}/${req.expirationSeconds}`;
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && hit.refreshAt > now) return hit.token;
+  const token = await cs.serviceAccountToken(pod, req);
+  cache.set(key, { token, refreshAt: now + Math.min(0.8 * req.expirationSeconds, 24 * 3600) * 1000 });
+  for (const [k, v] of cache) if (v.refreshAt <= now) cache.delete(k); // forget pods long gone
+  return token;
+}
+
 /** A projected volume: every source's files in one directory (later sources win). */
 export async function projectedPayload(pod: any, vol: any, cs: PodConfigSource, addr: PodAddresses): Promise<Payload> {
   const defaultMode: number = vol.defaultMode ?? DEFAULT_MODE;
@@ -88,8 +109,7 @@ export async function projectedPayload(pod: any, vol: any, cs: PodConfigSource, 
     else if (s.downwardAPI) downwardAPIPayload(pod, s.downwardAPI.items, defaultMode, addr, cs.nodeAllocatable?.() ?? {}, out);
     else if (s.serviceAccountToken) {
       const t = s.serviceAccountToken;
-      if (!cs.serviceAccountToken) throw new Error('service account tokens are not available on this node');
-      const token = await cs.serviceAccountToken(pod, { audience: t.audience, expirationSeconds: t.expirationSeconds ?? 3600 });
+      const token = await cachedToken(pod, { audience: t.audience, expirationSeconds: t.expirationSeconds ?? 3600 }, cs);
       out.set(t.path, { data: Buffer.from(token), mode: defaultMode });
     }
   }

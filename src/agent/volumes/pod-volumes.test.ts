@@ -148,6 +148,9 @@ describe('pod volumes', () => {
     assert.equal(await readFile(join(dir, 'namespace'), 'utf8'), 'ns');
     assert.equal(await mode(join(dir, 'creds/user')), 0o600);
     await assert.rejects(setUpPodVolumes(pod([{ name: 'pj', projected: { sources: [{ configMap: { name: 'absent' } }] } }]), ctx()), { message: 'MountVolume.SetUp failed for volume "pj" : configmap "absent" not found' });
+    await updatePodVolumes(pod([{ name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607, audience: 'api' } }] } }]), ctx());
+    assert.equal(src.tokens.length, 1); // the token is reused until 80% of its lifetime has passed
+    assert.equal(await readFile(join(dir, 'token'), 'utf8'), 'token-for-sa-1');
   });
 
   it('emptyDir: a world-writable directory; teardown removes the pod directory', async () => {
