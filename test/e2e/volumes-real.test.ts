@@ -1,0 +1,125 @@
+/**
+ * Volumes and configuration with real containers (containerd + runc), with the real
+ * kubectl: a pod whose env comes from a Secret and the downward API, with a configMap
+ * volume, a memory-backed emptyDir and a hostPath. The container reports what it sees
+ * into the hostPath directory (so the suite needs neither exec nor logs): its env, the
+ * mounted configMap file re-read every half second, /etc/hosts and its tmpfs mount. The
+ * ConfigMap is then changed and the new content appears in the running container
+ * without a restart, through the atomic ..data swap.
+ *
+ * Needs root, containerd, runc, the CNI plugins, busybox-static and the cri runtime. The
+ * suite re-runs itself inside a fresh network namespace (`unshare --net`), so no packet
+ * from it can leave the machine; mounts stay shared with the host, so the hostPath
+ * directory is visible to both.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cluster } from './cluster.js';
+
+const INNER = process.env.SKIFF_VOLUMES_REAL_INNER === '1';
+const here = fileURLToPath(import.meta.url);
+const onPath = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+
+function missing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  for (const bin of ['containerd', 'runc', 'unshare', 'ip']) if (!onPath(bin)) return `needs ${bin}`;
+  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins (containernetworking-plugins)';
+  if (!existsSync('/usr/bin/busybox')) return 'needs busybox-static';
+  if (!existsSync(join(here, '../../../src/agent/real-node.js'))) return 'needs the cri runtime (src/agent/real-node.ts)';
+  return undefined;
+}
+
+if (!INNER) {
+  describe('volumes with real containers', () => {
+    const skip = missing() ?? false;
+    it('runs inside its own network namespace', { skip, timeout: 300_000 }, () => {
+      const r = spawnSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --test "${here}"`], {
+        env: { ...process.env, SKIFF_VOLUMES_REAL_INNER: '1' },
+        encoding: 'utf8',
+        timeout: 280_000,
+      });
+      if (r.status !== 0) process.stderr.write(r.stdout + r.stderr);
+      assert.equal(r.status, 0, `the suite in its network namespace failed (${r.signal ?? r.status})`);
+    });
+  });
+} else {
+  describe('volumes with real containers (inside the network namespace)', () => {
+    let c: Cluster;
+    const out = mkdtempSync(join(tmpdir(), 'skiff-volreal-out-'));
+    const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8') : '');
+    before(async () => {
+      c = await Cluster.start(['--real-node', '--node-name', 'vol-real']);
+      await c.until('the real node Ready', async () => (await c.getJson('/api/v1/nodes/vol-real')).status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'), 120_000);
+    });
+    after(async () => {
+      await c.kubectl(['delete', 'pod', '--all', '--grace-period=1', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
+      await c.stop();
+      // Nothing may stay mounted under the data dir before it is removed.
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(c.dataDir + '/'));
+      for (const m of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
+      await c.destroy();
+      rmSync(out, { recursive: true, force: true });
+    });
+
+    it('env from a Secret and the downward API, a configMap updated in place, /etc/hosts and a tmpfs emptyDir', async () => {
+      await c.k(['create', 'secret', 'generic', 'db', '--from-literal=password=hunter2']);
+      await c.k(['create', 'configmap', 'site', '--from-literal=index.html=v1']);
+      const script = [
+        'echo "$PASSWORD|$POD_NAME|$MEM_LIMIT_MI" > /out/env',
+        'cat /etc/hosts > /out/hosts',
+        "grep ' /scratch ' /proc/mounts > /out/mounts",
+        'while true; do cat /cfg/index.html > /out/cfg.tmp && mv /out/cfg.tmp /out/cfg; sleep 0.5; done',
+      ].join('; ');
+      await c.k(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'reporter', labels: { app: 'reporter' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'main',
+                image: 'skiff.local/busybox:latest',
+                imagePullPolicy: 'IfNotPresent',
+                command: ['sh', '-c', script],
+                resources: { limits: { memory: '64Mi' } },
+                env: [
+                  { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'MEM_LIMIT_MI', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+                ],
+                volumeMounts: [
+                  { name: 'cfg', mountPath: '/cfg' },
+                  { name: 'scratch', mountPath: '/scratch' },
+                  { name: 'out', mountPath: '/out' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'cfg', configMap: { name: 'site' } },
+              { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+              { name: 'out', hostPath: { path: out, type: 'Directory' } },
+            ],
+          },
+        }),
+      });
+      await c.until('the container reports', async () => read('cfg') === 'v1', 120_000);
+      assert.equal(read('env'), 'hunter2|reporter|64\n');
+      const pod = await c.getJson('/api/v1/namespaces/default/pods/reporter');
+      assert.match(read('hosts'), new RegExp(`^# Kubernetes-managed hosts file\\.\\n[\\s\\S]*\\n${pod.status.podIP.replace(/\./g, '\\.')}\\treporter\\n`));
+      assert.match(read('mounts'), /^tmpfs \/scratch tmpfs .*size=16384k/);
+
+      await c.k(['create', 'configmap', 'site', '--from-literal=index.html=v2', '--dry-run=client', '-o', 'yaml'], {}).then((yaml) => c.k(['replace', '-f', '-'], { input: yaml }));
+      await c.until('the new content in the running container', async () => read('cfg') === 'v2', 60_000);
+      const after = await c.getJson('/api/v1/namespaces/default/pods/reporter');
+      assert.equal(after.status.containerStatuses[0].restartCount, 0);
+      assert.equal(after.status.containerStatuses[0].containerID, pod.status.containerStatuses[0].containerID);
+    });
+  });
+}
