@@ -7,7 +7,9 @@
  * ConfigMap is then changed and the new content appears in the running container
  * without a restart, through the atomic ..data swap.
  *
- * Needs root, containerd, runc, the CNI plugins, busybox-static and the cri runtime. The
+ * Needs root, containerd, runc, the CNI plugins, busybox-static and the cri runtime
+ * (skipped with the reason otherwise). Once the cri branch's test/netns.ts and
+ * test/cri-node.ts helpers are merged this suite can use them instead of its own. The
  * suite re-runs itself inside a fresh network namespace (`unshare --net`), so no packet
  * from it can leave the machine; mounts stay shared with the host, so the hostPath
  * directory is visible to both.
@@ -15,7 +17,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,12 +41,14 @@ if (!INNER) {
     const skip = missing() ?? false;
     it('runs inside its own network namespace', { skip, timeout: 300_000 }, () => {
       const r = spawnSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --test "${here}"`], {
-        env: { ...process.env, SKIFF_VOLUMES_REAL_INNER: '1' },
+        // A fresh test runner, not a child of this one (NODE_TEST_CONTEXT would make it one).
+        env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), SKIFF_VOLUMES_REAL_INNER: '1' },
         encoding: 'utf8',
         timeout: 280_000,
       });
       if (r.status !== 0) process.stderr.write(r.stdout + r.stderr);
       assert.equal(r.status, 0, `the suite in its network namespace failed (${r.signal ?? r.status})`);
+      assert.match(r.stdout, /^# pass 1$/m, 'the inner suite ran its test');
     });
   });
 } else {
@@ -59,6 +63,15 @@ if (!INNER) {
     after(async () => {
       await c.kubectl(['delete', 'pod', '--all', '--grace-period=1', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
       await c.stop();
+      // Shims of this node's containerd that outlived it (their address is under the data dir).
+      for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+        try {
+          const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          if (cmd[0]?.includes('containerd-shim') && cmd.some((a) => a.startsWith(c.dataDir + '/'))) process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
       // Nothing may stay mounted under the data dir before it is removed.
       const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(c.dataDir + '/'));
       for (const m of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
