@@ -32,7 +32,8 @@ function missing(): string | undefined {
   for (const bin of ['containerd', 'runc', 'unshare', 'ip']) if (!onPath(bin)) return `needs ${bin}`;
   if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins (containernetworking-plugins)';
   if (!existsSync('/usr/bin/busybox')) return 'needs busybox-static';
-  if (!existsSync(join(here, '../../../src/agent/real-node.js'))) return 'needs the cri runtime (src/agent/real-node.ts)';
+  const help = spawnSync(process.execPath, [join(here, '../../../../bin/skiff.js'), 'server', '--help'], { encoding: 'utf8' });
+  if (!`${help.stdout}${help.stderr}`.includes('--container-runtime-endpoint')) return 'needs the cri runtime (a skiff server with a real local node)';
   return undefined;
 }
 
