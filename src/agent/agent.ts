@@ -15,6 +15,7 @@ import { PodWorkers } from './pod-worker.js';
 import { EventRecorder } from '../controllers/common/events.js';
 import { podReferences } from './config-source.js';
 import { informerConfigSource } from './informer-config-source.js';
+import { cleanupOrphanedPodDirs } from './volumes/pod-volumes.js';
 import type { Runtime } from './runtime/types.js';
 
 export interface NodeAgentOptions {
@@ -76,6 +77,11 @@ export class NodeAgent {
       if (key) this.queue.add(key);
     });
     await pods.waitForSync(signal);
+    const rootDir = this.o.podConfig?.rootDir;
+    if (rootDir) {
+      const active = new Set(pods.cache.list().filter((p: any) => p.spec?.nodeName === identity.name).map((p: any) => p.metadata.uid as string));
+      await cleanupOrphanedPodDirs(rootDir, active).catch((err) => log.warn('cleaning up orphaned pod directories failed', { node: identity.name, err }));
+    }
     for (const p of pods.cache.list()) if (p.spec?.nodeName === identity.name) this.queue.add(keyOf(p));
     await runWorkers({
       name: `agent/${identity.name}`,

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeConfigSource } from '../fake-config-source.js';
-import { setUpPodVolumes, tearDownPodVolumes, updatePodVolumes, VolumeSetupError } from './pod-volumes.js';
+import { cleanupOrphanedPodDirs, setUpPodVolumes, tearDownPodVolumes, updatePodVolumes, VolumeSetupError } from './pod-volumes.js';
 import { isMountPoint } from './tmpfs.js';
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
@@ -164,6 +164,16 @@ describe('pod volumes', () => {
     await assert.rejects(lstat(join(root, 'pods/uid-1')), { code: 'ENOENT' });
     await tearDownPodVolumes(root, 'uid-1'); // idempotent
     await assert.rejects(tearDownPodVolumes(root, '../x'), /invalid pod uid/);
+  });
+
+  it('housekeeping removes the directories of pods that are gone and keeps the others', async () => {
+    src.addConfigMap('ns', 'cfg', { a: '1' });
+    const vols = [{ name: 'v', configMap: { name: 'cfg' } }];
+    await setUpPodVolumes({ ...pod(vols), metadata: { ...pod(vols).metadata, uid: 'keep' } }, ctx());
+    await setUpPodVolumes({ ...pod(vols), metadata: { ...pod(vols).metadata, uid: 'gone' } }, ctx());
+    assert.deepEqual(await cleanupOrphanedPodDirs(root, new Set(['keep'])), ['gone']);
+    assert.deepEqual(await readdir(join(root, 'pods')), ['keep']);
+    assert.deepEqual(await cleanupOrphanedPodDirs(join(root, 'nothing-here'), new Set()), []);
   });
 
   it('hostPath: type checks, DirectoryOrCreate and FileOrCreate create what is missing', async () => {

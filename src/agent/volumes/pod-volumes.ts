@@ -7,7 +7,7 @@
  * volumes (called periodically and when a watched object changes), atomically;
  * tearDown unmounts tmpfs mounts and removes the pod's directory.
  */
-import { mkdir, chmod, rm } from 'node:fs/promises';
+import { mkdir, chmod, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PodConfigSource } from '../config-source.js';
 import type { PodAddresses } from '../downward-api.js';
@@ -137,4 +137,19 @@ export async function tearDownPodVolumes(rootDir: string, uid: string): Promise<
   const dir = podDir(rootDir, uid);
   await unmountUnder(dir);
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Removes the directories of pods this node no longer runs (deleted while the agent was
+ * down), as the kubelet's housekeeping does; returns the UIDs removed.
+ */
+export async function cleanupOrphanedPodDirs(rootDir: string, activeUids: Set<string>): Promise<string[]> {
+  const uids = await readdir(join(rootDir, 'pods')).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const uid of uids) {
+    if (activeUids.has(uid) || uid.startsWith('.')) continue;
+    await tearDownPodVolumes(rootDir, uid);
+    removed.push(uid);
+  }
+  return removed;
 }
