@@ -1,6 +1,6 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../util/log.js';
@@ -138,5 +138,19 @@ describe('pod worker: env, volumes and mounts', () => {
     await workers.sync('app/web', p);
     assert.equal(rt.sandboxCount, 1);
     assert.equal(rt.created.length, 1);
+  });
+
+  it('shows what an exited container wrote to its terminationMessagePath as state.terminated.message', async () => {
+    const p = pod({ restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'sleep 0.2; exit 3'], terminationMessagePath: '/dev/termination-log' }] });
+    await workers.sync('app/web', p);
+    const file = rt.created[0].mounts!.find((m) => m.containerPath === '/dev/termination-log')!.hostPath;
+    await writeFile(file, 'disk full\n'); // what the process would write before exiting
+    const exited = await new Promise<any>((resolve) => rt.onContainerEvent((cs) => cs.state === 'exited' && resolve(cs)));
+    workers.observe(exited);
+    await workers.sync('app/web', p);
+    assert.deepEqual(
+      { exitCode: lastStatus().containerStatuses[0].state.terminated.exitCode, message: lastStatus().containerStatuses[0].state.terminated.message },
+      { exitCode: 3, message: 'disk full\n' },
+    );
   });
 });

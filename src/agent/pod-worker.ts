@@ -12,6 +12,7 @@ import type { ContainerStatus, Runtime } from './runtime/types.js';
 import { CreateContainerConfigError } from './config-source.js';
 import { cleanupPodVolumes, prepareContainer, preparePodVolumes, refreshPodVolumes, withPrepared, type PrepareContext } from './prepare.js';
 import { VolumeSetupError, type VolumeDir } from './volumes/pod-volumes.js';
+import { TerminationMessages } from './termination-messages.js';
 
 /** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
 export const BACKOFF_INITIAL_S = 10;
@@ -28,6 +29,7 @@ interface PodState {
   lastStatus?: string;
   /** Volumes set up for the pod (undefined until they are). */
   volumes?: Map<string, VolumeDir>;
+  terminationMessages?: TerminationMessages;
 }
 
 /** Volumes and configuration of containers (env, mounts); events go to `events`. */
@@ -197,6 +199,7 @@ export class PodWorkers {
     }
     const cfg = { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: pod.metadata.annotations ?? {} };
     const id = await rt.createContainer(st.sandboxId!, withPrepared(cfg, prep));
+    if (prep?.terminationLogPath) (st.terminationMessages ??= new TerminationMessages()).record(id, prep.terminationLogPath);
     await rt.startContainer(id);
     if (rec.current) {
       if (rec.previous) await rt.removeContainer(rec.previous.id).catch(() => {});
@@ -226,7 +229,8 @@ export class PodWorkers {
   }
 
   private async writeStatus(pod: any, st: PodState): Promise<void> {
-    const status = computePodStatus({ pod, runtimeName: this.o.runtime.name, hostIP: this.o.hostIP, podIP: st.podIP, startTime: st.startTime, init: st.init, app: st.app, now: this.now() });
+    await st.terminationMessages?.refresh([...st.init.values(), ...st.app.values()]);
+    const status = computePodStatus({ pod, runtimeName: this.o.runtime.name, hostIP: this.o.hostIP, podIP: st.podIP, startTime: st.startTime, init: st.init, app: st.app, now: this.now(), terminationMessages: st.terminationMessages?.messages });
     // Refresh container snapshots for the next sync.
     const json = JSON.stringify(status);
     if (json === st.lastStatus) return;
