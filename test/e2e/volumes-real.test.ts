@@ -49,7 +49,7 @@ if (!INNER) {
       });
       if (r.status !== 0) process.stderr.write(r.stdout + r.stderr);
       assert.equal(r.status, 0, `the suite in its network namespace failed (${r.signal ?? r.status})`);
-      assert.match(r.stdout, /^# pass 1$/m, 'the inner suite ran its test');
+      assert.match(r.stdout, /^# pass 2$/m, 'the inner suite ran its tests');
     });
   });
 } else {
@@ -134,6 +134,23 @@ if (!INNER) {
       const after = await c.getJson('/api/v1/namespaces/default/pods/reporter');
       assert.equal(after.status.containerStatuses[0].restartCount, 0);
       assert.equal(after.status.containerStatuses[0].containerID, pod.status.containerStatuses[0].containerID);
+    });
+
+    it('a container that exits shows its termination message', async () => {
+      await c.k(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'last-words' },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'main', image: 'skiff.local/busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo "out of cheese" > /dev/termination-log; exit 2'] }],
+          },
+        }),
+      });
+      const t = await c.until('terminated', async () => (await c.getJson('/api/v1/namespaces/default/pods/last-words')).status?.containerStatuses?.[0]?.state?.terminated, 60_000);
+      assert.equal(t.exitCode, 2);
+      assert.equal(t.message, 'out of cheese\n');
     });
   });
 }
