@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateContainerConfigError } from './config-source.js';
 import { expandCommand, resolveEnv } from './env.js';
+import { fromServices } from './service-env.js';
 import { FakeConfigSource } from './fake-config-source.js';
 
 const pod = (containers: any[], extra: any = {}) => ({
@@ -165,6 +166,7 @@ describe('container environment (kubelet makeEnvironmentVariables)', () => {
     assert.equal(e.REDIS_MASTER_PORT_9121_UDP, 'udp://10.43.0.11:9121');
     assert.equal(e.REDIS_MASTER_PORT_9121_UDP_PROTO, 'udp');
     assert.equal(e.OTHER_SERVICE_HOST, undefined); // another namespace
+    assert.equal(fromServices([{ metadata: { name: 'v6' }, spec: { clusterIP: 'fd00::1', ports: [{ port: 80 }] } }]).find((x) => x.name === 'V6_PORT')!.value, 'tcp://[fd00::1]:80');
     assert.equal(Object.keys(e).some((k) => k.startsWith('HEADLESS')), false);
 
     const noLinks = asObj((await resolveEnv(pod([c], { enableServiceLinks: false }), c, src)).env);

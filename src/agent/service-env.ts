@@ -25,7 +25,7 @@ export function fromServices(services: any[]): { name: string; value: string }[]
     for (const p of ports) if (p.name) out.push({ name: `${prefix}_SERVICE_PORT_${envName(p.name)}`, value: String(p.port) });
     ports.forEach((p, i) => {
       const proto = (p.protocol ?? 'TCP').toLowerCase();
-      const url = `${proto}://${ip}:${p.port}`;
+      const url = `${proto}://${ip.includes(':') ? `[${ip}]` : ip}:${p.port}`; // net.JoinHostPort
       if (i === 0) out.push({ name: `${prefix}_PORT`, value: url }); // Docker special-cases the first port
       const pp = `${prefix}_PORT_${p.port}_${proto.toUpperCase()}`;
       out.push({ name: pp, value: url }, { name: `${pp}_PROTO`, value: proto }, { name: `${pp}_PORT`, value: String(p.port) }, { name: `${pp}_ADDR`, value: ip });
