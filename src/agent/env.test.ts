@@ -24,7 +24,7 @@ describe('container environment (kubelet makeEnvironmentVariables)', () => {
         { name: 'E', value: '' },
       ],
     };
-    const { env } = await resolveEnv(pod([c]), c, new FakeConfigSource());
+    const env = await resolveEnv(pod([c]), c, new FakeConfigSource());
     assert.deepEqual(
       env.map((e) => e.name),
       ['A', 'B', 'C', 'D', 'E'],
@@ -32,33 +32,21 @@ describe('container environment (kubelet makeEnvironmentVariables)', () => {
     assert.deepEqual(asObj(env), { A: 'a', B: 'a-b-$(C)', C: 'c', D: '$(A) a', E: '' });
   });
 
-  it('envFrom: ConfigMap and Secret data with prefixes, env overriding, invalid keys skipped with a warning', async () => {
-    const src = new FakeConfigSource().addConfigMap('app', 'cfg', { LOG: 'debug', '1bad': 'x', 'my.dotted-key': 'ok', 'has space': 'no' }).addSecret('app', 'creds', { USER: 'root', PASS: 'p@ss' });
+  it('envFrom: ConfigMap and Secret data with prefixes, env overriding; keys that are not C names pass as they are (1.30+)', async () => {
+    const src = new FakeConfigSource().addConfigMap('app', 'cfg', { LOG: 'debug', '1bad': 'x', 'my.dotted-key': 'ok' }, { 'bin.dat': 'AAE=' }).addSecret('app', 'creds', { USER: 'root', PASS: 'p@ss' });
     const c = {
       name: 'c',
       envFrom: [{ configMapRef: { name: 'cfg' } }, { prefix: 'DB_', secretRef: { name: 'creds' } }, { prefix: 'X_', configMapRef: { name: 'cfg' } }],
       env: [{ name: 'LOG', value: 'info:$(DB_USER)' }],
     };
-    const { env, events } = await resolveEnv(pod([c]), c, src);
-    const e = asObj(env);
+    const e = asObj(await resolveEnv(pod([c]), c, src));
     assert.equal(e.LOG, 'info:root');
     assert.equal(e['my.dotted-key'], 'ok');
     assert.equal(e.DB_USER, 'root');
     assert.equal(e.DB_PASS, 'p@ss');
-    assert.equal(e.X_1bad, 'x'); // the prefix makes it valid
-    assert.equal(e['1bad'], undefined);
-    assert.deepEqual(events, [
-      {
-        type: 'Warning',
-        reason: 'InvalidEnvironmentVariableNames',
-        message: 'Keys [1bad, has space] from the EnvFrom configMap app/cfg were skipped since they are considered invalid environment variable names.',
-      },
-      {
-        type: 'Warning',
-        reason: 'InvalidEnvironmentVariableNames',
-        message: 'Keys [X_has space] from the EnvFrom configMap app/cfg were skipped since they are considered invalid environment variable names.',
-      },
-    ]);
+    assert.equal(e.X_1bad, 'x');
+    assert.equal(e['1bad'], 'x'); // no longer skipped since RelaxedEnvironmentVariableValidation
+    assert.equal(e['bin.dat'], undefined); // binaryData is not environment
   });
 
   it('valueFrom: configMapKeyRef, secretKeyRef (decoded), optional ones skipped when missing', async () => {
@@ -73,15 +61,13 @@ describe('container environment (kubelet makeEnvironmentVariables)', () => {
         { name: 'RAW', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'mode' } }, value: '' },
       ],
     };
-    const { env, events } = await resolveEnv(pod([c]), c, src);
-    assert.deepEqual(asObj(env), { MODE: 'fast', TOKEN: 's3cr3t\n', RAW: 'fast' });
-    assert.equal(events[0].reason, 'OptionalConfigMapNotFound');
+    assert.deepEqual(asObj(await resolveEnv(pod([c]), c, src)), { MODE: 'fast', TOKEN: 's3cr3t\n', RAW: 'fast' });
   });
 
   it('valueFrom values are not expanded', async () => {
     const src = new FakeConfigSource().addConfigMap('app', 'cfg', { v: '$(A)' });
     const c = { name: 'c', env: [{ name: 'A', value: 'a' }, { name: 'B', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'v' } } }] };
-    assert.equal(asObj((await resolveEnv(pod([c]), c, src)).env).B, '$(A)');
+    assert.equal(asObj(await resolveEnv(pod([c]), c, src)).B, '$(A)');
   });
 
   it('a missing ConfigMap, Secret or key that is not optional is a CreateContainerConfigError with upstream messages', async () => {
@@ -100,7 +86,7 @@ describe('container environment (kubelet makeEnvironmentVariables)', () => {
     }
     // Optional envFrom sources may be missing.
     const c = { name: 'c', envFrom: [{ configMapRef: { name: 'gone', optional: true } }, { secretRef: { name: 'gone', optional: true } }] };
-    assert.deepEqual((await resolveEnv(pod([c]), c, src)).env, []);
+    assert.deepEqual(await resolveEnv(pod([c]), c, src), []);
   });
 
   it('fieldRef and resourceFieldRef (limits default to node allocatable)', async () => {
@@ -124,7 +110,7 @@ describe('container environment (kubelet makeEnvironmentVariables)', () => {
       ],
     };
     const side = { name: 'side', resources: { limits: { memory: '1Gi' } } };
-    const { env } = await resolveEnv(pod([c, side]), c, new FakeConfigSource(), { podIPs: ['10.42.0.7'], hostIPs: ['192.168.5.5'] });
+    const env = await resolveEnv(pod([c, side]), c, new FakeConfigSource(), { podIPs: ['10.42.0.7'], hostIPs: ['192.168.5.5'] });
     assert.deepEqual(asObj(env), {
       POD: 'web-0',
       NS: 'app',
@@ -149,7 +135,7 @@ describe('container environment (kubelet makeEnvironmentVariables)', () => {
       .addService('app', 'redis-master', '10.43.0.11', [{ port: 6379, protocol: 'TCP' }, { name: 'metrics', port: 9121, protocol: 'UDP' }])
       .addService('app', 'headless', 'None', [{ port: 80 }]);
     const c = { name: 'c', env: [{ name: 'URL', value: 'redis://$(REDIS_MASTER_SERVICE_HOST):$(REDIS_MASTER_SERVICE_PORT)' }, { name: 'KUBERNETES_SERVICE_PORT', value: 'mine' }] };
-    const e = asObj((await resolveEnv(pod([c]), c, src)).env);
+    const e = asObj(await resolveEnv(pod([c]), c, src));
     assert.equal(e.URL, 'redis://10.43.0.11:6379');
     assert.equal(e.KUBERNETES_SERVICE_PORT, 'mine'); // the container's own value wins
     assert.equal(e.KUBERNETES_SERVICE_HOST, '10.43.0.1');
@@ -169,14 +155,14 @@ describe('container environment (kubelet makeEnvironmentVariables)', () => {
     assert.equal(fromServices([{ metadata: { name: 'v6' }, spec: { clusterIP: 'fd00::1', ports: [{ port: 80 }] } }]).find((x) => x.name === 'V6_PORT')!.value, 'tcp://[fd00::1]:80');
     assert.equal(Object.keys(e).some((k) => k.startsWith('HEADLESS')), false);
 
-    const noLinks = asObj((await resolveEnv(pod([c], { enableServiceLinks: false }), c, src)).env);
+    const noLinks = asObj(await resolveEnv(pod([c], { enableServiceLinks: false }), c, src));
     assert.equal(noLinks.REDIS_MASTER_SERVICE_HOST, undefined);
     assert.equal(noLinks.KUBERNETES_SERVICE_HOST, '10.43.0.1');
     assert.equal(noLinks.URL, 'redis://$(REDIS_MASTER_SERVICE_HOST):$(REDIS_MASTER_SERVICE_PORT)');
 
     // In the default namespace every service with a cluster IP is linked.
     const inDefault = { ...pod([c]), metadata: { name: 'x', namespace: 'default', uid: 'u' } };
-    const d = asObj((await resolveEnv(inDefault, c, src)).env);
+    const d = asObj(await resolveEnv(inDefault, c, src));
     assert.equal(d.OTHER_SERVICE_HOST, '10.43.0.50');
     assert.equal(d.KUBERNETES_SERVICE_HOST, '10.43.0.1');
   });

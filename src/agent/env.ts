@@ -1,7 +1,9 @@
 /**
  * A container's environment as the kubelet builds it (makeEnvironmentVariables):
- *   1. envFrom sources in order (ConfigMap / Secret data, optional prefix; keys that are
- *      not valid variable names are skipped and reported as an event);
+ *   1. envFrom sources in order (ConfigMap / Secret data, optional prefix). Every key is
+ *      passed as it is: since Kubernetes 1.30 (RelaxedEnvironmentVariableValidation,
+ *      kubernetes#123385) the kubelet no longer skips keys that are not C-style names nor
+ *      records InvalidEnvironmentVariableNames events (kubernetes#130099);
  *   2. env entries in order: `value` with `$(VAR)` expanded against what is defined so far
  *      and the service variables; `valueFrom` (fieldRef, resourceFieldRef,
  *      configMapKeyRef, secretKeyRef) never expanded;
@@ -18,25 +20,8 @@ export interface EnvVar {
   value: string;
 }
 
-/** A warning the kubelet records as an event on the pod. */
-export interface PodEventNote {
-  type: 'Warning' | 'Normal';
-  reason: string;
-  message: string;
-}
-
-export interface ResolvedEnv {
-  env: EnvVar[];
-  events: PodEventNote[];
-}
-
-// validation.IsEnvVarName: letters, digits, '_', '-', '.', not starting with a digit.
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-export const isEnvVarName = (k: string) => ENV_NAME.test(k);
-
-export async function resolveEnv(pod: any, container: any, src: PodConfigSource, addr: PodAddresses = {}): Promise<ResolvedEnv> {
+export async function resolveEnv(pod: any, container: any, src: PodConfigSource, addr: PodAddresses = {}): Promise<EnvVar[]> {
   const ns: string = pod.metadata.namespace;
-  const events: PodEventNote[] = [];
   const enableLinks = pod.spec?.enableServiceLinks !== false;
   const [nsServices, masterServices] = await Promise.all([src.listServices(ns), ns === 'default' ? [] : src.listServices('default')]);
   const serviceEnv = serviceEnvFor(ns, enableLinks, nsServices, ns === 'default' ? nsServices : masterServices);
@@ -65,23 +50,8 @@ export async function resolveEnv(pod: any, container: any, src: PodConfigSource,
       if (ref.optional) continue;
       throw new CreateContainerConfigError(notFoundMessage(isCM ? 'configmap' : 'secret', ref.name));
     }
-    const invalid: string[] = [];
-    for (const [k, v] of Object.entries<string>(obj.data ?? {})) {
-      const key = prefix + k;
-      if (!isEnvVarName(key)) {
-        invalid.push(key);
-        continue;
-      }
-      env.set(key, isCM ? v : secretValue(v).toString('utf8'));
-    }
-    if (invalid.length) {
-      invalid.sort();
-      events.push({
-        type: 'Warning',
-        reason: 'InvalidEnvironmentVariableNames',
-        message: `Keys [${invalid.join(', ')}] from the EnvFrom ${isCM ? 'configMap' : 'secret'} ${ns}/${ref.name} were skipped since they are considered invalid environment variable names.`,
-      });
-    }
+    // Only `data`: binaryData of a ConfigMap never becomes environment.
+    for (const [k, v] of Object.entries<string>(obj.data ?? {})) env.set(prefix + k, isCM ? v : secretValue(v).toString('utf8'));
   }
 
   for (const e of container.env ?? []) {
@@ -98,10 +68,7 @@ export async function resolveEnv(pod: any, container: any, src: PodConfigSource,
       const kind = isCM ? 'configmap' : 'secret';
       const obj = isCM ? await getCM(ref.name) : await getSecret(ref.name);
       if (!obj) {
-        if (ref.optional) {
-          events.push({ type: 'Warning', reason: isCM ? 'OptionalConfigMapNotFound' : 'OptionalSecretNotFound', message: `skipping optional envvar "${e.name}": ${kind} "${ref.name}" not found` });
-          continue;
-        }
+        if (ref.optional) continue;
         throw new CreateContainerConfigError(notFoundMessage(kind, ref.name));
       }
       const raw: string | undefined = obj.data?.[ref.key];
@@ -115,7 +82,7 @@ export async function resolveEnv(pod: any, container: any, src: PodConfigSource,
   }
 
   for (const [k, v] of serviceEnv) if (!env.has(k)) env.set(k, v);
-  return { env: [...env].map(([name, value]) => ({ name, value })), events };
+  return [...env].map(([name, value]) => ({ name, value }));
 }
 
 /** command and args with `$(VAR)` expanded against the container's final environment. */

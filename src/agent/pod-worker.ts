@@ -195,7 +195,6 @@ export class PodWorkers {
         return CONFIG_RETRY_MS;
       }
       if (rec.waitingReason === 'CreateContainerConfigError') rec.waitingReason = rec.waitingMessage = undefined;
-      for (const e of prep.events) this.o.config.events?.event(pod, e.type, e.reason, e.message);
     }
     const cfg = { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: pod.metadata.annotations ?? {} };
     const id = await rt.createContainer(st.sandboxId!, withPrepared(cfg, prep));

@@ -9,7 +9,7 @@
  */
 import { CreateContainerConfigError, type PodConfigSource } from './config-source.js';
 import { DownwardAPIError, type PodAddresses } from './downward-api.js';
-import { expandCommand, resolveEnv, type EnvVar, type PodEventNote } from './env.js';
+import { expandCommand, resolveEnv, type EnvVar } from './env.js';
 import type { ContainerConfig, Mount } from './runtime/types.js';
 import { containerMounts, etcHostsMount, MountError, terminationLogMount } from './volumes/container-mounts.js';
 import { setUpPodVolumes, tearDownPodVolumes, updatePodVolumes, type VolumeDir } from './volumes/pod-volumes.js';
@@ -33,8 +33,6 @@ export interface PreparedContainer {
   mounts: Mount[];
   /** Host file behind terminationMessagePath, to read the message after exit. */
   terminationLogPath?: string;
-  /** Warnings the kubelet would record as events on the pod. */
-  events: PodEventNote[];
 }
 
 export async function preparePodVolumes(pod: any, ctx: PrepareContext): Promise<Map<string, VolumeDir>> {
@@ -54,8 +52,8 @@ export async function cleanupPodVolumes(ctx: { rootDir?: string }, uid: string):
 
 export async function prepareContainer(pod: any, container: any, ctx: PrepareContext, volumes: Map<string, VolumeDir> = new Map()): Promise<PreparedContainer> {
   try {
-    const { env, events } = await resolveEnv(pod, container, ctx.source, ctx.addresses);
-    const out: PreparedContainer = { env, command: expandCommand(container.command, env), args: expandCommand(container.args, env), workingDir: container.workingDir || undefined, mounts: [], events };
+    const env = await resolveEnv(pod, container, ctx.source, ctx.addresses);
+    const out: PreparedContainer = { env, command: expandCommand(container.command, env), args: expandCommand(container.args, env), workingDir: container.workingDir || undefined, mounts: [] };
     if (!ctx.rootDir) return out;
     out.mounts = await containerMounts(container, volumes, env);
     const hosts = await etcHostsMount({ rootDir: ctx.rootDir, pod, container, podIPs: ctx.addresses?.podIPs ?? [], clusterDomain: ctx.clusterDomain });

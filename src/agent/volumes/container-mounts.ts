@@ -19,8 +19,8 @@ export class MountError extends Error {}
 const unknownVolume = (container: string, name: string) => `cannot find volume "${name}" to mount into container "${container}"`;
 
 function checkSubPath(p: string): void {
-  if (posix.isAbsolute(p)) throw new MountError(`subpath ${p} must not be an absolute path`);
-  if (p.split('/').includes('..')) throw new MountError(`subpath ${p} must not contain '..'`);
+  if (posix.isAbsolute(p)) throw new MountError(`error SubPath \`${p}\` must not be an absolute path`);
+  if (p.split('/').includes('..')) throw new MountError(`unable to provision SubPath \`${p}\`: must not contain '..'`);
 }
 
 export async function containerMounts(container: any, volumes: Map<string, VolumeDir>, env: { name: string; value: string }[] = []): Promise<Mount[]> {
@@ -66,12 +66,12 @@ export function managedHostsContent(podIPs: string[], hostname: string, domain: 
 
 /**
  * Writes <pod dir>/etc-hosts and returns its mount, or undefined when the kubelet would
- * not mount one (no pod IP yet, or the container mounts its own /etc/hosts). Pods on the
- * host network get the node's /etc/hosts plus their host aliases.
+ * not mount one (no pod IP yet off the host network, or the container mounts its own
+ * /etc/hosts). Pods on the host network get the node's /etc/hosts plus their aliases.
  */
 export async function etcHostsMount(opts: { rootDir: string; pod: any; container: any; podIPs: string[]; clusterDomain?: string; nodeHostsFile?: string }): Promise<Mount | undefined> {
   const { pod, container } = opts;
-  if (!opts.podIPs.length) return undefined;
+  if (!opts.podIPs.length && !pod.spec?.hostNetwork) return undefined;
   if ((container.volumeMounts ?? []).some((m: any) => posix.normalize(m.mountPath) === '/etc/hosts')) return undefined;
   const dir = podDir(opts.rootDir, pod.metadata.uid);
   await mkdir(dir, { recursive: true, mode: 0o750 });
@@ -79,7 +79,7 @@ export async function etcHostsMount(opts: { rootDir: string; pod: any; container
   let content: string;
   if (pod.spec?.hostNetwork) {
     const node = await readFile(opts.nodeHostsFile ?? '/etc/hosts', 'utf8').catch(() => '');
-    content = node + hostAliasesBlock(pod.spec?.hostAliases);
+    content = '# Kubernetes-managed hosts file (host network).\n' + node + hostAliasesBlock(pod.spec?.hostAliases);
   } else {
     const { hostname, domain } = podHostname(pod, opts.clusterDomain);
     content = managedHostsContent(opts.podIPs, hostname, domain, pod.spec?.hostAliases);
