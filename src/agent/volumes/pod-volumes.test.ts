@@ -2,6 +2,7 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeConfigSource } from '../fake-config-source.js';
@@ -237,6 +238,11 @@ describe('memory-backed volumes (tmpfs, needs root)', () => {
       const info = await readFile('/proc/self/mountinfo', 'utf8');
       const line = info.split('\n').find((l) => l.split(' ')[4] === mem)!;
       assert.match(line, / - tmpfs tmpfs .*size=8192k/);
+      // sizeLimit above the pod's memory limit (256Mi) is capped by it.
+      const capped = await setUpPodVolumes({ ...pod([{ name: 'big', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } }]), metadata: { name: 'p2', namespace: 'ns', uid: 'uid-2' } }, { rootDir: root, source: src });
+      const bigLine = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === capped.get('big')!.hostPath)!;
+      assert.match(bigLine, /size=262144k/);
+      await tearDownPodVolumes(root, 'uid-2');
       assert.equal(await isMountPoint(dirs.get('sec')!.hostPath), true);
       assert.equal(await readFile(join(dirs.get('sec')!.hostPath, 'k'), 'utf8'), 'v');
       await tearDownPodVolumes(root, 'uid-1');
@@ -244,6 +250,7 @@ describe('memory-backed volumes (tmpfs, needs root)', () => {
       await assert.rejects(lstat(join(root, 'pods/uid-1')), { code: 'ENOENT' });
     } finally {
       await tearDownPodVolumes(root, 'uid-1').catch(() => {});
+      await tearDownPodVolumes(root, 'uid-2').catch(() => {});
       await rm(root, { recursive: true, force: true });
     }
   });

@@ -60,16 +60,24 @@ const kindOf = (v: any): string | undefined => ['emptyDir', 'hostPath', 'configM
 const ATOMIC = new Set(['configMap', 'secret', 'downwardAPI', 'projected']);
 
 /**
- * Size of a memory-backed emptyDir: its sizeLimit, else the pod's memory limit when
- * every container has one, else the node's allocatable memory (SizeMemoryBackedVolumes).
+ * Size of a memory-backed emptyDir (calculateEmptyDirMemorySize): the smallest of the
+ * node's allocatable memory, the pod's memory limit (when every container has one) and
+ * the volume's sizeLimit — e.g. sizeLimit 1Gi in a pod limited to 256Mi gets 256Mi.
  */
 function tmpfsSize(pod: any, vol: any, ctx: VolumeContext): number | undefined {
-  const limit = parseQuantity(vol.emptyDir?.sizeLimit);
-  if (limit > 0) return limit;
-  const cs: any[] = pod.spec?.containers ?? [];
-  if (cs.length && cs.every((c) => c.resources?.limits?.memory)) return cs.reduce((s, c) => s + parseQuantity(c.resources.limits.memory), 0);
+  const candidates: number[] = [];
   const alloc = ctx.source.nodeAllocatable?.().memory;
-  return alloc ? parseQuantity(alloc) : undefined;
+  if (alloc) candidates.push(parseQuantity(alloc));
+  const cs: any[] = pod.spec?.containers ?? [];
+  if (cs.length && cs.every((c) => c.resources?.limits?.memory)) {
+    const app = cs.reduce((s, c) => s + parseQuantity(c.resources.limits.memory), 0);
+    const init = Math.max(0, ...(pod.spec?.initContainers ?? []).map((c: any) => parseQuantity(c.resources?.limits?.memory)));
+    candidates.push(Math.max(app, init));
+  }
+  const limit = parseQuantity(vol.emptyDir?.sizeLimit);
+  if (limit > 0) candidates.push(limit);
+  const positive = candidates.filter((n) => n > 0);
+  return positive.length ? Math.min(...positive) : undefined;
 }
 
 async function setUpOne(pod: any, vol: any, ctx: VolumeContext, kind: string): Promise<VolumeDir> {
