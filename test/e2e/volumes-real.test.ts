@@ -87,6 +87,8 @@ if (!INNER) {
         'echo "$PASSWORD|$POD_NAME|$MEM_LIMIT_MI" > /out/env',
         'cat /etc/hosts > /out/hosts',
         "grep ' /scratch ' /proc/mounts > /out/mounts",
+        'cat /etc/site/index.html > /out/subpath',
+        'cat /etc/podinfo/labels > /out/labels',
         'while true; do cat /cfg/index.html > /out/cfg.tmp && mv /out/cfg.tmp /out/cfg; sleep 0.5; done',
       ].join('; ');
       await c.k(['apply', '-f', '-'], {
@@ -112,6 +114,8 @@ if (!INNER) {
                   { name: 'cfg', mountPath: '/cfg' },
                   { name: 'scratch', mountPath: '/scratch' },
                   { name: 'out', mountPath: '/out' },
+                  { name: 'cfg', mountPath: '/etc/site/index.html', subPath: 'index.html' },
+                  { name: 'podinfo', mountPath: '/etc/podinfo' },
                 ],
               },
             ],
@@ -119,6 +123,7 @@ if (!INNER) {
               { name: 'cfg', configMap: { name: 'site' } },
               { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
               { name: 'out', hostPath: { path: out, type: 'Directory' } },
+              { name: 'podinfo', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
             ],
           },
         }),
@@ -128,6 +133,8 @@ if (!INNER) {
       const pod = await c.getJson('/api/v1/namespaces/default/pods/reporter');
       assert.match(read('hosts'), new RegExp(`^# Kubernetes-managed hosts file\\.\\n[\\s\\S]*\\n${pod.status.podIP.replace(/\./g, '\\.')}\\treporter\\n`));
       assert.match(read('mounts'), /^tmpfs \/scratch tmpfs .*size=16384k/);
+      assert.equal(read('subpath'), 'v1'); // a file from a configMap through subPath
+      assert.equal(read('labels'), 'app="reporter"');
 
       await c.k(['create', 'configmap', 'site', '--from-literal=index.html=v2', '--dry-run=client', '-o', 'yaml'], {}).then((yaml) => c.k(['replace', '-f', '-'], { input: yaml }));
       await c.until('the new content in the running container', async () => read('cfg') === 'v2', 60_000);
