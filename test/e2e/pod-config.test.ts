@@ -50,6 +50,9 @@ spec:
       return ev.items.some((e: any) => e.reason === 'Failed' && e.type === 'Warning' && e.message === 'Error: secret "db-creds" not found');
     });
 
+    // kubectl describe finds the kubelet's event (it selects events by the Pod's kind and uid).
+    assert.match(await c.k(['describe', 'pod', 'needs-secret']), /Warning\s+Failed\s+.+\s+kubelet\s+Error: secret "db-creds" not found/);
+
     // The Secret's arrival resyncs the pod at once (not only at the 10 s retry).
     await c.k(['create', 'secret', 'generic', 'db-creds', '--from-literal=password=s3cret']);
     await c.until('Running', async () => (await pod('needs-secret')).status?.phase === 'Running', 8_000);
