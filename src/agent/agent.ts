@@ -73,7 +73,7 @@ export class NodeAgent {
     // Objects from list responses carry no kind: events name the Pod so `kubectl describe` finds them.
     const recorder = new EventRecorder(cs, 'kubelet', log);
     const events = { event: (pod: any, type: 'Normal' | 'Warning', reason: string, message: string) => recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod }, type, reason, message) };
-    const config = { source: informerConfigSource(this.o.informers, () => identity.capacity), events, ...this.o.podConfig };
+    const config = { source: informerConfigSource(this.o.informers, () => identity.capacity, signal), events, ...this.o.podConfig };
     this.workers = new PodWorkers({ runtime: this.runtime, pods: cs.resource('pods'), nodeName: identity.name, hostIP: identity.hostIP, log, config });
     this.runtime.onContainerEvent((c) => {
       const key = this.workers?.observe(c);
