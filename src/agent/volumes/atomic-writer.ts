@@ -10,7 +10,7 @@
  * timestamped directory is removed after the swap, and user-visible names whose keys
  * left the payload are removed.
  */
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile, chmod, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 
 export interface FileProjection {
@@ -55,6 +55,17 @@ async function readCurrent(dir: string): Promise<Map<string, { data: Buffer; mod
   return out;
 }
 
+/** Gives a tree to a group (files keep their modes, directories get setgid), as SetVolumeOwnership. */
+async function chownTree(dir: string, gid: number): Promise<void> {
+  await chown(dir, -1, gid);
+  await chmod(dir, ((await stat(dir)).mode & 0o7777) | 0o2000);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await chownTree(p, gid);
+    else await chown(p, -1, gid);
+  }
+}
+
 const exists = (p: string) => lstat(p).then(() => true, () => false);
 const topLevel = (paths: Iterable<string>) => new Set([...paths].map((p) => p.split('/')[0]));
 
@@ -64,6 +75,8 @@ const topLevel = (paths: Iterable<string>) => new Set([...paths].map((p) => p.sp
  */
 export interface WriteOptions {
   now?: () => Date;
+  /** Group owning the files and directories (the pod's fsGroup); directories get setgid. */
+  gid?: number;
   /** Called after the new version is written and before ..data is swapped (tests). */
   beforeSwap?: () => void | Promise<void>;
 }
@@ -88,6 +101,7 @@ export async function writeAtomic(targetDir: string, payload: Map<string, FilePr
       await writeFile(file, f.data, { mode: f.mode });
       await chmod(file, f.mode); // not subject to the umask
     }
+    if (opts.gid !== undefined) await chownTree(tsDir, opts.gid);
     const tmp = join(targetDir, DATA_TMP);
     await rm(tmp, { force: true });
     await symlink(posix.basename(tsDir), tmp);

@@ -220,6 +220,33 @@ describe('pod volumes', () => {
   });
 });
 
+describe('fsGroup (needs root to chown)', () => {
+  const skip = process.getuid?.() !== 0 ? 'needs root to change file groups' : false;
+  it('gives volumes to the pod fsGroup: setgid directories, group-readable read-only files', { skip }, async () => {
+    const root = await mkdtemp(join(tmpdir(), 'skiff-fsgroup-'));
+    const src = new FakeConfigSource().addSecret('ns', 's', { key: 'k' });
+    try {
+      const p = pod([{ name: 'sec', secret: { secretName: 's', defaultMode: 0o400 } }, { name: 'scratch', emptyDir: {} }], { securityContext: { fsGroup: 2000 } });
+      const dirs = await setUpPodVolumes(p, { rootDir: root, source: src, mountTmpfs: false });
+      const key = await stat(join(dirs.get('sec')!.hostPath, 'key'));
+      assert.equal(key.gid, 2000);
+      assert.equal(key.mode & 0o7777, 0o440); // 0400 | 0440, as upstream shows secrets with fsGroup
+      const data = await stat(join(dirs.get('sec')!.hostPath, '..data/'));
+      assert.equal(data.gid, 2000);
+      assert.equal(data.mode & 0o2000, 0o2000);
+      const scratch = await stat(dirs.get('scratch')!.hostPath);
+      assert.equal(scratch.gid, 2000);
+      assert.equal(scratch.mode & 0o7777, 0o2777);
+      // Unchanged contents are not rewritten on refresh despite the adjusted modes.
+      const before = await readdir(dirs.get('sec')!.hostPath);
+      await updatePodVolumes(p, { rootDir: root, source: src, mountTmpfs: false });
+      assert.deepEqual(await readdir(dirs.get('sec')!.hostPath), before);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('memory-backed volumes (tmpfs, needs root)', () => {
   const skip = process.getuid?.() !== 0 ? 'needs root to mount tmpfs' : false;
   it('mounts emptyDir medium Memory as tmpfs with its sizeLimit, secrets on tmpfs, and unmounts at teardown', { skip }, async (t) => {

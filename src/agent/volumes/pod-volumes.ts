@@ -7,14 +7,14 @@
  * volumes (called periodically and when a watched object changes), atomically;
  * tearDown unmounts tmpfs mounts and removes the pod's directory.
  */
-import { mkdir, chmod, readdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PodConfigSource } from '../config-source.js';
 import type { PodAddresses } from '../downward-api.js';
 import { parseQuantity } from '../../scheduler/framework/resources.js';
 import { writeAtomic } from './atomic-writer.js';
 import { checkHostPath } from './host-path.js';
-import { configMapPayload, DEFAULT_MODE, downwardAPIPayload, projectedPayload, secretPayload } from './payloads.js';
+import { configMapPayload, DEFAULT_MODE, downwardAPIPayload, projectedPayload, secretPayload, type Payload } from './payloads.js';
 import { canMount, mountTmpfs, unmountUnder } from './tmpfs.js';
 
 export interface VolumeContext {
@@ -91,24 +91,32 @@ async function setUpOne(pod: any, vol: any, ctx: VolumeContext, kind: string): P
   const mayMount = ctx.mountTmpfs ?? canMount();
   const addr = ctx.addresses ?? {};
   const alloc = ctx.source.nodeAllocatable?.() ?? {};
+  // fsGroup (SetVolumeOwnership): the volume belongs to the group, directories get setgid,
+  // and files of the read-only volumes become group-readable (a 0400 secret shows 0440).
+  const fsGroup: number | undefined = pod.spec?.securityContext?.fsGroup ?? undefined;
+  const write = async (payload: Payload) => {
+    if (fsGroup !== undefined) for (const f of payload.values()) f.mode |= 0o440;
+    await writeAtomic(dir, payload, { now: ctx.now, gid: fsGroup });
+  };
   switch (kind) {
     case 'emptyDir':
       if (vol.emptyDir.medium === 'Memory' && mayMount) await mountTmpfs(dir, tmpfsSize(pod, vol, ctx));
-      await chmod(dir, 0o777); // emptyDir is world-writable, as upstream
+      if (fsGroup !== undefined) await chown(dir, -1, fsGroup);
+      await chmod(dir, fsGroup !== undefined ? 0o2777 : 0o777); // emptyDir is world-writable, as upstream
       return { hostPath: dir, readOnly: false };
     case 'configMap':
-      await writeAtomic(dir, await configMapPayload(pod, { name: vol.configMap.name, items: vol.configMap.items, optional: vol.configMap.optional }, vol.configMap.defaultMode ?? DEFAULT_MODE, ctx.source), { now: ctx.now });
+      await write(await configMapPayload(pod, { name: vol.configMap.name, items: vol.configMap.items, optional: vol.configMap.optional }, vol.configMap.defaultMode ?? DEFAULT_MODE, ctx.source));
       break;
     case 'secret':
       // Secrets live in memory (tmpfs) so they never reach the node's disk, when we can mount.
       if (mayMount) await mountTmpfs(dir).catch(() => {}); // no mount rights: a plain directory
-      await writeAtomic(dir, await secretPayload(pod, { name: vol.secret.secretName, items: vol.secret.items, optional: vol.secret.optional }, vol.secret.defaultMode ?? DEFAULT_MODE, ctx.source), { now: ctx.now });
+      await write(await secretPayload(pod, { name: vol.secret.secretName, items: vol.secret.items, optional: vol.secret.optional }, vol.secret.defaultMode ?? DEFAULT_MODE, ctx.source));
       break;
     case 'downwardAPI':
-      await writeAtomic(dir, downwardAPIPayload(pod, vol.downwardAPI.items, vol.downwardAPI.defaultMode ?? DEFAULT_MODE, addr, alloc), { now: ctx.now });
+      await write(downwardAPIPayload(pod, vol.downwardAPI.items, vol.downwardAPI.defaultMode ?? DEFAULT_MODE, addr, alloc));
       break;
     case 'projected':
-      await writeAtomic(dir, await projectedPayload(pod, vol.projected, ctx.source, addr), { now: ctx.now });
+      await write(await projectedPayload(pod, vol.projected, ctx.source, addr));
       break;
   }
   return { hostPath: dir, readOnly: true };
