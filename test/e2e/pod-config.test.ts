@@ -91,5 +91,7 @@ spec:
 `,
     });
     assert.match(out, /pod\/refs created \(server dry run\)/);
+    // The published schema has the inlined `name`, as upstream's (kubectl explain reads it).
+    assert.match(await c.k(['explain', 'pod.spec.containers.env.valueFrom.secretKeyRef']), /\n\s+name\s+<string>/);
   });
 });
