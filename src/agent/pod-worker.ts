@@ -198,7 +198,7 @@ export class PodWorkers {
     }
     const cfg = { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: pod.metadata.annotations ?? {} };
     const id = await rt.createContainer(st.sandboxId!, withPrepared(cfg, prep));
-    if (prep?.terminationLogPath) (st.terminationMessages ??= new TerminationMessages()).record(id, prep.terminationLogPath);
+    if (prep?.terminationLogPath) (st.terminationMessages ??= new TerminationMessages()).record(id, prep.terminationLogPath, c.terminationMessagePolicy);
     await rt.startContainer(id);
     if (rec.current) {
       if (rec.previous) await rt.removeContainer(rec.previous.id).catch(() => {});

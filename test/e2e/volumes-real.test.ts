@@ -49,7 +49,7 @@ if (!INNER) {
       });
       if (r.status !== 0) process.stderr.write(r.stdout + r.stderr);
       assert.equal(r.status, 0, `the suite in its network namespace failed (${r.signal ?? r.status})`);
-      assert.match(r.stdout, /^# pass 2$/m, 'the inner suite ran its tests');
+      assert.match(r.stdout, /^# pass 3$/m, 'the inner suite ran its tests');
     });
   });
 } else {
@@ -158,6 +158,23 @@ if (!INNER) {
       const t = await c.until('terminated', async () => (await c.getJson('/api/v1/namespaces/default/pods/last-words')).status?.containerStatuses?.[0]?.state?.terminated, 60_000);
       assert.equal(t.exitCode, 2);
       assert.equal(t.message, 'out of cheese\n');
+    });
+
+    it('FallbackToLogsOnError takes the message from the log tail when the file is empty', async () => {
+      await c.k(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'log-words' },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'main', image: 'skiff.local/busybox:latest', imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'FallbackToLogsOnError', command: ['sh', '-c', 'echo starting; echo "panic: no cheese" >&2; exit 1'] }],
+          },
+        }),
+      });
+      const t = await c.until('terminated', async () => (await c.getJson('/api/v1/namespaces/default/pods/log-words')).status?.containerStatuses?.[0]?.state?.terminated, 60_000);
+      assert.equal(t.exitCode, 1);
+      assert.equal(t.message, 'starting\npanic: no cheese\n');
     });
   });
 }
