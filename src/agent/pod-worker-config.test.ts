@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../util/log.js';
 import { FakeConfigSource } from './fake-config-source.js';
-import { CONFIG_RETRY_MS, PodWorkers } from './pod-worker.js';
+import { PodWorkers } from './pod-worker.js';
+import { CONFIG_RETRY_MS } from './prepare.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
 import type { ContainerConfig } from './runtime/types.js';
 

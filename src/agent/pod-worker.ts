@@ -9,9 +9,8 @@ import { isNotFound, isConflict } from '../client/rest.js';
 import type { Logger } from '../util/log.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
 import type { ContainerStatus, Runtime } from './runtime/types.js';
-import { CreateContainerConfigError } from './config-source.js';
-import { cleanupPodVolumes, prepareContainer, preparePodVolumes, refreshPodVolumes, withPrepared, type PrepareContext } from './prepare.js';
-import { VolumeSetupError, type VolumeDir } from './volumes/pod-volumes.js';
+import { cleanupPodVolumes, CONFIG_RETRY_MS, prepareOrRecord, syncPodVolumes, withPrepared, type PodConfigOptions } from './prepare.js';
+import type { VolumeDir } from './volumes/pod-volumes.js';
 import { TerminationMessages } from './termination-messages.js';
 
 /** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
@@ -31,14 +30,6 @@ interface PodState {
   volumes?: Map<string, VolumeDir>;
   terminationMessages?: TerminationMessages;
 }
-
-/** Volumes and configuration of containers (env, mounts); events go to `events`. */
-export interface PodConfigOptions extends Omit<PrepareContext, 'addresses'> {
-  events?: { event(obj: any, type: 'Normal' | 'Warning', reason: string, message: string): void };
-}
-
-/** The kubelet retries a pod whose volumes or container config failed (backOffPeriod, 10 s). */
-export const CONFIG_RETRY_MS = 10_000;
 
 export interface PodWorkerOptions {
   runtime: Runtime;
@@ -123,8 +114,8 @@ export class PodWorkers {
   /** Brings the runtime in line with the spec; returns ms until a delayed restart is due. */
   private async converge(pod: any, st: PodState): Promise<number | undefined> {
     const rt = this.o.runtime;
-    const volumesWait = await this.setUpVolumes(pod, st);
-    if (volumesWait !== undefined) return volumesWait;
+    const volumesWait = this.o.config && (await syncPodVolumes(pod, st, this.o.config, this.o.log));
+    if (volumesWait) return volumesWait;
     if (!st.sandboxId) {
       const sb = await rt.runPodSandbox({ podUid: pod.metadata.uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostNetwork: !!pod.spec?.hostNetwork });
       st.sandboxId = sb.id;
@@ -162,42 +153,14 @@ export class PodWorkers {
     return soonest;
   }
 
-  /** Sets up (or refreshes) the pod's volumes; returns ms to retry after a failed mount. */
-  private async setUpVolumes(pod: any, st: PodState): Promise<number | undefined> {
-    const cfg = this.o.config;
-    if (!cfg) return undefined;
-    try {
-      if (!st.volumes) st.volumes = await preparePodVolumes(pod, cfg);
-      else await refreshPodVolumes(pod, cfg);
-    } catch (err) {
-      if (!(err instanceof VolumeSetupError)) throw err;
-      if (st.volumes) this.o.log.warn('volume update failed', { pod: pod.metadata.name, namespace: pod.metadata.namespace, err });
-      else {
-        cfg.events?.event(pod, 'Warning', err.reason, err.message);
-        return CONFIG_RETRY_MS; // the pod stays ContainerCreating
-      }
-    }
-    return undefined;
-  }
-
   /** Creates and starts a container; returns ms to retry when its config cannot be made yet. */
   private async start(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
     const rt = this.o.runtime;
-    let prep: Awaited<ReturnType<typeof prepareContainer>> | undefined;
-    if (this.o.config) {
-      try {
-        prep = await prepareContainer(pod, c, { ...this.o.config, addresses: { podIPs: st.podIP ? [st.podIP] : [], hostIPs: [this.o.hostIP] } }, st.volumes);
-      } catch (err) {
-        if (!(err instanceof CreateContainerConfigError)) throw err;
-        rec.waitingReason = err.reason;
-        rec.waitingMessage = err.message;
-        this.o.config.events?.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
-        return CONFIG_RETRY_MS;
-      }
-      if (rec.waitingReason === 'CreateContainerConfigError') rec.waitingReason = rec.waitingMessage = undefined;
-    }
+    // Env, mounts and the rest of the container's configuration (CreateContainerConfigError if it cannot be made yet).
+    const prep = this.o.config && (await prepareOrRecord(pod, c, rec, this.o.config, { podIPs: st.podIP ? [st.podIP] : [], hostIPs: [this.o.hostIP] }, st.volumes));
+    if (prep === null) return CONFIG_RETRY_MS;
     const cfg = { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: pod.metadata.annotations ?? {} };
-    const id = await rt.createContainer(st.sandboxId!, withPrepared(cfg, prep));
+    const id = await rt.createContainer(st.sandboxId!, withPrepared(cfg, prep || undefined));
     if (prep?.terminationLogPath) (st.terminationMessages ??= new TerminationMessages()).record(id, prep.terminationLogPath, c.terminationMessagePolicy);
     await rt.startContainer(id);
     if (rec.current) {

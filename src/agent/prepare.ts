@@ -7,12 +7,14 @@
  * Errors: a VolumeSetupError leaves the pod ContainerCreating (reason FailedMount, retried);
  * a CreateContainerConfigError leaves the container waiting with that reason.
  */
+import type { Logger } from '../util/log.js';
 import { CreateContainerConfigError, type PodConfigSource } from './config-source.js';
+import type { ContainerRecord } from './pod-status.js';
 import { DownwardAPIError, type PodAddresses } from './downward-api.js';
 import { expandCommand, resolveEnv, type EnvVar } from './env.js';
 import type { ContainerConfig, Mount } from './runtime/types.js';
 import { containerMounts, etcHostsMount, MountError, terminationLogMount } from './volumes/container-mounts.js';
-import { setUpPodVolumes, tearDownPodVolumes, updatePodVolumes, type VolumeDir } from './volumes/pod-volumes.js';
+import { setUpPodVolumes, tearDownPodVolumes, updatePodVolumes, VolumeSetupError, type VolumeDir } from './volumes/pod-volumes.js';
 
 export interface PrepareContext {
   source: PodConfigSource;
@@ -76,4 +78,53 @@ export async function prepareContainer(pod: any, container: any, ctx: PrepareCon
 export function withPrepared(cfg: ContainerConfig, prep: PreparedContainer | undefined): ContainerConfig {
   if (!prep) return cfg;
   return { ...cfg, env: prep.env, mounts: [...(cfg.mounts ?? []), ...prep.mounts], command: prep.command, args: prep.args, workingDir: prep.workingDir ?? cfg.workingDir };
+}
+
+/** What the pod worker passes for volumes and configuration; events go to `events`. */
+export interface PodConfigOptions extends Omit<PrepareContext, 'addresses'> {
+  events?: { event(obj: any, type: 'Normal' | 'Warning', reason: string, message: string): void };
+}
+
+/** The kubelet retries a pod whose volumes or container config failed (backOffPeriod, 10 s). */
+export const CONFIG_RETRY_MS = 10_000;
+
+/**
+ * The pod worker's volume step, before the sandbox: sets the volumes up on the first
+ * sync and refreshes them on later ones. Returns ms to retry after a failed set-up (the
+ * pod stays ContainerCreating, with a FailedMount event); a failed refresh keeps the
+ * last contents, as upstream.
+ */
+export async function syncPodVolumes(pod: any, state: { volumes?: Map<string, VolumeDir> }, cfg: PodConfigOptions, log: Logger): Promise<number | undefined> {
+  try {
+    if (!state.volumes) state.volumes = await preparePodVolumes(pod, cfg);
+    else await refreshPodVolumes(pod, cfg);
+  } catch (err) {
+    if (!(err instanceof VolumeSetupError)) throw err;
+    if (state.volumes) {
+      log.warn('volume update failed', { pod: pod.metadata.name, namespace: pod.metadata.namespace, err });
+      return undefined;
+    }
+    cfg.events?.event(pod, 'Warning', err.reason, err.message);
+    return CONFIG_RETRY_MS;
+  }
+  return undefined;
+}
+
+/**
+ * The pod worker's step before creating a container: its prepared config, or null when
+ * it cannot be made yet — then the container waits in CreateContainerConfigError (on
+ * `rec`, with the kubelet's `Failed` event) and the caller retries after CONFIG_RETRY_MS.
+ */
+export async function prepareOrRecord(pod: any, container: any, rec: ContainerRecord, cfg: PodConfigOptions, addresses: PodAddresses, volumes?: Map<string, VolumeDir>): Promise<PreparedContainer | null> {
+  try {
+    const prep = await prepareContainer(pod, container, { ...cfg, addresses }, volumes);
+    if (rec.waitingReason === 'CreateContainerConfigError') rec.waitingReason = rec.waitingMessage = undefined;
+    return prep;
+  } catch (err) {
+    if (!(err instanceof CreateContainerConfigError)) throw err;
+    rec.waitingReason = err.reason;
+    rec.waitingMessage = err.message;
+    cfg.events?.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
+    return null;
+  }
 }
