@@ -186,7 +186,7 @@ export class PodWorkers {
     rec.backoffUntil = undefined;
     rec.restartCount++;
     const wait = await this.start(st, rec, c, pod);
-    if (wait !== undefined) rec.restartCount--; // not restarted after all: its config failed
+    if (wait !== undefined) rec.restartCount--; // no new instance after all (its config could not be made yet)
     return wait;
   }
 
