@@ -13,6 +13,10 @@ import { WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
 import { LEASE_RENEW_MS, registerNode, renewLease, type NodeIdentity } from './node-status.js';
 import { PodWorkers } from './pod-worker.js';
+import { EventRecorder } from '../controllers/common/events.js';
+import { podReferences } from './config-source.js';
+import { informerConfigSource } from './informer-config-source.js';
+import { cleanupOrphanedPodDirs } from './volumes/pod-volumes.js';
 import type { Runtime } from './runtime/types.js';
 import type { PodSpecOptions } from './pod-spec.js';
 
@@ -28,6 +32,8 @@ export interface NodeAgentOptions {
   workers?: number;
   /** How often the Node status is re-posted even if unchanged (kubelet: 5 min). */
   statusReportMs?: number;
+  /** Where pod volumes and files go (<rootDir>/pods/<uid>): real runtimes only; env is resolved everywhere. */
+  podConfig?: { rootDir?: string; clusterDomain?: string; mountTmpfs?: boolean };
 }
 
 export class NodeAgent {
@@ -68,6 +74,10 @@ export class NodeAgent {
     if (signal.aborted) return;
     this.runtime = await this.o.runtime(podCidr!);
     const pods = this.o.informers.informer('pods');
+    // Objects from list responses carry no kind: events name the Pod so `kubectl describe` finds them.
+    const recorder = new EventRecorder(cs, 'kubelet', log);
+    const events = { event: (pod: any, type: 'Normal' | 'Warning', reason: string, message: string) => recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod }, type, reason, message) };
+    const config = { source: informerConfigSource(this.o.informers, () => identity.capacity, signal), events, ...this.o.podConfig };
     const secrets = cs.resource('secrets');
     this.workers = new PodWorkers({
       runtime: this.runtime,
@@ -77,6 +87,7 @@ export class NodeAgent {
       log,
       spec: this.o.podSpec,
       getSecret: (ns, name) => secrets.get(ns, name).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err))),
+      config,
     });
     this.runtime.onContainerEvent((c) => {
       const key = this.workers?.observe(c);
@@ -85,6 +96,8 @@ export class NodeAgent {
     await pods.waitForSync(signal);
     const mine = pods.cache.list().filter((p: any) => p.spec?.nodeName === identity.name);
     await this.adoptRunning(mine).catch((err) => log.error('adopting running pods failed', { node: identity.name, err }));
+    // After adoption has removed the sandboxes of pods that are gone: their directories go too.
+    if (this.o.podConfig?.rootDir) await cleanupOrphanedPodDirs(this.o.podConfig.rootDir, new Set(mine.map((p: any) => p.metadata.uid as string))).catch((err) => log.warn('cleaning up orphaned pod directories failed', { node: identity.name, err }));
     for (const p of mine) this.queue.add(keyOf(p));
     await runWorkers({
       name: `agent/${identity.name}`,
@@ -163,6 +176,16 @@ export class PodDispatcher {
       },
       onDelete: route,
     });
+    // A changed ConfigMap or Secret resyncs the pods using it: mounted copies update in
+    // place, and containers waiting in CreateContainerConfigError retry at once.
+    const pods = informers.informer('pods');
+    const resync = (kind: 'configmap' | 'secret') => (obj: any) => {
+      for (const p of pods.cache.list(obj.metadata?.namespace)) if (podReferences(p, kind, obj.metadata?.name)) route(p);
+    };
+    for (const [resource, kind] of [['configmaps', 'configmap'], ['secrets', 'secret']] as const) {
+      const h = resync(kind);
+      informers.informer(resource).addHandlers({ onAdd: h, onUpdate: (_old, cur) => h(cur) });
+    }
   }
 
   add(agent: NodeAgent): void {

@@ -30,25 +30,28 @@ export interface StatusInput {
   init: Map<string, ContainerRecord>;
   app: Map<string, ContainerRecord>;
   now: Date;
+  /** Termination messages by container id (from each instance's terminationMessagePath file). */
+  terminationMessages?: Map<string, string>;
 }
 
 const iso = (d?: Date) => (d ? new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z') : undefined);
 
-function stateOf(c: ContainerStatus, runtime: string): any {
+function stateOf(c: ContainerStatus, runtime: string, messages?: Map<string, string>): any {
   const containerID = `${runtime}://${c.id}`;
   if (c.state === 'running') return { running: { startedAt: iso(c.startedAt) } };
+  const message = messages?.get(c.id) || undefined;
   if (c.state === 'exited')
-    return { terminated: { exitCode: c.exitCode ?? 0, reason: c.reason ?? (c.exitCode ? 'Error' : 'Completed'), startedAt: iso(c.startedAt), finishedAt: iso(c.finishedAt), containerID } };
+    return { terminated: { exitCode: c.exitCode ?? 0, reason: c.reason ?? (c.exitCode ? 'Error' : 'Completed'), ...(message ? { message } : {}), startedAt: iso(c.startedAt), finishedAt: iso(c.finishedAt), containerID } };
   return { waiting: { reason: 'ContainerCreating' } };
 }
 
-function containerStatus(spec: any, rec: ContainerRecord | undefined, runtime: string, now: Date): any {
+function containerStatus(spec: any, rec: ContainerRecord | undefined, runtime: string, now: Date, messages?: Map<string, string>): any {
   const s: any = { name: spec.name, image: spec.image, imageID: '', ready: false, restartCount: rec?.restartCount ?? 0, started: false, state: { waiting: { reason: 'ContainerCreating' } } };
   if (!rec) return s;
   if (rec.current) {
     s.containerID = `${runtime}://${rec.current.id}`;
     s.imageID = rec.current.imageId;
-    s.state = stateOf(rec.current, runtime);
+    s.state = stateOf(rec.current, runtime, messages);
     s.started = rec.current.state === 'running';
     s.ready = rec.current.state === 'running' && rec.probeReady !== false;
   }
@@ -57,7 +60,7 @@ function containerStatus(spec: any, rec: ContainerRecord | undefined, runtime: s
     s.lastState = s.state;
     s.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${rec.backoffSeconds}s restarting failed container=${spec.name}` } };
   } else if (rec.previous) {
-    s.lastState = stateOf(rec.previous, runtime);
+    s.lastState = stateOf(rec.previous, runtime, messages);
   } else {
     s.lastState = {};
   }
@@ -116,8 +119,8 @@ export function computePodStatus(i: StatusInput): any {
   const now = iso(i.now)!;
   const spec = i.pod.spec ?? {};
   const prev = i.pod.status?.conditions;
-  const initStatuses = (spec.initContainers ?? []).map((c: any) => containerStatus(c, i.init.get(c.name), i.runtimeName, i.now));
-  const appStatuses = (spec.containers ?? []).map((c: any) => containerStatus(c, i.app.get(c.name), i.runtimeName, i.now));
+  const initStatuses = (spec.initContainers ?? []).map((c: any) => containerStatus(c, i.init.get(c.name), i.runtimeName, i.now, i.terminationMessages));
+  const appStatuses = (spec.containers ?? []).map((c: any) => containerStatus(c, i.app.get(c.name), i.runtimeName, i.now, i.terminationMessages));
   const phase = podPhase(i.pod, i.init, i.app);
   const initialized = initStatuses.every((s: any) => s.state.terminated?.exitCode === 0);
   const allReady = appStatuses.length > 0 && appStatuses.every((s: any) => s.ready);

@@ -12,6 +12,9 @@ import { ImagePullError, type ContainerConfig, type ContainerStatus, type Runtim
 import { pullAuthFromSecrets } from './pull-secrets.js';
 import { etcHostsPath, removeEtcHosts, writeEtcHosts } from './etc-hosts.js';
 import { containerConfigFor, sandboxConfigFor, type PodSpecOptions } from './pod-spec.js';
+import { cleanupPodVolumes, CONFIG_RETRY_MS, prepareOrRecord, syncPodVolumes, withPrepared, type PodConfigOptions } from './prepare.js';
+import type { VolumeDir } from './volumes/pod-volumes.js';
+import { TerminationMessages } from './termination-messages.js';
 
 /** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
 export const BACKOFF_INITIAL_S = 10;
@@ -31,6 +34,9 @@ interface PodState {
   lastStatus?: string;
   /** Image pull back-off per container name. */
   pullBackoff?: Map<string, { until: number; seconds: number }>;
+  /** Volumes set up for the pod (undefined until they are). */
+  volumes?: Map<string, VolumeDir>;
+  terminationMessages?: TerminationMessages;
 }
 
 export interface PodWorkerOptions {
@@ -44,6 +50,8 @@ export interface PodWorkerOptions {
   spec?: PodSpecOptions;
   /** Reads a Secret (imagePullSecrets); undefined when it does not exist. */
   getSecret?: (namespace: string, name: string) => Promise<any | undefined>;
+  /** Env, volumes and mounts of containers; without it containers get only command/args. */
+  config?: PodConfigOptions;
 }
 
 export type SyncOutcome = void | { requeueAfterMs: number };
@@ -124,6 +132,8 @@ export class PodWorkers {
   private async converge(pod: any, st: PodState): Promise<number | undefined> {
     const rt = this.o.runtime;
     if (st.sandboxId && rt.podSandboxReady && !(await rt.podSandboxReady(st.sandboxId))) await this.dropDeadSandbox(pod, st);
+    const volumesWait = this.o.config && (await syncPodVolumes(pod, st, this.o.config, this.o.log));
+    if (volumesWait) return volumesWait;
     if (!st.sandboxId) {
       const sb = await rt.runPodSandbox(sandboxConfigFor(pod, this.o.spec ?? {}));
       st.sandboxId = sb.id;
@@ -195,13 +205,17 @@ export class PodWorkers {
       }
       return pb.until - now;
     }
+    // Env, mounts and the rest of the container's configuration (CreateContainerConfigError if it cannot be made yet).
+    const prep = this.o.config && (await prepareOrRecord(pod, c, rec, this.o.config, { podIPs: st.podIP ? [st.podIP] : [], hostIPs: [this.o.hostIP] }, st.volumes));
+    if (prep === null) return CONFIG_RETRY_MS;
     let id: string;
     try {
       const cfg = containerConfigFor(pod, c, rec.restartCount, this.o.spec ?? {});
       cfg.pullAuth = await this.pullAuth(pod);
       const hosts = this.o.spec?.podsDir && etcHostsPath(this.o.spec.podsDir, pod);
-      if (hosts) cfg.mounts = [...(cfg.mounts ?? []), { containerPath: '/etc/hosts', hostPath: hosts }];
-      id = await rt.createContainer(st.sandboxId!, cfg);
+      const prepared = withPrepared(cfg, prep || undefined);
+      if (hosts && !prepared.mounts?.some((m) => m.containerPath === '/etc/hosts')) prepared.mounts = [...(prepared.mounts ?? []), { containerPath: '/etc/hosts', hostPath: hosts }];
+      id = await rt.createContainer(st.sandboxId!, prepared);
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
       const seconds = pb ? Math.min(PULL_BACKOFF_MAX_S, pb.seconds * 2) : PULL_BACKOFF_INITIAL_S;
@@ -213,6 +227,7 @@ export class PodWorkers {
       return Math.min(1000, seconds * 1000);
     }
     st.pullBackoff.delete(c.name);
+    if (prep?.terminationLogPath) (st.terminationMessages ??= new TerminationMessages()).record(id, prep.terminationLogPath, c.terminationMessagePolicy);
     rec.waitingReason = rec.waitingMessage = undefined;
     try {
       await rt.startContainer(id);
@@ -253,11 +268,14 @@ export class PodWorkers {
     if (rec.backoffUntil > now) return rec.backoffUntil - now;
     rec.backoffUntil = undefined;
     rec.restartCount++;
-    return this.start(st, rec, c, pod);
+    const wait = await this.start(st, rec, c, pod);
+    if (wait !== undefined) rec.restartCount--; // no new instance after all (its config could not be made yet)
+    return wait;
   }
 
   private async writeStatus(pod: any, st: PodState): Promise<void> {
-    const status = computePodStatus({ pod, runtimeName: this.o.runtime.name, hostIP: this.o.hostIP, podIP: st.podIP, startTime: st.startTime, init: st.init, app: st.app, now: this.now() });
+    await st.terminationMessages?.refresh([...st.init.values(), ...st.app.values()]);
+    const status = computePodStatus({ pod, runtimeName: this.o.runtime.name, hostIP: this.o.hostIP, podIP: st.podIP, startTime: st.startTime, init: st.init, app: st.app, now: this.now(), terminationMessages: st.terminationMessages?.messages });
     // Refresh container snapshots for the next sync.
     const json = JSON.stringify(status);
     if (json === st.lastStatus) return;
@@ -293,6 +311,7 @@ export class PodWorkers {
       await rt.removePodSandbox(st.sandboxId);
     }
     if (this.o.spec?.podsDir) removeEtcHosts(this.o.spec.podsDir, st.uid);
+    if (this.o.config) await cleanupPodVolumes(this.o.config, st.uid);
     this.states.delete(key);
   }
 }

@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import type { Clientset, InformerFactory } from '../client/clientset.js';
 import type { Logger } from '../util/log.js';
 import { NodeAgent, PodDispatcher } from './agent.js';
-import { CriRuntime, ensureBuiltinImages, startContainerd, waitForCri, writeCniConfig, type StartedContainerd } from './runtime/cri/index.js';
+import { startContainerd, waitForCri, type StartedContainerd } from './runtime/cri/containerd.js';
+import { writeCniConfig } from './runtime/cri/cni.js';
+import { ensureBuiltinImages } from './runtime/cri/images.js';
+import { CriRuntime } from './runtime/cri/runtime.js';
 
 export interface RealNodeOptions {
   cs: Clientset;
@@ -113,6 +116,7 @@ export async function startRealNode(o: RealNodeOptions, signal: AbortSignal): Pr
     },
     // Pod syncs mostly wait on containerd (sandbox setup, CNI): many in flight keep it busy.
     workers: 16,
+    podConfig: { rootDir: agentDir, clusterDomain: o.clusterDomain },
     podSpec: {
       podLogRoot: join(agentDir, 'pod-logs'),
       podsDir: join(agentDir, 'pods'),

@@ -1,0 +1,180 @@
+/**
+ * Volumes and configuration with real containers (containerd + runc), with the real
+ * kubectl: a pod whose env comes from a Secret and the downward API, with a configMap
+ * volume, a memory-backed emptyDir and a hostPath. The container reports what it sees
+ * into the hostPath directory (so the suite needs neither exec nor logs): its env, the
+ * mounted configMap file re-read every half second, /etc/hosts and its tmpfs mount. The
+ * ConfigMap is then changed and the new content appears in the running container
+ * without a restart, through the atomic ..data swap.
+ *
+ * Needs root, containerd, runc, the CNI plugins, busybox-static and the cri runtime
+ * (skipped with the reason otherwise). Once the cri branch's test/netns.ts and
+ * test/cri-node.ts helpers are merged this suite can use them instead of its own. The
+ * suite re-runs itself inside a fresh network namespace (`unshare --net`), so no packet
+ * from it can leave the machine; mounts stay shared with the host, so the hostPath
+ * directory is visible to both.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cluster } from './cluster.js';
+
+const INNER = process.env.SKIFF_VOLUMES_REAL_INNER === '1';
+const here = fileURLToPath(import.meta.url);
+const onPath = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+
+function missing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  for (const bin of ['containerd', 'runc', 'unshare', 'ip']) if (!onPath(bin)) return `needs ${bin}`;
+  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins (containernetworking-plugins)';
+  if (!existsSync('/usr/bin/busybox')) return 'needs busybox-static';
+  const help = spawnSync(process.execPath, [join(here, '../../../../bin/skiff.js'), 'server', '--help'], { encoding: 'utf8' });
+  if (!`${help.stdout}${help.stderr}`.includes('--container-runtime-endpoint')) return 'needs the cri runtime (a skiff server with a real local node)';
+  return undefined;
+}
+
+if (!INNER) {
+  describe('volumes with real containers', () => {
+    const skip = missing() ?? false;
+    it('runs inside its own network namespace', { skip, timeout: 300_000 }, () => {
+      const r = spawnSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --test "${here}"`], {
+        // A fresh test runner, not a child of this one (NODE_TEST_CONTEXT would make it one).
+        env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), SKIFF_VOLUMES_REAL_INNER: '1' },
+        encoding: 'utf8',
+        timeout: 280_000,
+      });
+      if (r.status !== 0) process.stderr.write(r.stdout + r.stderr);
+      assert.equal(r.status, 0, `the suite in its network namespace failed (${r.signal ?? r.status})`);
+      assert.match(r.stdout, /^# pass 3$/m, 'the inner suite ran its tests');
+    });
+  });
+} else {
+  describe('volumes with real containers (inside the network namespace)', () => {
+    let c: Cluster;
+    const out = mkdtempSync(join(tmpdir(), 'skiff-volreal-out-'));
+    const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8') : '');
+    before(async () => {
+      c = await Cluster.start(['--real-node', '--node-name', 'vol-real']);
+      await c.until('the real node Ready', async () => (await c.getJson('/api/v1/nodes/vol-real')).status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'), 120_000);
+    });
+    after(async () => {
+      await c.kubectl(['delete', 'pod', '--all', '--grace-period=1', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
+      await c.stop();
+      // Shims of this node's containerd that outlived it (their address is under the data dir).
+      for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+        try {
+          const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          if (cmd[0]?.includes('containerd-shim') && cmd.some((a) => a.startsWith(c.dataDir + '/'))) process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      // Nothing may stay mounted under the data dir before it is removed.
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(c.dataDir + '/'));
+      for (const m of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
+      await c.destroy();
+      rmSync(out, { recursive: true, force: true });
+    });
+
+    it('env from a Secret and the downward API, a configMap updated in place, /etc/hosts and a tmpfs emptyDir', async () => {
+      await c.k(['create', 'secret', 'generic', 'db', '--from-literal=password=hunter2']);
+      await c.k(['create', 'configmap', 'site', '--from-literal=index.html=v1']);
+      const script = [
+        'echo "$PASSWORD|$POD_NAME|$MEM_LIMIT_MI" > /out/env',
+        'cat /etc/hosts > /out/hosts',
+        "grep ' /scratch ' /proc/mounts > /out/mounts",
+        'cat /etc/site/index.html > /out/subpath',
+        'cat /etc/podinfo/labels > /out/labels',
+        'while true; do cat /cfg/index.html > /out/cfg.tmp && mv /out/cfg.tmp /out/cfg; sleep 0.5; done',
+      ].join('; ');
+      await c.k(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'reporter', labels: { app: 'reporter' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'main',
+                image: 'skiff.local/busybox:latest',
+                imagePullPolicy: 'IfNotPresent',
+                command: ['sh', '-c', script],
+                resources: { limits: { memory: '64Mi' } },
+                env: [
+                  { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'MEM_LIMIT_MI', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+                ],
+                volumeMounts: [
+                  { name: 'cfg', mountPath: '/cfg' },
+                  { name: 'scratch', mountPath: '/scratch' },
+                  { name: 'out', mountPath: '/out' },
+                  { name: 'cfg', mountPath: '/etc/site/index.html', subPath: 'index.html' },
+                  { name: 'podinfo', mountPath: '/etc/podinfo' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'cfg', configMap: { name: 'site' } },
+              { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+              { name: 'out', hostPath: { path: out, type: 'Directory' } },
+              { name: 'podinfo', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+            ],
+          },
+        }),
+      });
+      await c.until('the container reports', async () => read('cfg') === 'v1', 120_000);
+      assert.equal(read('env'), 'hunter2|reporter|64\n');
+      const pod = await c.getJson('/api/v1/namespaces/default/pods/reporter');
+      assert.match(read('hosts'), new RegExp(`^# Kubernetes-managed hosts file\\.\\n[\\s\\S]*\\n${pod.status.podIP.replace(/\./g, '\\.')}\\treporter\\n`));
+      assert.match(read('mounts'), /^tmpfs \/scratch tmpfs .*size=16384k/);
+      assert.equal(read('subpath'), 'v1'); // a file from a configMap through subPath
+      assert.equal(read('labels'), 'app="reporter"');
+
+      await c.k(['create', 'configmap', 'site', '--from-literal=index.html=v2', '--dry-run=client', '-o', 'yaml'], {}).then((yaml) => c.k(['replace', '-f', '-'], { input: yaml }));
+      await c.until('the new content in the running container', async () => read('cfg') === 'v2', 60_000);
+      const after = await c.getJson('/api/v1/namespaces/default/pods/reporter');
+      assert.equal(after.status.containerStatuses[0].restartCount, 0);
+      assert.equal(after.status.containerStatuses[0].containerID, pod.status.containerStatuses[0].containerID);
+    });
+
+    it('a container that exits shows its termination message', async () => {
+      await c.k(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'last-words' },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'main', image: 'skiff.local/busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo "out of cheese" > /dev/termination-log; exit 2'] }],
+          },
+        }),
+      });
+      const t = await c.until('terminated', async () => (await c.getJson('/api/v1/namespaces/default/pods/last-words')).status?.containerStatuses?.[0]?.state?.terminated, 60_000);
+      assert.equal(t.exitCode, 2);
+      assert.equal(t.message, 'out of cheese\n');
+    });
+
+    it('FallbackToLogsOnError takes the message from the log tail when the file is empty', async () => {
+      await c.k(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'log-words' },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'main', image: 'skiff.local/busybox:latest', imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'FallbackToLogsOnError', command: ['sh', '-c', 'echo starting; echo "panic: no cheese" >&2; exit 1'] }],
+          },
+        }),
+      });
+      const t = await c.until('terminated', async () => (await c.getJson('/api/v1/namespaces/default/pods/log-words')).status?.containerStatuses?.[0]?.state?.terminated, 60_000);
+      assert.equal(t.exitCode, 1);
+      assert.equal(t.message, 'starting\npanic: no cheese\n');
+    });
+  });
+}
