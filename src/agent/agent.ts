@@ -10,6 +10,7 @@ import { runWorkers } from '../client/controller.js';
 import { sleep } from '../client/informer.js';
 import { WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
+import { EventRecorder } from '../controllers/common/events.js';
 import { LEASE_RENEW_MS, registerNode, renewLease, type NodeIdentity } from './node-status.js';
 import { PodWorkers } from './pod-worker.js';
 import type { Runtime } from './runtime/types.js';
@@ -22,6 +23,8 @@ export interface NodeAgentOptions {
   runtime: (podCidr: string) => Runtime;
   log: Logger;
   workers?: number;
+  /** False on simulated nodes: httpGet/tcpSocket/grpc probes and hooks succeed without traffic. */
+  probeNetwork?: boolean;
   /** How often the Node status is re-posted even if unchanged (kubelet: 5 min). */
   statusReportMs?: number;
 }
@@ -64,7 +67,17 @@ export class NodeAgent {
     if (signal.aborted) return;
     this.runtime = this.o.runtime(podCidr!);
     const pods = this.o.informers.informer('pods');
-    this.workers = new PodWorkers({ runtime: this.runtime, pods: cs.resource('pods'), nodeName: identity.name, hostIP: identity.hostIP, log });
+    const recorder = new EventRecorder(cs, 'kubelet', log, identity.name);
+    this.workers = new PodWorkers({
+      runtime: this.runtime,
+      pods: cs.resource('pods'),
+      nodeName: identity.name,
+      hostIP: identity.hostIP,
+      log,
+      probeNetwork: this.o.probeNetwork,
+      enqueue: (key) => this.queue.add(key),
+      event: (pod, fieldPath, type, reason, message) => recorder.event({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata }, type, reason, message, fieldPath),
+    });
     this.runtime.onContainerEvent((c) => {
       const key = this.workers?.observe(c);
       if (key) this.queue.add(key);
@@ -82,6 +95,7 @@ export class NodeAgent {
         return this.workers!.sync(key, pod && pod.spec?.nodeName === identity.name ? pod : undefined);
       },
     });
+    this.workers.close();
     await this.runtime.close();
   }
 

@@ -1,29 +1,41 @@
 /**
  * The kubelet's per-pod sync: make the runtime match the pod (sandbox, init containers
- * in order, app containers, restarts under the restart policy with crash-loop back-off),
- * honour deletion (stop within the grace period, then remove the pod from the API), and
- * write the status the runtime shows. One sync per pod at a time (work queue keys).
+ * in order, app containers, restarts under the restart policy with crash-loop back-off,
+ * kills for failed liveness/startup probes, postStart hooks), honour deletion and
+ * activeDeadlineSeconds (pod-termination.ts), and write the status the runtime and the
+ * probes show. One sync per pod at a time (work queue keys); slow work (kills inside a
+ * grace period) runs in the background and re-queues the pod when done.
  */
 import type { ResourceClient } from '../client/resource.js';
 import { isNotFound, isConflict } from '../client/rest.js';
 import type { Logger } from '../util/log.js';
+import { backoffNext, backoffRemaining } from './backoff.js';
+import { formatPod, runHook } from './lifecycle/hooks.js';
+import { killContainer } from './lifecycle/kill.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
+import { DEADLINE_MESSAGE, DEADLINE_REASON, deadlineRemainingMs, forcedGracePeriod, killPod } from './pod-termination.js';
+import { ProbeManager, type Clock, type PodProbeView } from './probes/index.js';
+import type { HandlerTarget } from './probes/types.js';
 import type { ContainerStatus, Runtime } from './runtime/types.js';
-
-/** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
-export const BACKOFF_INITIAL_S = 10;
-export const BACKOFF_MAX_S = 300;
-export const BACKOFF_RESET_MS = 10 * 60 * 1000;
 
 interface PodState {
   uid: string;
+  /** The pod as last seen (its spec decides how a force-deleted pod is stopped). */
+  pod: any;
   sandboxId?: string;
   podIP?: string;
   startTime?: string;
   init: Map<string, ContainerRecord>;
   app: Map<string, ContainerRecord>;
   lastStatus?: string;
+  /** Background kill of all containers (deletion or deadline). */
+  terminating?: Promise<void>;
+  /** All containers stopped for deletion or the deadline. */
+  terminated?: boolean;
+  deadlineExceeded?: boolean;
 }
+
+export type PodEventFn = (pod: any, fieldPath: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string) => void;
 
 export interface PodWorkerOptions {
   runtime: Runtime;
@@ -32,16 +44,33 @@ export interface PodWorkerOptions {
   hostIP: string;
   log: Logger;
   now?: () => Date;
+  /** Records a kubelet event about a pod (fieldPath names the container). */
+  event?: PodEventFn;
+  /** Asks for a sync of a pod (probe results changed, a background kill ended). */
+  enqueue?: (key: string) => void;
+  /** False on simulated nodes: network probes and hooks succeed without traffic. */
+  probeNetwork?: boolean;
+  probeClock?: Clock;
 }
 
 export type SyncOutcome = void | { requeueAfterMs: number };
 
+const terminalPhase = (p: string | undefined) => p === 'Succeeded' || p === 'Failed';
+
 export class PodWorkers {
   private readonly states = new Map<string, PodState>();
   private readonly now: () => Date;
+  readonly probes: ProbeManager;
 
   constructor(private readonly o: PodWorkerOptions) {
     this.now = o.now ?? (() => new Date());
+    this.probes = new ProbeManager({
+      runtime: o.runtime,
+      network: o.probeNetwork ?? true,
+      clock: o.probeClock,
+      onChange: (key) => o.enqueue?.(key),
+      event: (pod, name, type, reason, message) => this.event(pod, name, type, reason, message),
+    });
   }
 
   /** Pod keys (namespace/name) whose runtime state exists: to reconcile after restarts. */
@@ -55,9 +84,18 @@ export class PodWorkers {
     return undefined;
   }
 
+  private event(pod: any, containerName: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    let fieldPath: string | undefined;
+    if (containerName !== undefined) {
+      const init = (pod.spec?.initContainers ?? []).some((c: any) => c.name === containerName);
+      fieldPath = `spec.${init ? 'initContainers' : 'containers'}{${containerName}}`;
+    }
+    this.o.event?.(pod, fieldPath, type, reason, message);
+  }
+
   /** Adopts containers left by an earlier agent process (keyed by the pod's key). */
   adopt(key: string, uid: string, sandboxId: string, podIP: string, containers: ContainerStatus[], pod: any): void {
-    const st: PodState = { uid, sandboxId, podIP, startTime: pod.status?.startTime, init: new Map(), app: new Map() };
+    const st: PodState = { uid, pod, sandboxId, podIP, startTime: pod.status?.startTime, init: new Map(), app: new Map() };
     const restarts = new Map<string, number>();
     for (const cs of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) restarts.set(cs.name, cs.restartCount ?? 0);
     const initNames = new Set((pod.spec?.initContainers ?? []).map((c: any) => c.name));
@@ -72,39 +110,101 @@ export class PodWorkers {
     this.states.set(key, st);
   }
 
+  private target(st: PodState, spec: any, containerId: string): HandlerTarget {
+    return { runtime: this.o.runtime, containerId, container: spec, podIP: st.podIP ?? '', network: this.o.probeNetwork ?? true };
+  }
+
+  /** Forgets a pod whose API object is gone (or replaced): stops what runs, in the background. */
+  private abandon(key: string, st: PodState): void {
+    this.states.delete(key);
+    this.probes.remove(key);
+    const done = st.terminating ?? this.killAll(st, st.pod, 'deletion', forcedGracePeriod(st.pod));
+    void done
+      .then(async () => {
+        if (st.sandboxId) await this.o.runtime.removePodSandbox(st.sandboxId);
+      })
+      .catch((err) => this.o.log.warn('stopping a removed pod failed', { pod: key, err }));
+  }
+
+  private killAll(st: PodState, pod: any, reason: 'deletion' | 'deadline', gracePeriodOverride?: number): Promise<void> {
+    return killPod({
+      runtime: this.o.runtime,
+      pod,
+      sandboxId: st.sandboxId,
+      init: st.init,
+      app: st.app,
+      reason,
+      gracePeriodOverride,
+      target: (spec, id) => this.target(st, spec, id),
+      event: (name, type, r, message) => this.event(pod, name, type, r, message),
+    });
+  }
+
+  /** Starts the background kill of every container once; re-queues the pod when it ends. */
+  private terminate(key: string, st: PodState, pod: any, reason: 'deletion' | 'deadline'): void {
+    if (st.terminating) return;
+    this.probes.remove(key);
+    st.terminating = this.killAll(st, pod, reason)
+      .catch((err) => this.o.log.warn('stopping pod failed', { pod: key, err }))
+      .then(() => {
+        st.terminated = true;
+        this.o.enqueue?.(key);
+      });
+  }
+
   async sync(key: string, pod: any | undefined): Promise<SyncOutcome> {
     let st = this.states.get(key);
-    if (st && pod && pod.metadata.uid !== st.uid) {
-      // Same name, new pod: the old one is gone.
-      await this.teardown(key, st, 0);
+    if (st && (!pod || pod.metadata.uid !== st.uid)) {
+      // Gone from the API (or the same name with a new uid): stop the old one.
+      this.abandon(key, st);
       st = undefined;
     }
-    if (!pod) {
-      if (st) await this.teardown(key, st, 0);
-      return;
-    }
-    if (pod.metadata.deletionTimestamp) {
-      if (st) await this.teardown(key, st, pod.metadata.deletionGracePeriodSeconds ?? 30);
-      try {
-        await this.o.pods.delete(pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
-      } catch (err) {
-        if (!isNotFound(err) && !isConflict(err)) throw err;
-      }
-      return;
-    }
+    if (!pod) return;
+    if (pod.metadata.deletionTimestamp) return this.syncTerminating(key, pod, st);
     if (!st) {
-      st = { uid: pod.metadata.uid, init: new Map(), app: new Map() };
+      st = { uid: pod.metadata.uid, pod, init: new Map(), app: new Map() };
       this.states.set(key, st);
     }
-    const phase = pod.status?.phase;
+    st.pod = pod;
+    const now = this.now().getTime();
     let requeue: number | undefined;
-    if (phase !== 'Succeeded' && phase !== 'Failed') requeue = await this.converge(pod, st);
-    await this.writeStatus(pod, st);
-    return requeue !== undefined ? { requeueAfterMs: requeue } : undefined;
+    if (!terminalPhase(pod.status?.phase) && !st.deadlineExceeded) {
+      const left = deadlineRemainingMs(pod, st.startTime, now);
+      if (left !== undefined && left <= 0) {
+        st.deadlineExceeded = true;
+        this.event(pod, undefined, 'Normal', DEADLINE_REASON, DEADLINE_MESSAGE);
+        this.terminate(key, st, pod, 'deadline');
+      } else {
+        requeue = await this.converge(key, pod, st);
+        if (left !== undefined) requeue = Math.min(requeue ?? left, left);
+      }
+    }
+    await this.writeStatus(key, pod, st);
+    return requeue !== undefined ? { requeueAfterMs: Math.max(1, requeue) } : undefined;
+  }
+
+  /** Graceful deletion: stop everything within the grace period, then remove the pod from the API. */
+  private async syncTerminating(key: string, pod: any, st: PodState | undefined): Promise<SyncOutcome> {
+    if (st) {
+      st.pod = pod;
+      if (!st.terminated) {
+        this.terminate(key, st, pod, 'deletion');
+        await this.writeStatus(key, pod, st);
+        return;
+      }
+      await this.writeStatus(key, pod, st);
+      this.states.delete(key);
+      if (st.sandboxId) await this.o.runtime.removePodSandbox(st.sandboxId);
+    }
+    try {
+      await this.o.pods.delete(pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
   }
 
   /** Brings the runtime in line with the spec; returns ms until a delayed restart is due. */
-  private async converge(pod: any, st: PodState): Promise<number | undefined> {
+  private async converge(key: string, pod: any, st: PodState): Promise<number | undefined> {
     const rt = this.o.runtime;
     if (!st.sandboxId) {
       const sb = await rt.runPodSandbox({ podUid: pod.metadata.uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostNetwork: !!pod.spec?.hostNetwork });
@@ -113,7 +213,6 @@ export class PodWorkers {
       st.startTime = st.startTime ?? this.now().toISOString().replace(/\.\d+Z$/, 'Z');
     }
     const policy = pod.spec?.restartPolicy ?? 'Always';
-    const annotations = pod.metadata.annotations ?? {};
     // Init containers: one at a time, in order; app containers only after all succeeded.
     for (const c of pod.spec?.initContainers ?? []) {
       const rec = st.init.get(c.name) ?? { restartCount: 0 };
@@ -121,63 +220,133 @@ export class PodWorkers {
       const cur = rec.current;
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
       if (!cur) {
-        await this.start(st, rec, c, annotations);
+        await this.start(pod, st, rec, c);
         return undefined;
       }
       if (cur.state === 'running' || cur.state === 'created') return undefined;
       if (policy === 'Never') return undefined; // init failed: the pod fails
-      return this.restart(st, rec, c, annotations);
+      return this.restart(pod, st, rec, c);
     }
+    this.probes.sync(key, this.probeView(pod, st));
     let soonest: number | undefined;
     for (const c of pod.spec?.containers ?? []) {
       const rec = st.app.get(c.name) ?? { restartCount: 0 };
       st.app.set(c.name, rec);
       const cur = rec.current;
       if (!cur) {
-        await this.start(st, rec, c, annotations);
+        await this.start(pod, st, rec, c);
+        continue;
+      }
+      if (rec.killing) continue;
+      if (cur.state === 'running') {
+        const reason = this.probes.killReason(key, c.name, cur.id);
+        if (reason) this.killForProbe(key, pod, st, rec, c, reason);
         continue;
       }
       if (cur.state !== 'exited') continue;
-      const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0);
+      const restart = rec.restartAfterKill || policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0);
       if (!restart) continue;
-      const wait = await this.restart(st, rec, c, annotations);
+      const wait = await this.restart(pod, st, rec, c);
       if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
     }
     return soonest;
   }
 
-  private async start(st: PodState, rec: ContainerRecord, c: any, annotations: Record<string, string>): Promise<void> {
+  private probeView(pod: any, st: PodState): PodProbeView {
+    return {
+      pod,
+      podIP: st.podIP ?? '',
+      container: (name) => {
+        const cur = st.app.get(name)?.current;
+        return cur && { id: cur.id, running: cur.state === 'running', terminated: cur.state === 'exited', startedAt: cur.startedAt?.getTime() };
+      },
+    };
+  }
+
+  /** A failed liveness or startup probe: kill (preStop, grace) in the background; the exit restarts it. */
+  private killForProbe(key: string, pod: any, st: PodState, rec: ContainerRecord, c: any, reason: 'liveness' | 'startup'): void {
+    const restart = (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
+    const id = rec.current!.id;
+    rec.killing = true;
+    rec.restartAfterKill = restart;
+    void killContainer({
+      pod,
+      target: this.target(st, c, id),
+      reason,
+      message: `Container ${c.name} failed ${reason} probe${restart ? ', will be restarted' : ''}`,
+      event: (type, r, message) => this.event(pod, c.name, type, r, message),
+    })
+      .catch((err) => this.o.log.warn('killing container failed', { pod: key, container: c.name, err }))
+      .then(async () => {
+        const now = await this.o.runtime.containerStatus(id);
+        if (now && rec.current?.id === id) rec.current = now;
+        rec.killing = false;
+        this.o.enqueue?.(key);
+      });
+  }
+
+  private async start(pod: any, st: PodState, rec: ContainerRecord, c: any): Promise<void> {
     const rt = this.o.runtime;
-    const id = await rt.createContainer(st.sandboxId!, { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: annotations });
+    const id = await rt.createContainer(st.sandboxId!, { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: pod.metadata.annotations ?? {}, restartCount: rec.restartCount });
     await rt.startContainer(id);
     if (rec.current) {
       if (rec.previous) await rt.removeContainer(rec.previous.id).catch(() => {});
       rec.previous = rec.current;
     }
     rec.current = await rt.containerStatus(id);
+    const postStart = c.lifecycle?.postStart;
+    if (postStart && rec.current?.state === 'running') {
+      // Upstream runs postStart right after the start and kills the container when it fails.
+      const r = await runHook(postStart, this.target(st, c, id), pod, 0);
+      if (!r.ok) {
+        this.event(pod, c.name, 'Warning', 'FailedPostStartHook', r.message);
+        await killContainer({ pod, target: this.target(st, c, id), reason: 'postStart', message: 'FailedPostStartHook', event: (type, reason, m) => this.event(pod, c.name, type, reason, m) });
+        rec.current = (await rt.containerStatus(id)) ?? rec.current;
+      }
+    }
   }
 
   /** Restarts an exited container, honouring crash-loop back-off; returns ms to wait if backing off. */
-  private async restart(st: PodState, rec: ContainerRecord, c: any, annotations: Record<string, string>): Promise<number | undefined> {
+  private async restart(pod: any, st: PodState, rec: ContainerRecord, c: any): Promise<number | undefined> {
     const now = this.now().getTime();
     const cur = rec.current!;
-    const ranFor = (cur.finishedAt?.getTime() ?? now) - (cur.startedAt?.getTime() ?? now);
-    if (ranFor >= BACKOFF_RESET_MS) rec.backoffSeconds = undefined;
-    if (rec.backoffUntil === undefined) {
-      // First termination seen: restart at once, back off from the next one on.
-      rec.backoffSeconds = rec.backoffSeconds === undefined ? 0 : Math.min(BACKOFF_MAX_S, Math.max(BACKOFF_INITIAL_S, rec.backoffSeconds * 2));
-      rec.backoffUntil = now + rec.backoffSeconds * 1000;
+    const finished = cur.finishedAt?.getTime() ?? now;
+    const wait = backoffRemaining(rec.backoff, finished, now);
+    if (wait > 0) {
+      const first = rec.backoffUntil === undefined;
+      rec.backoffUntil = now + wait;
+      rec.backoffSeconds = rec.backoff!.backoffMs / 1000;
+      if (first) this.event(pod, c.name, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
+      return wait;
     }
-    if (rec.backoffUntil > now) return rec.backoffUntil - now;
+    rec.backoff = backoffNext(rec.backoff, finished);
     rec.backoffUntil = undefined;
+    rec.restartAfterKill = false;
     rec.restartCount++;
-    await this.start(st, rec, c, annotations);
+    await this.start(pod, st, rec, c);
     return undefined;
   }
 
-  private async writeStatus(pod: any, st: PodState): Promise<void> {
-    const status = computePodStatus({ pod, runtimeName: this.o.runtime.name, hostIP: this.o.hostIP, podIP: st.podIP, startTime: st.startTime, init: st.init, app: st.app, now: this.now() });
-    // Refresh container snapshots for the next sync.
+  private async writeStatus(key: string, pod: any, st: PodState): Promise<void> {
+    for (const [name, rec] of st.app) {
+      const cur = rec.current;
+      if (cur?.state !== 'running') continue;
+      rec.started = this.probes.started(key, name, cur.id);
+      rec.probeReady = rec.started && this.probes.ready(key, name, cur.id);
+    }
+    const status = computePodStatus({
+      pod,
+      runtimeName: this.o.runtime.name,
+      hostIP: this.o.hostIP,
+      podIP: st.podIP,
+      startTime: st.startTime,
+      init: st.init,
+      app: st.app,
+      now: this.now(),
+      deadlineExceeded: st.deadlineExceeded,
+      terminated: st.terminated,
+    });
+    if (terminalPhase(status.phase)) this.probes.remove(key);
     const json = JSON.stringify(status);
     if (json === st.lastStatus) return;
     try {
@@ -201,16 +370,9 @@ export class PodWorkers {
     return undefined;
   }
 
-  private async teardown(key: string, st: PodState, graceSeconds: number): Promise<void> {
-    const rt = this.o.runtime;
-    for (const m of [st.app, st.init])
-      for (const rec of m.values()) {
-        if (rec.current && rec.current.state === 'running') await rt.stopContainer(rec.current.id, graceSeconds);
-      }
-    if (st.sandboxId) {
-      await rt.stopPodSandbox(st.sandboxId);
-      await rt.removePodSandbox(st.sandboxId);
-    }
-    this.states.delete(key);
+  /** Stops every probe timer (agent shutdown). */
+  close(): void {
+    for (const key of this.states.keys()) this.probes.remove(key);
   }
 }
+
