@@ -3,7 +3,7 @@
  * probe's optional service name, as the kubelet's gRPC prober. SERVING is success;
  * another status, an RPC error or a connect timeout is a failure with upstream's text.
  * The two tiny messages are encoded by hand (no .proto files needed):
- *   HealthCheckRequest  { string service = 1; }
+ *   HealthCheckRequest  { string service = 1; }  // always written, even when empty
  *   HealthCheckResponse { ServingStatus status = 1; }  // 0 UNKNOWN 1 SERVING 2 NOT_SERVING 3 SERVICE_UNKNOWN
  */
 import { Client, Metadata, credentials, status as Code } from '@grpc/grpc-js';
@@ -16,7 +16,7 @@ const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
 export function encodeHealthCheckRequest(service: string): Buffer {
   const s = Buffer.from(service, 'utf8');
-  if (s.length === 0) return Buffer.alloc(0);
+  // An empty service is still written (0a 00): some servers reject a zero-length message.
   const len: number[] = [];
   for (let n = s.length; ; ) {
     if (n < 0x80) {

@@ -209,7 +209,7 @@ export class SimulatedRuntime implements Runtime {
     const r = execScript(cmd, c.files, Date.now());
     if (r.sleepMs > 0) {
       const limit = timeoutSeconds > 0 ? timeoutSeconds * 1000 : Infinity;
-      await new Promise((res) => setTimeout(res, Math.min(r.sleepMs, limit)).unref());
+      await new Promise((res) => setTimeout(res, Math.min(r.sleepMs, limit)));
       if (r.sleepMs > limit) throw Object.assign(new Error(`command ${JSON.stringify(cmd.join(' '))} timed out`), { timedOut: true });
     }
     return { exitCode: r.exitCode, stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr) };
