@@ -330,7 +330,8 @@ export class PodWorkers {
   private async writeStatus(key: string, pod: any, st: PodState): Promise<void> {
     for (const [name, rec] of st.app) {
       const cur = rec.current;
-      if (cur?.state !== 'running') continue;
+      // While the pod is being stopped its probes are gone: keep the last verdicts.
+      if (cur?.state !== 'running' || st.terminating) continue;
       rec.started = this.probes.started(key, name, cur.id);
       rec.probeReady = rec.started && this.probes.ready(key, name, cur.id);
     }

@@ -1,6 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensurePki } from '../../apiserver/certs.js';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { Server as GrpcServer, ServerCredentials, status as Code } from '@grpc/grpc-js';
 import { SimulatedRuntime } from '../runtime/simulated.js';
@@ -64,6 +69,23 @@ describe('httpGet probe against a real listener', () => {
     const bad = await runHook({ httpGet: { path: '/x', port: 1 } }, target(), { metadata: { name: 'p', namespace: 'd', uid: 'u' } }, 2);
     assert.equal(bad.ok, false);
     assert.match(bad.message, /^HTTP lifecycle hook \(\/x\) for Container "app" in Pod "p_d\(u\)" failed - error: Get "http:\/\/127\.0\.0\.1:1\/x": dial tcp/);
+  });
+});
+
+describe('httpGet probe over HTTPS', () => {
+  it('does not verify the certificate, as the kubelet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'probe-tls-'));
+    try {
+      const pki = await ensurePki({ dir, sans: { dns: [], ips: [] } });
+      const srv = createHttpsServer({ cert: pki.serving.certPem, key: pki.serving.keyPem }, (req, res) => res.writeHead(req.url === '/ok' ? 204 : 503).end());
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      const port = (srv.address() as AddressInfo).port;
+      assert.deepEqual(await runProbe({ httpGet: { scheme: 'HTTPS', path: '/ok', port } }, target()), { result: 'success', output: '' });
+      assert.deepEqual(await runProbe({ httpGet: { scheme: 'HTTPS', path: '/no', port } }, target()), { result: 'failure', output: 'HTTP probe failed with statuscode: 503' });
+      await new Promise((r) => srv.close(r));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
