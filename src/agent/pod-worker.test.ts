@@ -5,6 +5,8 @@
  */
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { silentLogger } from '../util/log.js';
 import { PodWorkers } from './pod-worker.js';
 import { FakeClock } from './probes/fake-clock.js';
@@ -162,6 +164,48 @@ describe('pod worker: probes', () => {
     await h.clock.advance(2000);
     await h.until('restarted', (p) => p.status.containerStatuses[0].restartCount === 1);
     assert.ok(h.events.includes('Normal Killing spec.containers{app} Container app failed startup probe, will be restarted'));
+  });
+});
+
+describe('pod worker: network probes against real listeners (pod IP 127.0.0.1)', () => {
+  it('httpGet readiness follows the status code; tcpSocket liveness restarts when the port closes', async () => {
+    let code = 500;
+    const web = createServer((_req, res) => res.writeHead(code).end());
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    const port = (web.address() as AddressInfo).port;
+    try {
+      const h = harness({
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox',
+            command: ['sleep', 'inf'],
+            ports: [{ name: 'web', containerPort: port }],
+            readinessProbe: { httpGet: { path: '/ready', port: 'web' }, periodSeconds: 1, failureThreshold: 1 },
+            livenessProbe: { tcpSocket: { port }, periodSeconds: 1, failureThreshold: 1 },
+          },
+        ],
+      });
+      await h.until('running', (p) => p.status.phase === 'Running');
+      await h.clock.advance(1000);
+      await h.until('a failed readiness probe', () => h.events.includes('Warning Unhealthy spec.containers{app} Readiness probe failed: HTTP probe failed with statuscode: 500'));
+      assert.equal(cond(h.pod, 'Ready').status, 'False');
+      code = 200;
+      await h.until('ready', (p) => {
+        void h.clock.advance(1000);
+        return cond(p, 'Ready').status === 'True';
+      });
+      await new Promise((r) => web.close(r));
+      // Probes over the network take real time: keep ticking until the restart shows.
+      await h.until('restarted', (p) => {
+        void h.clock.advance(1000);
+        return p.status.containerStatuses[0].restartCount === 1;
+      });
+      await h.until('restarted', (p) => p.status.containerStatuses[0].restartCount === 1);
+      assert.ok(h.events.includes(`Warning Unhealthy spec.containers{app} Liveness probe failed: dial tcp 127.0.0.1:${port}: connect: connection refused`), h.events.join('\n'));
+    } finally {
+      web.close();
+    }
   });
 });
 

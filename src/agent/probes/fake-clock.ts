@@ -25,10 +25,10 @@ export class FakeClock implements Clock {
       const next = this.timers[0];
       if (!next || next.at > end) break;
       this.timers.shift();
-      this.t = next.at;
+      this.t = Math.max(this.t, next.at);
       next.fn();
     }
-    this.t = end;
+    this.t = Math.max(this.t, end);
     await new Promise((r) => setImmediate(r));
   }
 }
