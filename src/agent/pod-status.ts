@@ -167,19 +167,40 @@ export function computePodStatus(i: StatusInput): any {
         ? condition('Initialized', true, prev, now)
         : condition('Initialized', false, prev, now, 'ContainersNotInitialized', `containers with incomplete status: ${goList(incomplete)}`);
 
-  // ContainersReady and Ready (no readiness gates in skiff yet: Ready follows ContainersReady).
+  // ContainersReady; Ready is ContainersReady and every readiness gate's condition True.
   const unready = appStatuses.filter((s: any) => !s.ready).map((s: any) => s.name);
-  const ready = (type: string) =>
+  const containersReady = (type: string) =>
     terminal
       ? condition(type, false, prev, now, phase === 'Failed' ? 'PodFailed' : 'PodCompleted')
       : unready.length
         ? condition(type, false, prev, now, 'ContainersNotReady', `containers with unready status: ${goList(unready)}`)
         : condition(type, true, prev, now);
+  let ready = containersReady('Ready');
+  if (ready.status === 'True') {
+    const gates: string[] = [];
+    for (const g of spec.readinessGates ?? []) {
+      const c = prev?.find((x: any) => x.type === g.conditionType);
+      if (!c) gates.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
+      else if (c.status !== 'True') gates.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
+    }
+    if (gates.length) ready = condition('Ready', false, prev, now, 'ReadinessGatesNotReady', gates.join(', '));
+  }
 
-  const sandboxUp = (!!i.podIP || !!spec.hostNetwork) && !i.terminated && !i.deadlineExceeded;
+  // A terminal pod's sandbox is stopped (the kubelet's syncTerminatedPod).
+  const sandboxUp = (!!i.podIP || !!spec.hostNetwork) && !terminal;
+  const own = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
   const status: any = {
     phase,
-    conditions: [condition('PodReadyToStartContainers', sandboxUp, prev, now), initialized, ready('Ready'), ready('ContainersReady'), condition('PodScheduled', true, prev, now)],
+    conditions: [
+      condition('PodReadyToStartContainers', sandboxUp, prev, now),
+      initialized,
+      ready,
+      containersReady('ContainersReady'),
+      // PodScheduled is the scheduler's; keep what it wrote.
+      prev?.find((c: any) => c.type === 'PodScheduled') ?? condition('PodScheduled', true, prev, now),
+      // Conditions others own (readiness gates, DisruptionTarget, ...) are kept as they are.
+      ...(prev ?? []).filter((c: any) => !own.has(c.type)),
+    ],
     hostIP: i.hostIP,
     hostIPs: [{ ip: i.hostIP }],
     startTime: i.startTime ?? now,

@@ -33,6 +33,7 @@ interface PodState {
   /** All containers stopped for deletion or the deadline. */
   terminated?: boolean;
   deadlineExceeded?: boolean;
+  sandboxStopped?: boolean;
 }
 
 export type PodEventFn = (pod: any, fieldPath: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -347,7 +348,14 @@ export class PodWorkers {
       deadlineExceeded: st.deadlineExceeded,
       terminated: st.terminated,
     });
-    if (terminalPhase(status.phase)) this.probes.remove(key);
+    if (terminalPhase(status.phase)) {
+      this.probes.remove(key);
+      if (st.sandboxId && !st.sandboxStopped && !st.terminating) {
+        // The kubelet stops a finished pod's sandbox (syncTerminatedPod).
+        st.sandboxStopped = true;
+        await this.o.runtime.stopPodSandbox(st.sandboxId);
+      }
+    }
     const json = JSON.stringify(status);
     if (json === st.lastStatus) return;
     try {
