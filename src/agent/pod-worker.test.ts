@@ -230,6 +230,17 @@ describe('pod worker: hooks and termination', () => {
     assert.ok(h.events.includes('Normal Killing spec.containers{app} Stopping container app'));
   });
 
+  it('a failing preStop hook is reported and the container still stops', async () => {
+    const h = harness({ containers: [{ name: 'app', image: 'busybox', command: ['sleep', 'inf'], lifecycle: { preStop: { exec: { command: ['sh', '-c', 'exit 3'] } } } }] });
+    await h.until('running', (p) => p.status.phase === 'Running');
+    h.pod = { ...h.pod, metadata: { ...h.pod.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 30 } };
+    h.queue.push('d/p');
+    await h.until('deleted', () => h.deletes.length > 0);
+    assert.ok(h.events.includes('Warning FailedPreStopHook spec.containers{app} PreStopHook failed'), h.events.join('\n'));
+    assert.equal(h.cs().state.terminated.exitCode, 143);
+    assert.equal(h.pod.status.phase, 'Failed', 'a deleted pod ends in a terminal phase before it is removed');
+  });
+
   it('a failed postStart hook kills the container and says so', async () => {
     const h = harness({ containers: [{ name: 'app', image: 'busybox', command: ['sleep', 'inf'], lifecycle: { postStart: { exec: { command: ['sh', '-c', 'exit 1'] } } } }] });
     await h.until('restarted', (p) => (p.status.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
