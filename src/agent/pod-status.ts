@@ -68,8 +68,8 @@ function containerStatus(pod: any, spec: any, rec: ContainerRecord | undefined, 
     s.containerID = `${runtime}://${rec.current.id}`;
     s.imageID = rec.current.imageId;
     s.state = stateOf(rec.current, runtime);
-    if (o.init) {
-      // Init containers are ready once they succeeded.
+    if (o.init && spec.restartPolicy !== 'Always') {
+      // Init containers are ready once they succeeded (sidecars are probed like app containers).
       s.started = running;
       s.ready = rec.current.state === 'exited' && rec.current.exitCode === 0;
     } else {
@@ -93,17 +93,22 @@ function containerStatus(pod: any, spec: any, rec: ContainerRecord | undefined, 
 /** Pod phase from container states, after the kubelet's getPhase. */
 export function podPhase(pod: any, init: Map<string, ContainerRecord>, app: Map<string, ContainerRecord>, podIsTerminal = false): string {
   const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
+  let running = 0,
+    waiting = 0,
+    succeeded = 0,
+    failed = 0;
   for (const c of pod.spec?.initContainers ?? []) {
     const cur = init.get(c.name)?.current;
+    if (c.restartPolicy === 'Always') {
+      // Sidecars count only while they run; their exits never decide the phase.
+      if (cur?.state === 'running') running++;
+      continue;
+    }
     if (!cur || cur.state !== 'exited' || cur.exitCode !== 0) {
       if (cur?.state === 'exited' && cur.exitCode !== 0 && restartPolicy === 'Never') return 'Failed';
       return podIsTerminal ? 'Failed' : 'Pending';
     }
   }
-  let running = 0,
-    waiting = 0,
-    succeeded = 0,
-    failed = 0;
   for (const c of pod.spec?.containers ?? []) {
     const rec = app.get(c.name);
     const cur = rec?.current;
@@ -119,7 +124,7 @@ export function podPhase(pod: any, init: Map<string, ContainerRecord>, app: Map<
       else failed++;
     } else waiting++;
   }
-  if (podIsTerminal) return running === 0 && waiting === 0 && failed === 0 && succeeded > 0 ? 'Succeeded' : 'Failed';
+  if (podIsTerminal) return waiting === 0 && failed === 0 && succeeded > 0 ? 'Succeeded' : 'Failed';
   if (waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
   const stopped = succeeded + failed;
@@ -158,7 +163,8 @@ export function computePodStatus(i: StatusInput): any {
   const terminal = phase === 'Succeeded' || phase === 'Failed';
 
   // Initialized (GeneratePodInitializedCondition): every init container ready (exited 0).
-  const incomplete = initStatuses.filter((s: any) => !s.ready).map((s: any) => s.name);
+  const sidecar = new Set((spec.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always').map((c: any) => c.name));
+  const incomplete = initStatuses.filter((s: any) => (sidecar.has(s.name) ? !s.started : !s.ready)).map((s: any) => s.name);
   const appStarted = appStatuses.some((s: any) => s.state.running || s.state.terminated || s.lastState?.terminated);
   const initialized =
     phase === 'Succeeded'
@@ -168,7 +174,7 @@ export function computePodStatus(i: StatusInput): any {
         : condition('Initialized', false, prev, now, 'ContainersNotInitialized', `containers with incomplete status: ${goList(incomplete)}`);
 
   // ContainersReady; Ready is ContainersReady and every readiness gate's condition True.
-  const unready = appStatuses.filter((s: any) => !s.ready).map((s: any) => s.name);
+  const unready = [...initStatuses.filter((s: any) => sidecar.has(s.name)), ...appStatuses].filter((s: any) => !s.ready).map((s: any) => s.name);
   const containersReady = (type: string) =>
     terminal
       ? condition(type, false, prev, now, phase === 'Failed' ? 'PodFailed' : 'PodCompleted')

@@ -46,25 +46,35 @@ export interface KillPodOptions {
 
 export async function killPod(o: KillPodOptions): Promise<void> {
   const specs = [...(o.pod.spec?.containers ?? []), ...(o.pod.spec?.initContainers ?? [])];
-  const jobs: Promise<void>[] = [];
-  for (const m of [o.app, o.init])
-    for (const [name, rec] of m) {
-      const cur = rec.current;
-      const spec = specs.find((s) => s.name === name) ?? { name };
-      if (!cur || (cur.state !== 'running' && cur.state !== 'created')) continue;
-      jobs.push(
-        killContainer({
-          pod: o.pod,
-          target: o.target(spec, cur.id),
-          reason: o.reason,
-          message: `Stopping container ${name}`,
-          gracePeriodOverride: o.gracePeriodOverride,
-          event: (type, reason, message) => o.event(name, type, reason, message),
-        }).then(async () => {
-          rec.current = (await o.runtime.containerStatus(cur.id)) ?? rec.current;
-        }),
-      );
-    }
-  await Promise.allSettled(jobs);
+  const sidecars = (o.pod.spec?.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always').map((c: any) => c.name as string);
+  // Regular containers stop together; sidecars after them, the last declared first.
+  const regular = [...o.app, ...[...o.init].filter(([n]) => !sidecars.includes(n))];
+  await stopAll(o, specs, regular);
+  for (const name of [...sidecars].reverse()) {
+    const rec = o.init.get(name);
+    if (rec) await stopAll(o, specs, [[name, rec]]);
+  }
   if (o.sandboxId) await o.runtime.stopPodSandbox(o.sandboxId);
+}
+
+async function stopAll(o: KillPodOptions, specs: any[], recs: [string, ContainerRecord][]): Promise<void> {
+  const jobs: Promise<void>[] = [];
+  for (const [name, rec] of recs) {
+    const cur = rec.current;
+    const spec = specs.find((s) => s.name === name) ?? { name };
+    if (!cur || (cur.state !== 'running' && cur.state !== 'created')) continue;
+    jobs.push(
+      killContainer({
+        pod: o.pod,
+        target: o.target(spec, cur.id),
+        reason: o.reason,
+        message: `Stopping container ${name}`,
+        gracePeriodOverride: o.gracePeriodOverride,
+        event: (type, reason, message) => o.event(name, type, reason, message),
+      }).then(async () => {
+        rec.current = (await o.runtime.containerStatus(cur.id)) ?? rec.current;
+      }),
+    );
+  }
+  await Promise.allSettled(jobs);
 }

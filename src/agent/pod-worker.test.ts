@@ -325,3 +325,43 @@ describe('pod worker: init containers and back-off', () => {
     assert.equal(h.cs().lastState.terminated.reason, 'Error');
   });
 });
+
+describe('pod worker: sidecars (restartable init containers)', () => {
+  it('a sidecar must start before the next init container, runs beside the app, and is stopped when the app is done', async () => {
+    const h = harness({
+      restartPolicy: 'Never',
+      initContainers: [
+        { name: 'side', image: 'busybox', restartPolicy: 'Always', command: ['sleep', 'inf'], startupProbe: { exec: { command: ['cat', '/tmp/up'] }, periodSeconds: 1, failureThreshold: 100 } },
+        { name: 'init', image: 'busybox', command: ['true'] },
+      ],
+      containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'touch /tmp/app; sleep 3600'] }],
+    });
+    await h.until('sidecar running', () => h.cs('side')?.state.running);
+    await h.clock.advance(1000);
+    await h.until('synced', () => true);
+    assert.equal(h.pod.status.phase, 'Pending');
+    assert.equal(cond(h.pod, 'Initialized').message, 'containers with incomplete status: [side init]');
+    assert.ok(!h.rt.history.some((e) => e.container === 'init'), 'the next init container waits for the sidecar to start');
+    await h.rt.execSync(containerId(h, 'side'), ['touch', '/tmp/up'], 1);
+    await h.until('app running', (p) => {
+      void h.clock.advance(1000);
+      return p.status.phase === 'Running' && !!h.cs('app')?.state.running;
+    });
+    assert.deepEqual(
+      h.rt.history.filter((e) => e.op === 'start').map((e) => e.container),
+      ['side', 'init', 'app'],
+    );
+    assert.equal(h.cs('side').started, true);
+    assert.equal(h.cs('side').ready, true);
+    assert.equal(cond(h.pod, 'Initialized').status, 'True');
+    // The sidecar is restarted whatever the pod's restartPolicy.
+    await h.rt.stopContainer(containerId(h, 'side'), 0);
+    await h.until('sidecar restarted', () => h.cs('side').restartCount === 1 && !!h.cs('side').state.running);
+    // The app finishes: the sidecar is stopped and does not decide the phase.
+    await h.rt.stopContainer(containerId(h, 'app'), 0);
+    await h.until('pod done', (p) => p.status.phase === 'Failed' || p.status.phase === 'Succeeded');
+    assert.equal(h.pod.status.phase, 'Failed', 'the app exited 143');
+    assert.equal(h.cs('side').state.terminated.exitCode, 143);
+    assert.equal(h.cs('side').restartCount, 1);
+  });
+});

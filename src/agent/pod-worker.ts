@@ -58,6 +58,20 @@ export type SyncOutcome = void | { requeueAfterMs: number };
 
 const terminalPhase = (p: string | undefined) => p === 'Succeeded' || p === 'Failed';
 
+/** A restartable init container (sidecar): initContainers[].restartPolicy Always. */
+export const isSidecar = (c: any) => c?.restartPolicy === 'Always';
+
+/** Every regular container of a Never/OnFailure pod has finished for good. */
+function regularContainersDone(pod: any, app: Map<string, ContainerRecord>): boolean {
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  if (policy === 'Always') return false;
+  return (pod.spec?.containers ?? []).every((c: any) => {
+    const rec = app.get(c.name);
+    const cur = rec?.current;
+    return cur?.state === 'exited' && !rec!.restartAfterKill && !rec!.killing && !(policy === 'OnFailure' && cur.exitCode !== 0);
+  });
+}
+
 export class PodWorkers {
   private readonly states = new Map<string, PodState>();
   private readonly now: () => Date;
@@ -214,43 +228,81 @@ export class PodWorkers {
       st.startTime = st.startTime ?? this.now().toISOString().replace(/\.\d+Z$/, 'Z');
     }
     const policy = pod.spec?.restartPolicy ?? 'Always';
+    this.probes.sync(key, this.probeView(pod, st));
+    let soonest: number | undefined;
+    const later = (w: number | undefined) => {
+      if (w !== undefined) soonest = soonest === undefined ? w : Math.min(soonest, w);
+    };
+    const appDone = regularContainersDone(pod, st.app);
+    const initialized = [...st.app.values()].some((r) => r.current);
     // Init containers: one at a time, in order; app containers only after all succeeded.
+    // A sidecar (restartPolicy Always) must have started (startup probe passed) before
+    // the next one runs, and keeps running (restarted whenever it exits) beside the app.
     for (const c of pod.spec?.initContainers ?? []) {
       const rec = st.init.get(c.name) ?? { restartCount: 0 };
       st.init.set(c.name, rec);
+      if (isSidecar(c)) {
+        if (appDone) continue;
+        later(await this.step(key, pod, st, rec, c, true));
+        const cur = rec.current;
+        if (!initialized && !(cur?.state === 'running' && this.probes.started(key, c.name, cur.id))) return soonest;
+        continue;
+      }
+      if (initialized) continue;
       const cur = rec.current;
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
       if (!cur) {
         await this.start(pod, st, rec, c);
-        return undefined;
+        return soonest;
       }
-      if (cur.state === 'running' || cur.state === 'created') return undefined;
-      if (policy === 'Never') return undefined; // init failed: the pod fails
-      return this.restart(pod, st, rec, c);
+      if (cur.state === 'running' || cur.state === 'created') return soonest;
+      if (policy === 'Never') return soonest; // init failed: the pod fails
+      later(await this.restart(pod, st, rec, c));
+      return soonest;
     }
-    this.probes.sync(key, this.probeView(pod, st));
-    let soonest: number | undefined;
     for (const c of pod.spec?.containers ?? []) {
       const rec = st.app.get(c.name) ?? { restartCount: 0 };
       st.app.set(c.name, rec);
       const cur = rec.current;
-      if (!cur) {
-        await this.start(pod, st, rec, c);
-        continue;
-      }
-      if (rec.killing) continue;
-      if (cur.state === 'running') {
-        const reason = this.probes.killReason(key, c.name, cur.id);
-        if (reason) this.killForProbe(key, pod, st, rec, c, reason);
-        continue;
-      }
-      if (cur.state !== 'exited') continue;
-      const restart = rec.restartAfterKill || policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0);
-      if (!restart) continue;
-      const wait = await this.restart(pod, st, rec, c);
-      if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
+      later(await this.step(key, pod, st, rec, c, policy === 'Always' || (policy === 'OnFailure' && cur?.exitCode !== 0)));
     }
+    if (appDone) this.stopSidecars(key, pod, st);
     return soonest;
+  }
+
+  /** One long-running container (app or sidecar): start it, kill it on failed probes, restart it when it should. */
+  private async step(key: string, pod: any, st: PodState, rec: ContainerRecord, c: any, restartOnExit: boolean): Promise<number | undefined> {
+    const cur = rec.current;
+    if (!cur) {
+      await this.start(pod, st, rec, c);
+      return undefined;
+    }
+    if (rec.killing) return undefined;
+    if (cur.state === 'running') {
+      const reason = this.probes.killReason(key, c.name, cur.id);
+      if (reason) this.killForProbe(key, pod, st, rec, c, reason);
+      return undefined;
+    }
+    if (cur.state !== 'exited' || !(rec.restartAfterKill || restartOnExit)) return undefined;
+    return this.restart(pod, st, rec, c);
+  }
+
+  /** Once the regular containers of a Never/OnFailure pod are done, its sidecars are stopped, last first. */
+  private stopSidecars(key: string, pod: any, st: PodState): void {
+    const sidecars = (pod.spec?.initContainers ?? []).filter(isSidecar).reverse();
+    const running = sidecars.filter((c: any) => st.init.get(c.name)?.current?.state === 'running' && !st.init.get(c.name)?.killing);
+    if (!running.length) return;
+    for (const c of running) st.init.get(c.name)!.killing = true;
+    void (async () => {
+      for (const c of running) {
+        const rec = st.init.get(c.name)!;
+        const id = rec.current!.id;
+        await killContainer({ pod, target: this.target(st, c, id), reason: 'deletion', message: `Stopping container ${c.name}`, event: (type, r, m) => this.event(pod, c.name, type, r, m) }).catch(() => {});
+        rec.current = (await this.o.runtime.containerStatus(id)) ?? rec.current;
+        rec.killing = false;
+      }
+      this.o.enqueue?.(key);
+    })();
   }
 
   private probeView(pod: any, st: PodState): PodProbeView {
@@ -258,7 +310,7 @@ export class PodWorkers {
       pod,
       podIP: st.podIP ?? '',
       container: (name) => {
-        const cur = st.app.get(name)?.current;
+        const cur = (st.app.get(name) ?? st.init.get(name))?.current;
         return cur && { id: cur.id, running: cur.state === 'running', terminated: cur.state === 'exited', startedAt: cur.startedAt?.getTime() };
       },
     };
@@ -266,7 +318,7 @@ export class PodWorkers {
 
   /** A failed liveness or startup probe: kill (preStop, grace) in the background; the exit restarts it. */
   private killForProbe(key: string, pod: any, st: PodState, rec: ContainerRecord, c: any, reason: 'liveness' | 'startup'): void {
-    const restart = (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
+    const restart = isSidecar(c) || (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
     const id = rec.current!.id;
     rec.killing = true;
     rec.restartAfterKill = restart;
@@ -329,7 +381,8 @@ export class PodWorkers {
   }
 
   private async writeStatus(key: string, pod: any, st: PodState): Promise<void> {
-    for (const [name, rec] of st.app) {
+    const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c: any) => c.name));
+    for (const [name, rec] of [...st.app, ...[...st.init].filter(([n]) => sidecars.has(n))]) {
       const cur = rec.current;
       // While the pod is being stopped its probes are gone: keep the last verdicts.
       if (cur?.state !== 'running' || st.terminating) continue;

@@ -73,7 +73,9 @@ export class ProbeManager {
       return;
     }
     e = { key, view, workers: [], timers: new Map(), running: new Set(), stopped: false };
-    for (const c of view.pod.spec?.containers ?? []) for (const [type, field] of TYPES) if (c[field]) e.workers.push(new ProbeWorker(type, c, c[field]));
+    // App containers and sidecars (restartable init containers) are probed.
+    const probed = [...(view.pod.spec?.containers ?? []), ...(view.pod.spec?.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always')];
+    for (const c of probed) for (const [type, field] of TYPES) if (c[field]) e.workers.push(new ProbeWorker(type, c, c[field]));
     this.pods.set(key, e);
     for (const w of e.workers) void this.tick(e, w);
   }
