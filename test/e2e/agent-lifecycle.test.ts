@@ -219,6 +219,34 @@ containers:
     assert.ok(status(p).state.terminated, 'the container was killed');
   });
 
+  it('a sidecar runs beside the app and counts in READY', async () => {
+    await apply(
+      podYaml(
+        'sidecar',
+        `
+initContainers:
+- name: log-shipper
+  image: busybox
+  restartPolicy: Always
+  command: ["sh", "-c", "touch /tmp/up; sleep 600"]
+  startupProbe:
+    exec: {command: ["cat", "/tmp/up"]}
+    periodSeconds: 1
+containers:
+- name: app
+  image: busybox
+  command: ["sleep", "600"]`,
+      ),
+    );
+    await c.until('2/2 Running', async () => {
+      const row = (await c.k(['get', 'pod', 'sidecar', '--no-headers'])).trim().split(/\s+/);
+      return row[1] === '2/2' && row[2] === 'Running';
+    });
+    const p = await pod('sidecar');
+    assert.equal(status(p, 'log-shipper').started, true);
+    assert.equal(cond(p, 'Initialized').status, 'True');
+  });
+
   it('reports the QoS class as upstream computes it', async () => {
     await apply(
       podYaml(
