@@ -177,6 +177,14 @@ containers:
     assert.match(status(p).state.waiting.message, new RegExp(`^back-off 10s restarting failed container=app pod=crash_default\\(${p.metadata.uid}\\)$`));
     assert.equal(status(p).lastState.terminated.exitCode, 2);
     assert.equal(status(p).lastState.terminated.reason, 'Error');
+    // After the 10 s back-off it restarts, crashes again and waits twice as long.
+    const later = await c.until('a longer back-off', async () => {
+      const p = await pod('crash');
+      return /^back-off 20s /.test(status(p).state.waiting?.message ?? '') && p;
+    });
+    assert.equal(status(later).restartCount, 2);
+    const backoff = (await events('crash')).find((e) => e.reason === 'BackOff');
+    assert.equal(backoff.message, `Back-off restarting failed container app in pod crash_default(${p.metadata.uid})`);
   });
 
   it('deletion runs preStop and waits for the grace period; --force removes at once', async () => {
