@@ -9,7 +9,7 @@
 import type { ResourceClient } from '../client/resource.js';
 import { isNotFound, isConflict } from '../client/rest.js';
 import type { Logger } from '../util/log.js';
-import { backoffNext, backoffRemaining } from './backoff.js';
+import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, backoffNext, backoffRemaining } from './backoff.js';
 import { formatPod, runHook } from './lifecycle/hooks.js';
 import { killContainer } from './lifecycle/kill.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
@@ -19,6 +19,8 @@ import type { HandlerTarget } from './probes/types.js';
 import type { ContainerStatus, Runtime } from './runtime/types.js';
 
 interface PodState {
+  /** The pod's key (namespace/name). */
+  key: string;
   uid: string;
   /** The pod as last seen (its spec decides how a force-deleted pod is stopped). */
   pod: any;
@@ -55,6 +57,11 @@ export interface PodWorkerOptions {
 }
 
 export type SyncOutcome = void | { requeueAfterMs: number };
+
+/** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (backoff.ts). */
+export const BACKOFF_INITIAL_S = BACKOFF_INITIAL_MS / 1000;
+export const BACKOFF_MAX_S = BACKOFF_MAX_MS / 1000;
+export const BACKOFF_RESET_MS = 2 * BACKOFF_MAX_MS;
 
 const terminalPhase = (p: string | undefined) => p === 'Succeeded' || p === 'Failed';
 
@@ -110,7 +117,7 @@ export class PodWorkers {
 
   /** Adopts containers left by an earlier agent process (keyed by the pod's key). */
   adopt(key: string, uid: string, sandboxId: string, podIP: string, containers: ContainerStatus[], pod: any): void {
-    const st: PodState = { uid, pod, sandboxId, podIP, startTime: pod.status?.startTime, init: new Map(), app: new Map() };
+    const st: PodState = { key, uid, pod, sandboxId, podIP, startTime: pod.status?.startTime, init: new Map(), app: new Map() };
     const restarts = new Map<string, number>();
     for (const cs of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) restarts.set(cs.name, cs.restartCount ?? 0);
     const initNames = new Set((pod.spec?.initContainers ?? []).map((c: any) => c.name));
@@ -135,10 +142,15 @@ export class PodWorkers {
     this.probes.remove(key);
     const done = st.terminating ?? this.killAll(st, st.pod, 'deletion', forcedGracePeriod(st.pod));
     void done
-      .then(async () => {
-        if (st.sandboxId) await this.o.runtime.removePodSandbox(st.sandboxId);
-      })
+      .then(() => this.teardown(key, st))
       .catch((err) => this.o.log.warn('stopping a removed pod failed', { pod: key, err }));
+  }
+
+  /** Last step for a pod whose containers are all stopped: its sandbox goes, and the agent forgets it. */
+  private async teardown(key: string, st: PodState): Promise<void> {
+    this.probes.remove(key);
+    if (this.states.get(key) === st) this.states.delete(key);
+    if (st.sandboxId) await this.o.runtime.removePodSandbox(st.sandboxId);
   }
 
   private killAll(st: PodState, pod: any, reason: 'deletion' | 'deadline', gracePeriodOverride?: number): Promise<void> {
@@ -177,7 +189,7 @@ export class PodWorkers {
     if (!pod) return;
     if (pod.metadata.deletionTimestamp) return this.syncTerminating(key, pod, st);
     if (!st) {
-      st = { uid: pod.metadata.uid, pod, init: new Map(), app: new Map() };
+      st = { key, uid: pod.metadata.uid, pod, init: new Map(), app: new Map() };
       this.states.set(key, st);
     }
     st.pod = pod;
@@ -190,11 +202,11 @@ export class PodWorkers {
         this.event(pod, undefined, 'Normal', DEADLINE_REASON, DEADLINE_MESSAGE);
         this.terminate(key, st, pod, 'deadline');
       } else {
-        requeue = await this.converge(key, pod, st);
+        requeue = await this.converge(pod, st);
         if (left !== undefined) requeue = Math.min(requeue ?? left, left);
       }
     }
-    await this.writeStatus(key, pod, st);
+    await this.writeStatus(pod, st);
     return requeue !== undefined ? { requeueAfterMs: Math.max(1, requeue) } : undefined;
   }
 
@@ -204,12 +216,11 @@ export class PodWorkers {
       st.pod = pod;
       if (!st.terminated) {
         this.terminate(key, st, pod, 'deletion');
-        await this.writeStatus(key, pod, st);
+        await this.writeStatus(pod, st);
         return;
       }
-      await this.writeStatus(key, pod, st);
-      this.states.delete(key);
-      if (st.sandboxId) await this.o.runtime.removePodSandbox(st.sandboxId);
+      await this.writeStatus(pod, st);
+      await this.teardown(key, st);
     }
     try {
       await this.o.pods.delete(pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
@@ -219,8 +230,9 @@ export class PodWorkers {
   }
 
   /** Brings the runtime in line with the spec; returns ms until a delayed restart is due. */
-  private async converge(key: string, pod: any, st: PodState): Promise<number | undefined> {
+  private async converge(pod: any, st: PodState): Promise<number | undefined> {
     const rt = this.o.runtime;
+    const key = st.key;
     if (!st.sandboxId) {
       const sb = await rt.runPodSandbox({ podUid: pod.metadata.uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostNetwork: !!pod.spec?.hostNetwork });
       st.sandboxId = sb.id;
@@ -243,7 +255,7 @@ export class PodWorkers {
       st.init.set(c.name, rec);
       if (isSidecar(c)) {
         if (appDone) continue;
-        later(await this.step(key, pod, st, rec, c, true));
+        later(await this.step(st, rec, c, pod, true));
         const cur = rec.current;
         if (!initialized && !(cur?.state === 'running' && this.probes.started(key, c.name, cur.id))) return soonest;
         continue;
@@ -252,43 +264,40 @@ export class PodWorkers {
       const cur = rec.current;
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
       if (!cur) {
-        await this.start(pod, st, rec, c);
+        later(await this.start(st, rec, c, pod));
         return soonest;
       }
       if (cur.state === 'running' || cur.state === 'created') return soonest;
       if (policy === 'Never') return soonest; // init failed: the pod fails
-      later(await this.restart(pod, st, rec, c));
+      later(await this.restart(st, rec, c, pod));
       return soonest;
     }
     for (const c of pod.spec?.containers ?? []) {
       const rec = st.app.get(c.name) ?? { restartCount: 0 };
       st.app.set(c.name, rec);
       const cur = rec.current;
-      later(await this.step(key, pod, st, rec, c, policy === 'Always' || (policy === 'OnFailure' && cur?.exitCode !== 0)));
+      later(await this.step(st, rec, c, pod, policy === 'Always' || (policy === 'OnFailure' && cur?.exitCode !== 0)));
     }
-    if (appDone) this.stopSidecars(key, pod, st);
+    if (appDone) this.stopSidecars(pod, st);
     return soonest;
   }
 
   /** One long-running container (app or sidecar): start it, kill it on failed probes, restart it when it should. */
-  private async step(key: string, pod: any, st: PodState, rec: ContainerRecord, c: any, restartOnExit: boolean): Promise<number | undefined> {
+  private async step(st: PodState, rec: ContainerRecord, c: any, pod: any, restartOnExit: boolean): Promise<number | undefined> {
     const cur = rec.current;
-    if (!cur) {
-      await this.start(pod, st, rec, c);
-      return undefined;
-    }
+    if (!cur) return this.start(st, rec, c, pod);
     if (rec.killing) return undefined;
     if (cur.state === 'running') {
-      const reason = this.probes.killReason(key, c.name, cur.id);
-      if (reason) this.killForProbe(key, pod, st, rec, c, reason);
+      const reason = this.probes.killReason(st.key, c.name, cur.id);
+      if (reason) this.killForProbe(st, rec, c, pod, reason);
       return undefined;
     }
     if (cur.state !== 'exited' || !(rec.restartAfterKill || restartOnExit)) return undefined;
-    return this.restart(pod, st, rec, c);
+    return this.restart(st, rec, c, pod);
   }
 
   /** Once the regular containers of a Never/OnFailure pod are done, its sidecars are stopped, last first. */
-  private stopSidecars(key: string, pod: any, st: PodState): void {
+  private stopSidecars(pod: any, st: PodState): void {
     const sidecars = (pod.spec?.initContainers ?? []).filter(isSidecar).reverse();
     const running = sidecars.filter((c: any) => st.init.get(c.name)?.current?.state === 'running' && !st.init.get(c.name)?.killing);
     if (!running.length) return;
@@ -301,7 +310,7 @@ export class PodWorkers {
         rec.current = (await this.o.runtime.containerStatus(id)) ?? rec.current;
         rec.killing = false;
       }
-      this.o.enqueue?.(key);
+      this.o.enqueue?.(st.key);
     })();
   }
 
@@ -317,7 +326,8 @@ export class PodWorkers {
   }
 
   /** A failed liveness or startup probe: kill (preStop, grace) in the background; the exit restarts it. */
-  private killForProbe(key: string, pod: any, st: PodState, rec: ContainerRecord, c: any, reason: 'liveness' | 'startup'): void {
+  private killForProbe(st: PodState, rec: ContainerRecord, c: any, pod: any, reason: 'liveness' | 'startup'): void {
+    const key = st.key;
     const restart = isSidecar(c) || (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
     const id = rec.current!.id;
     rec.killing = true;
@@ -338,7 +348,8 @@ export class PodWorkers {
       });
   }
 
-  private async start(pod: any, st: PodState, rec: ContainerRecord, c: any): Promise<void> {
+  /** Creates and starts a container, then runs its postStart hook; returns ms to wait before retrying, if any. */
+  private async start(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
     const rt = this.o.runtime;
     const id = await rt.createContainer(st.sandboxId!, { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: pod.metadata.annotations ?? {}, restartCount: rec.restartCount });
     await rt.startContainer(id);
@@ -347,20 +358,23 @@ export class PodWorkers {
       rec.previous = rec.current;
     }
     rec.current = await rt.containerStatus(id);
-    const postStart = c.lifecycle?.postStart;
-    if (postStart && rec.current?.state === 'running') {
-      // Upstream runs postStart right after the start and kills the container when it fails.
-      const r = await runHook(postStart, this.target(st, c, id), pod, 0);
-      if (!r.ok) {
-        this.event(pod, c.name, 'Warning', 'FailedPostStartHook', r.message);
-        await killContainer({ pod, target: this.target(st, c, id), reason: 'postStart', message: 'FailedPostStartHook', event: (type, reason, m) => this.event(pod, c.name, type, reason, m) });
-        rec.current = (await rt.containerStatus(id)) ?? rec.current;
-      }
-    }
+    await this.postStart(st, rec, c, pod, id);
+    return undefined;
+  }
+
+  /** Upstream runs postStart right after the start and kills the container when it fails. */
+  private async postStart(st: PodState, rec: ContainerRecord, c: any, pod: any, id: string): Promise<void> {
+    const hook = c.lifecycle?.postStart;
+    if (!hook || rec.current?.state !== 'running') return;
+    const r = await runHook(hook, this.target(st, c, id), pod, 0);
+    if (r.ok) return;
+    this.event(pod, c.name, 'Warning', 'FailedPostStartHook', r.message);
+    await killContainer({ pod, target: this.target(st, c, id), reason: 'postStart', message: 'FailedPostStartHook', event: (type, reason, m) => this.event(pod, c.name, type, reason, m) });
+    rec.current = (await this.o.runtime.containerStatus(id)) ?? rec.current;
   }
 
   /** Restarts an exited container, honouring crash-loop back-off; returns ms to wait if backing off. */
-  private async restart(pod: any, st: PodState, rec: ContainerRecord, c: any): Promise<number | undefined> {
+  private async restart(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
     const now = this.now().getTime();
     const cur = rec.current!;
     const finished = cur.finishedAt?.getTime() ?? now;
@@ -376,11 +390,11 @@ export class PodWorkers {
     rec.backoffUntil = undefined;
     rec.restartAfterKill = false;
     rec.restartCount++;
-    await this.start(pod, st, rec, c);
-    return undefined;
+    return this.start(st, rec, c, pod);
   }
 
-  private async writeStatus(key: string, pod: any, st: PodState): Promise<void> {
+  private async writeStatus(pod: any, st: PodState): Promise<void> {
+    const key = st.key;
     const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c: any) => c.name));
     for (const [name, rec] of [...st.app, ...[...st.init].filter(([n]) => sidecars.has(n))]) {
       const cur = rec.current;
