@@ -95,7 +95,7 @@ export class EventRecorder {
       type,
       source: { component: this.component, ...(this.host ? { host: this.host } : {}) },
       reportingComponent: this.component,
-      reportingInstance: '',
+      reportingInstance: this.host ?? '',
       firstTimestamp: ts,
       lastTimestamp: ts,
       eventTime: null,
