@@ -54,6 +54,20 @@ describe('httpGet probe against a real listener', () => {
     assert.equal(r.result, 'failure');
     assert.equal(r.output, `Get "http://127.0.0.1:${p}/x": dial tcp 127.0.0.1:${p}: connect: connection refused`);
   });
+  it('does not keep a streaming response open', async () => {
+    let closed!: () => void;
+    const gone = new Promise<void>((r) => (closed = r));
+    const srv = createServer((req, res) => {
+      res.writeHead(200);
+      res.write('x'.repeat(1024));
+      req.socket.on('close', closed);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const p = (srv.address() as AddressInfo).port;
+    assert.equal((await runProbe({ httpGet: { path: '/stream', port: p } }, target())).result, 'success');
+    await gone;
+    await new Promise((r) => srv.close(r));
+  });
   it('an unknown port name is an error, not a failure', async () => {
     const r = await runProbe({ httpGet: { port: 'nope' } }, target());
     assert.equal(r.result, 'unknown');

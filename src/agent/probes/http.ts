@@ -52,8 +52,9 @@ function getOnce(url: URL, headers: Record<string, string>, timeoutMs: number): 
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
       { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search, method: 'GET', headers, rejectUnauthorized: false, agent: false },
       (res) => {
-        // Upstream reads at most 10 KiB of the body; we only need the status.
-        res.resume();
+        // Upstream reads at most 10 KiB of the body; only the status matters here, and a
+        // streaming endpoint must not keep the connection open: drop it at once.
+        res.destroy();
         resolve(res);
       },
     );
