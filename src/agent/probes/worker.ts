@@ -83,8 +83,8 @@ export class ProbeWorker {
     }
     if (!c.running) {
       this.set('failure', ctx);
-      // A terminated container that will never restart needs no more probing.
-      return !(c.terminated && ctx.pod.spec?.restartPolicy === 'Never');
+      // A terminated container that will never restart needs no more probing (sidecars always restart).
+      return !(c.terminated && ctx.pod.spec?.restartPolicy === 'Never' && this.container.restartPolicy !== 'Always');
     }
     if (this.onHold) return true;
     if (ctx.pod.metadata?.deletionTimestamp && this.type !== 'readiness') {
