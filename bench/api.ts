@@ -5,17 +5,24 @@
  * namespace holding 1,000 objects, and watch delivery latency (write sent → event received).
  *
  *   node dist/bench/api.js [--store sqlite|memory|etcd[,..]] [--count 10000] [--json]
- *                          [--full] [--cpu-prof DIR] [--phase-timeout 120]
+ *                          [--full] [--cpu-prof DIR] [--phase-timeout 120] [--rounds 1]
  *
  * --count scales every phase (10000 = the full run); --full also runs controllers, scheduler
  * and agent in the server; --cpu-prof writes the server's V8 CPU profile into DIR.
+ *
+ * With several stores the figures are also printed side by side, each store against the
+ * first (e.g. `--store sqlite,etcd`), with the target for etcd: creates at concurrency 32
+ * within 2x of SQLite. The CPU time per create of the server, of etcd and of this client
+ * is printed too: on a shared machine throughput moves with the neighbours' load, CPU per
+ * create much less. --rounds N runs the stores N times, alternating their order each
+ * round so that neither always meets the same neighbours, and compares per-store medians.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { BenchClient, type WatchEvent } from './lib/https-client.js';
 import { ServerProcess } from './lib/server-process.js';
 import { latency, ms, pool, within, type Latency } from './lib/stats.js';
 
-const TARGETS = { creates32PerSec: 2000, watchP99Ms: 20, rssIdleMB: 120 };
+const TARGETS = { creates32PerSec: 2000, watchP99Ms: 20, rssIdleMB: 120, etcdCreatesVsSqlite: 2 };
 
 class UsageError extends Error {}
 
@@ -26,6 +33,7 @@ interface Flags {
   full: boolean;
   cpuProfDir?: string;
   phaseMs: number;
+  rounds: number;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -37,9 +45,11 @@ function parseFlags(argv: string[]): Flags {
   };
   const count = Number(val('--count') ?? 10_000);
   const phase = Number(val('--phase-timeout') ?? 120);
+  const rounds = Number(val('--rounds') ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9) throw new UsageError('--rounds must be an integer from 1 to 9');
   if (!Number.isInteger(count) || count < 20) throw new UsageError('--count must be an integer >= 20');
   if (!(phase > 0)) throw new UsageError('--phase-timeout must be a positive number of seconds');
-  return { stores: (val('--store') ?? 'sqlite').split(','), count, json: argv.includes('--json'), full: argv.includes('--full'), cpuProfDir: val('--cpu-prof'), phaseMs: phase * 1000 };
+  return { stores: (val('--store') ?? 'sqlite').split(','), count, json: argv.includes('--json'), full: argv.includes('--full'), cpuProfDir: val('--cpu-prof'), phaseMs: phase * 1000, rounds };
 }
 
 export interface ApiBenchResult {
@@ -50,6 +60,10 @@ export interface ApiBenchResult {
   rssAfterMB: number;
   creates1: { n: number; perSec: number };
   creates32: { n: number; perSec: number };
+  /** CPU microseconds per create at concurrency 32: the server, the store's processes (etcd), this client. */
+  cpuPerCreate32: { serverUs: number; storeUs: number; clientUs: number };
+  /** 1-minute load average when the store's run started (2 cores shared with others). */
+  load1: number;
   get: Latency;
   list: Latency & { objects: number };
   watch: Latency;
@@ -72,6 +86,7 @@ async function runFor(store: string, f: Flags): Promise<ApiBenchResult> {
   const watchN = scale(500, 20);
   const phase = <T>(name: string, p: Promise<T>) => within(name, f.phaseMs, p);
 
+  const load1 = loadavg()[0];
   const server = await phase('server start', ServerProcess.start({ store, full: f.full, cpuProfDir: f.cpuProfDir }));
   const c = new BenchClient(server.kubeconfig, 32);
   let watch: { close(): void } | undefined;
@@ -86,9 +101,17 @@ async function runFor(store: string, f: Flags): Promise<ApiBenchResult> {
       for (let i = 0; i < seqN; i++) await c.expect(201, 'POST', base, cm(`s-${i}`));
     })());
     const c1 = seqN / ((performance.now() - t0) / 1000);
+    const cpu0 = { server: server.cpuSeconds(), store: server.storeCpuSeconds(), client: process.cpuUsage() };
     t0 = performance.now();
     await phase('creates at concurrency 32', pool([...Array(parN).keys()], 32, async (i) => void (await c.expect(201, 'POST', base, cm(`p-${i}`)))));
     const c32 = parN / ((performance.now() - t0) / 1000);
+    const clientCpu = process.cpuUsage(cpu0.client);
+    const perCreateUs = (seconds: number) => Math.round((seconds * 1e6) / parN);
+    const cpuPerCreate32 = {
+      serverUs: perCreateUs(server.cpuSeconds() - cpu0.server),
+      storeUs: perCreateUs(server.storeCpuSeconds() - cpu0.store),
+      clientUs: perCreateUs((clientCpu.user + clientCpu.system) / 1e6),
+    };
     await sleep(2000);
     const rssAfterMB = server.rssMB();
 
@@ -158,6 +181,8 @@ async function runFor(store: string, f: Flags): Promise<ApiBenchResult> {
       rssAfterMB: Math.round(rssAfterMB),
       creates1: { n: seqN, perSec: Math.round(c1) },
       creates32: { n: parN, perSec: Math.round(c32) },
+      cpuPerCreate32,
+      load1: Math.round(load1 * 100) / 100,
       get: latency(gets),
       list: { ...latency(lists), objects: listObjects },
       watch: latency(delivery),
@@ -176,19 +201,71 @@ function print(r: ApiBenchResult): void {
   console.log(`${p} server RSS idle:            ${r.rssIdleMB} MB  (target <= ${TARGETS.rssIdleMB} MB: ${mark(r.rssIdleMB <= TARGETS.rssIdleMB)})`);
   console.log(`${p} creates, concurrency 1:     ${r.creates1.perSec} objects/s  (${r.creates1.n} creates)`);
   console.log(`${p} creates, concurrency 32:    ${r.creates32.perSec} objects/s  (${r.creates32.n} creates; target >= ${TARGETS.creates32PerSec}/s: ${mark(r.creates32.perSec >= TARGETS.creates32PerSec)})`);
+  const cpu = r.cpuPerCreate32;
+  console.log(`${p} CPU per create at c32:      server ${cpu.serverUs} us, store ${cpu.storeUs} us, bench client ${cpu.clientUs} us  (load average ${r.load1} at start)`);
   console.log(`${p} GET one object:             p50 ${ms(r.get.p50)}  p99 ${ms(r.get.p99)}  (${r.get.n} GETs)`);
   console.log(`${p} LIST ${r.list.objects} objects:          p50 ${ms(r.list.p50)}  p99 ${ms(r.list.p99)}  (${r.list.n} LISTs)`);
   console.log(`${p} watch delivery:             p50 ${ms(r.watch.p50)}  p99 ${ms(r.watch.p99)}  (${r.watch.n} writes; target p99 <= ${TARGETS.watchP99Ms} ms: ${mark(r.watch.p99 <= TARGETS.watchP99Ms)})`);
   console.log(`${p} server RSS, ${r.objects} objects:  ${r.rssAfterMB} MB`);
 }
 
+/** The stores side by side, each against the first (the baseline, normally sqlite). */
+function printSideBySide(rs: ApiBenchResult[]): void {
+  const base = rs[0];
+  const col = (s: string) => s.padStart(14);
+  const row = (label: string, cells: string[]) => console.log(`${label.padEnd(34)}${cells.map(col).join('')}`);
+  const ratio = (x: number, b: number) => (b > 0 ? `${(x / b).toFixed(2)}x` : '-');
+  console.log('');
+  row(`api side by side (${base.mode})`, rs.map((r) => r.store));
+  row('creates c1 (objects/s)', rs.map((r) => String(r.creates1.perSec)));
+  row('creates c32 (objects/s)', rs.map((r) => String(r.creates32.perSec)));
+  row('  server CPU per create (us)', rs.map((r) => String(r.cpuPerCreate32.serverUs)));
+  row('  store CPU per create (us)', rs.map((r) => String(r.cpuPerCreate32.storeUs)));
+  row('GET p99 (ms)', rs.map((r) => r.get.p99.toFixed(2)));
+  row(`LIST ${base.list.objects} p99 (ms)`, rs.map((r) => r.list.p99.toFixed(1)));
+  row('watch delivery p99 (ms)', rs.map((r) => r.watch.p99.toFixed(2)));
+  for (const r of rs.slice(1)) {
+    const slower = base.creates32.perSec / Math.max(1, r.creates32.perSec);
+    const verdict = r.store === 'etcd' && base.store === 'sqlite' ? `  (target: etcd within ${TARGETS.etcdCreatesVsSqlite}x of sqlite: ${mark(slower <= TARGETS.etcdCreatesVsSqlite)})` : '';
+    console.log(`${r.store} vs ${base.store}: creates c32 ${slower.toFixed(2)}x slower${verdict}; GET p99 ${ratio(r.get.p99, base.get.p99)}, LIST p99 ${ratio(r.list.p99, base.list.p99)}, watch p99 ${ratio(r.watch.p99, base.watch.p99)}`);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** One store's runs folded into one result: the median of each figure (lower median for an even count). */
+function medianOf(rs: ApiBenchResult[]): ApiBenchResult {
+  const m = (get: (r: ApiBenchResult) => number) => median(rs.map(get));
+  const lat = (get: (r: ApiBenchResult) => Latency): Latency => ({ p50: m((r) => get(r).p50), p99: m((r) => get(r).p99), max: m((r) => get(r).max), n: get(rs[0]).n });
+  const r0 = rs[0];
+  return {
+    ...r0,
+    rssIdleMB: m((r) => r.rssIdleMB),
+    rssAfterMB: m((r) => r.rssAfterMB),
+    creates1: { n: r0.creates1.n, perSec: m((r) => r.creates1.perSec) },
+    creates32: { n: r0.creates32.n, perSec: m((r) => r.creates32.perSec) },
+    cpuPerCreate32: { serverUs: m((r) => r.cpuPerCreate32.serverUs), storeUs: m((r) => r.cpuPerCreate32.storeUs), clientUs: m((r) => r.cpuPerCreate32.clientUs) },
+    load1: m((r) => r.load1),
+    get: lat((r) => r.get),
+    list: { ...lat((r) => r.list), objects: r0.list.objects },
+    watch: lat((r) => r.watch),
+  };
+}
+
 async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2));
   const results: ApiBenchResult[] = [];
-  for (const store of f.stores) {
-    const r = await runFor(store, f);
-    results.push(r);
-    if (!f.json) print(r);
+  for (let round = 0; round < f.rounds; round++) {
+    for (const store of round % 2 ? [...f.stores].reverse() : f.stores) {
+      const r = await runFor(store, f);
+      results.push(r);
+      if (!f.json) print(r);
+    }
+  }
+  const folded = f.stores.map((s) => results.filter((r) => r.store === s)).map((rs) => (rs.length > 1 ? medianOf(rs) : rs[0]));
+  if (!f.json && folded.length > 1) {
+    if (f.rounds > 1) console.log(`\n(medians of ${f.rounds} rounds, store order alternating)`);
+    printSideBySide(folded);
   }
   console.log(JSON.stringify({ bench: 'api', cores: cpus().length, node: process.version, targets: TARGETS, results }));
 }

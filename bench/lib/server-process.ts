@@ -113,6 +113,18 @@ export class ServerProcess {
     return this.stderrTail ? `; its stderr ends with:\n${this.stderrTail}` : '';
   }
 
+  /** CPU time (user + system) the server process has used so far, in seconds. */
+  cpuSeconds(): number {
+    return procCpuSeconds(this.pid);
+  }
+
+  /** CPU time the store's own processes (the etcd members) have used so far, in seconds; 0 for in-process stores. */
+  storeCpuSeconds(): number {
+    let s = 0;
+    for (const m of this.etcd?.members ?? []) if (m.proc?.pid) s += procCpuSeconds(m.proc.pid);
+    return s;
+  }
+
   /** Resident set size of the server process, in MB (VmRSS from /proc). */
   rssMB(): number {
     const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
@@ -141,6 +153,17 @@ export class ServerProcess {
     if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const m of this.etcd?.members ?? []) m.proc?.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** utime + stime of a live process from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+function procCpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100;
+  } catch {
+    return 0; // gone
   }
 }
 

@@ -13,9 +13,14 @@ function runAndKill(path: string, prefix: string, afterMs: number): Promise<stri
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [writer, path, prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (c) => (out += c));
+    let t: NodeJS.Timeout | undefined;
+    // The kill comes afterMs after the first acknowledgement, so a slow start on a busy
+    // machine still leaves writes in flight when it lands.
+    child.stdout.on('data', (c) => {
+      out += c;
+      t ??= setTimeout(() => child.kill('SIGKILL'), afterMs);
+    });
     child.on('error', reject);
-    const t = setTimeout(() => child.kill('SIGKILL'), afterMs);
     child.on('exit', () => {
       clearTimeout(t);
       // Only complete lines were acknowledged before the kill.
@@ -32,7 +37,7 @@ describe('sqlite crash safety', () => {
     const path = join(dir, 'crash.sqlite');
     let lastRev = 0;
     for (let round = 0; round < 3; round++) {
-      const acked = await runAndKill(path, `/crash/r${round}/`, 400 + round * 150);
+      const acked = await runAndKill(path, `/crash/r${round}/`, 100 + round * 150);
       assert.ok(acked.length > 0, 'the writer acknowledged some writes before it was killed');
       const b = new SqliteBackend({ path, compactIntervalMs: 0 });
       try {

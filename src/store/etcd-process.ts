@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,20 +32,34 @@ export interface EtcdMember {
   proc?: ChildProcess;
 }
 
+/** Client TLS for the members: they serve https with these files and require client certificates signed by caFile. */
+export interface EtcdTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** PEM contents of a client certificate and key the health checks use. */
+  client: { caPem: string; certPem: string; keyPem: string };
+}
+
 export class EtcdCluster {
-  private constructor(readonly members: EtcdMember[], private readonly root: string) {}
+  private constructor(
+    readonly members: EtcdMember[],
+    private readonly root: string,
+    private readonly tls?: EtcdTlsFiles,
+  ) {}
 
   get endpoints(): string[] {
     return this.members.map((m) => m.clientUrl);
   }
 
-  static async start(size = 1): Promise<EtcdCluster> {
+  static async start(size = 1, tls?: EtcdTlsFiles): Promise<EtcdCluster> {
     const root = mkdtempSync(join(tmpdir(), 'skiff-etcd-'));
     const members: EtcdMember[] = [];
+    const scheme = tls ? 'https' : 'http';
     for (let i = 0; i < size; i++) {
-      members.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, dir: join(root, `m${i}`) });
+      members.push({ name: `m${i}`, clientUrl: `${scheme}://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, dir: join(root, `m${i}`) });
     }
-    const c = new EtcdCluster(members, root);
+    const c = new EtcdCluster(members, root, tls);
     for (const m of members) c.launch(m);
     await c.waitHealthy();
     return c;
@@ -65,6 +80,7 @@ export class EtcdCluster {
         '--initial-cluster-state', 'new',
         '--initial-cluster-token', 'skiff-test',
         '--log-level', 'error',
+        ...(this.tls ? ['--cert-file', this.tls.certFile, '--key-file', this.tls.keyFile, '--trusted-ca-file', this.tls.caFile, '--client-cert-auth'] : []),
       ],
       { stdio: 'ignore' },
     );
@@ -76,8 +92,7 @@ export class EtcdCluster {
       if (!m.proc || m.proc.exitCode !== null || m.proc.signalCode !== null) continue;
       for (;;) {
         try {
-          const r = await fetch(`${m.clientUrl}/health`);
-          if (r.ok && (await r.json()).health === 'true') break;
+          if ((await this.health(m.clientUrl)) === 'true') break;
         } catch {
           // not up yet
         }
@@ -85,6 +100,26 @@ export class EtcdCluster {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+  }
+
+  /** The member's /health answer ("true" when it has a leader and serves). */
+  private async health(clientUrl: string): Promise<string | undefined> {
+    if (!this.tls) {
+      const r = await fetch(`${clientUrl}/health`);
+      return r.ok ? (await r.json()).health : undefined;
+    }
+    const { caPem, certPem, keyPem } = this.tls.client;
+    return new Promise((resolve, reject) => {
+      const req = request(`${clientUrl}/health`, { ca: caPem, cert: certPem, key: keyPem, timeout: 2000 }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(res.statusCode === 200 ? JSON.parse(body).health : undefined));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error('etcd health check timed out')));
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   kill(i: number): void {

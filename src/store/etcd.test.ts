@@ -15,6 +15,6 @@ for (const size of [1, 3]) {
     after(async () => {
       await cluster?.stop();
     });
-    runBackendConformance(`etcd (${size} member${size > 1 ? 's' : ''})`, async () => new EtcdBackend({ endpoints: cluster.endpoints, dialTimeoutMs: 5000 }));
+    runBackendConformance(`etcd (${size} member${size > 1 ? 's' : ''})`, async () => new EtcdBackend({ endpoints: cluster.endpoints }));
   });
 }

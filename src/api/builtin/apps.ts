@@ -5,6 +5,7 @@ import { col, labelSelectorString } from './printing.js';
 import { defaultTemplate } from './defaults.js';
 import { validatePodSpec } from './pod-validation.js';
 import { immutable, invalid, notSupported, required, validateLabels } from './validation.js';
+import { daemonSetSpecErrors, statefulSetSpecErrors } from './apps-sets-validation.js';
 
 const apps = { group: 'apps', version: 'v1' };
 
@@ -140,8 +141,12 @@ export const statefulsets = kind({
     const s = (o.spec ??= {});
     s.replicas ??= 1;
     s.podManagementPolicy ??= 'OrderedReady';
-    s.updateStrategy ??= { type: 'RollingUpdate' };
-    if (s.updateStrategy.type === 'RollingUpdate') s.updateStrategy.rollingUpdate = { partition: 0, ...(s.updateStrategy.rollingUpdate ?? {}) };
+    // SetDefaults_StatefulSet: an unset strategy becomes RollingUpdate with partition 0; an
+    // explicit RollingUpdate without rollingUpdate stays without it (kubectl rollout status
+    // then reports a plain rolling update instead of a partitioned one).
+    s.updateStrategy ??= {};
+    if (!s.updateStrategy.type) s.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { ...(s.updateStrategy.rollingUpdate ?? {}) } };
+    if (s.updateStrategy.type === 'RollingUpdate' && s.updateStrategy.rollingUpdate) s.updateStrategy.rollingUpdate.partition ??= 0;
     s.revisionHistoryLimit ??= 10;
     s.persistentVolumeClaimRetentionPolicy = { whenDeleted: 'Retain', whenScaled: 'Retain', ...(s.persistentVolumeClaimRetentionPolicy ?? {}) };
     for (const t of s.volumeClaimTemplates ?? []) {
@@ -154,9 +159,7 @@ export const statefulsets = kind({
   },
   validate: (o, ctx) =>
     validateWorkload(o, ctx, (s) => {
-      const out: FieldError[] = [];
-      const p = s.spec?.podManagementPolicy;
-      if (p && !['OrderedReady', 'Parallel'].includes(p)) out.push(notSupported('spec.podManagementPolicy', p, ['OrderedReady', 'Parallel']));
+      const out: FieldError[] = statefulSetSpecErrors(s.spec ?? {});
       if (ctx.old && ctx.operation === 'update') {
         // Only replicas, ordinals, template, updateStrategy, minReadySeconds, retention policy and revisionHistoryLimit may change.
         const pick = (x: any) => JSON.stringify({ ...x.spec, replicas: 0, ordinals: 0, template: 0, updateStrategy: 0, minReadySeconds: 0, persistentVolumeClaimRetentionPolicy: 0, revisionHistoryLimit: 0 });
@@ -196,12 +199,13 @@ export const daemonsets = kind({
   wideCells: (o) => [(o.spec?.template?.spec?.containers ?? []).map((c: any) => c.name).join(','), (o.spec?.template?.spec?.containers ?? []).map((c: any) => c.image).join(','), labelSelectorString(o.spec?.selector)],
   defaults: (o) => {
     const s = (o.spec ??= {});
-    s.updateStrategy ??= { type: 'RollingUpdate' };
+    s.updateStrategy ??= {};
+    s.updateStrategy.type ??= 'RollingUpdate';
     if (s.updateStrategy.type === 'RollingUpdate') s.updateStrategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(s.updateStrategy.rollingUpdate ?? {}) };
     s.revisionHistoryLimit ??= 10;
     defaultTemplate(s.template);
   },
-  validate: (o, ctx) => validateWorkload(o, ctx),
+  validate: (o, ctx) => validateWorkload(o, ctx, (d) => daemonSetSpecErrors(d.spec ?? {})),
   prepareForCreate: (o) => {
     o.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
   },

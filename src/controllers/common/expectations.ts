@@ -33,6 +33,20 @@ export class Expectations {
     this.m.set(key, { add: 0, del: podKeys.length, deleting: new Set(podKeys), at: this.now() });
   }
 
+  /** Creates and deletes asked for in one sync (DaemonSets do both at once). */
+  expect(key: string, adds: number, podKeys: string[]): void {
+    this.m.set(key, { add: adds, del: podKeys.length, deleting: new Set(podKeys), at: this.now() });
+  }
+
+  /** Adds to what is already awaited (several creates or deletes issued one by one in a sync). */
+  raise(key: string, adds: number, podKeys: string[]): void {
+    const e = this.m.get(key);
+    if (!e || (e.add <= 0 && e.del <= 0)) return this.expect(key, adds, podKeys);
+    e.add += adds;
+    for (const k of podKeys) if (!e.deleting.has(k)) (e.deleting.add(k), e.del++);
+    e.at = this.now();
+  }
+
   creationObserved(key: string): void {
     const e = this.m.get(key);
     if (e) e.add--;

@@ -25,8 +25,8 @@ export function revisionData(template: any): any {
   return { spec: { template: { ...template, $patch: 'replace' } } };
 }
 
-export function revisionObject(owner: { apiVersion: string; kind: string; metadata: any }, template: any, revision: number, labels: Record<string, string>): any {
-  const hash = templateHash(template);
+export function revisionObject(owner: { apiVersion: string; kind: string; metadata: any }, template: any, revision: number, labels: Record<string, string>, collisionCount = 0): any {
+  const hash = templateHash(template, collisionCount);
   return {
     apiVersion: 'apps/v1',
     kind: 'ControllerRevision',

@@ -1,13 +1,14 @@
 /**
  * The DaemonSet controller's wiring: DaemonSet, pod and node events wake the DaemonSets
  * concerned (a node joining, leaving or changing labels/taints may change where every
- * DaemonSet should run).
+ * DaemonSet should run); pod events also settle the expectations of the owning set.
  */
 import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
 import { matchesSelector } from '../../client/selector.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
+import { Expectations } from '../common/expectations.js';
 import { controllerRef } from '../common/pods.js';
 import type { ControllerContext } from '../replicaset/controller.js';
 import { syncDaemonSet } from './sync.js';
@@ -15,19 +16,48 @@ import { syncDaemonSet } from './sync.js';
 export class DaemonSetController {
   static readonly NAME = 'daemonset-controller';
   private readonly queue = new WorkQueue();
+  private readonly expectations: Expectations;
+  private readonly backoff = new Map<string, { delayMs: number; at: number }>();
 
   constructor(private readonly ctx: ControllerContext) {
+    this.expectations = new Expectations(ctx.now);
     const dsInf = ctx.informers.informer('daemonsets');
     const all = () => {
       for (const ds of dsInf.cache.list()) this.queue.add(keyOf(ds));
     };
     dsInf.addHandlers({ onAdd: (d) => this.queue.add(keyOf(d)), onUpdate: (_o, d) => this.queue.add(keyOf(d)), onDelete: (d) => this.queue.add(keyOf(d)) });
-    const podEvent = (p: any) => {
+    const ownerKey = (p: any): string | undefined => {
       const ref = controllerRef(p);
-      if (ref?.kind === 'DaemonSet') this.queue.add(`${p.metadata.namespace}/${ref.name}`);
-      else if (!ref) for (const ds of dsInf.cache.list(p.metadata.namespace)) if (matchesSelector(ds.spec?.selector, p.metadata.labels)) this.queue.add(keyOf(ds));
+      if (ref?.kind !== 'DaemonSet') return undefined;
+      const ds = dsInf.cache.getByName(p.metadata.namespace, ref.name);
+      return ds && ds.metadata.uid === ref.uid ? keyOf(ds) : undefined;
     };
-    ctx.informers.informer('pods').addHandlers({ onAdd: podEvent, onUpdate: (_o, p) => podEvent(p), onDelete: podEvent });
+    const wakeSelecting = (p: any) => {
+      for (const ds of dsInf.cache.list(p.metadata.namespace)) if (matchesSelector(ds.spec?.selector, p.metadata.labels)) this.queue.add(keyOf(ds));
+    };
+    const deleted = (p: any) => {
+      const k = ownerKey(p);
+      if (!k) return;
+      this.expectations.deletionObserved(k, keyOf(p));
+      this.queue.add(k);
+    };
+    ctx.informers.informer('pods').addHandlers({
+      onAdd: (p) => {
+        if (p.metadata.deletionTimestamp) return deleted(p);
+        const k = ownerKey(p);
+        if (k) {
+          this.expectations.creationObserved(k);
+          this.queue.add(k);
+        } else if (!controllerRef(p)) wakeSelecting(p);
+      },
+      onUpdate: (o, p) => {
+        if (p.metadata.deletionTimestamp && !o.metadata.deletionTimestamp) return deleted(p);
+        const k = ownerKey(p);
+        if (k) this.queue.add(k);
+        else if (!controllerRef(p)) wakeSelecting(p);
+      },
+      onDelete: deleted,
+    });
     ctx.informers.informer('nodes').addHandlers({
       onAdd: all,
       onDelete: all,
@@ -58,9 +88,12 @@ export class DaemonSetController {
             listPods: (ns) => podInf.cache.list(ns),
             listNodes: () => nodeInf.cache.list(),
             listRevisions: (ns) => revInf.cache.list(ns),
+            expectations: this.expectations,
+            backoff: this.backoff,
             recorder,
             now: this.ctx.now ?? Date.now,
           },
+          key,
           dsInf.cache.get(key),
         ),
     });

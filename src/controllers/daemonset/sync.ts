@@ -1,18 +1,21 @@
 /**
- * syncDaemonSet: one daemon pod on every node the DaemonSet should run on, none
- * elsewhere; failed daemon pods are replaced; extra pods on one node are deleted (the
- * oldest is kept). RollingUpdate replaces pods of older revisions node by node within
- * maxUnavailable (and, with maxSurge, starts the new pod before the old one goes);
- * OnDelete replaces them only when a user deletes them. Status is what `kubectl get ds`
- * and `kubectl rollout status ds` read.
+ * syncDaemonSet (upstream's daemon controller): one daemon pod on every node the
+ * DaemonSet should run on, none where it may not continue running. Creates and deletes
+ * are guarded by expectations, so a burst of events never doubles a pod. Failed daemon
+ * pods are replaced after a per-node back-off (upstream fights a kubelet that rejects
+ * pods the same way); extra pods on a node are deleted, the oldest kept. Then the
+ * RollingUpdate strategy (rolling.ts) runs; OnDelete leaves old pods to the user.
  */
 import type { ResourceClient } from '../../client/resource.js';
 import { isAlreadyExists, isNotFound } from '../../client/rest.js';
+import { keyOf } from '../../client/cache.js';
 import { claimObjects } from '../common/claim.js';
 import type { EventRecorder } from '../common/events.js';
+import type { Expectations } from '../common/expectations.js';
 import { isPodAvailable, isPodReady, podFromTemplate } from '../common/pods.js';
 import { revisionObject, templateHash } from '../common/revisions.js';
-import { intOrPercent, nodeOfPod, pinToNode, shouldRunOn, withDaemonTolerations } from './placement.js';
+import { nodeOfPod, nodeShouldRunDaemonPod, pinToNode, surgeAndUnavailable, withDaemonTolerations } from './placement.js';
+import { revisionHash, rollingUpdate, type NodePods } from './rolling.js';
 
 export interface DsSyncDeps {
   pods: ResourceClient;
@@ -21,11 +24,25 @@ export interface DsSyncDeps {
   listPods: (ns: string) => any[];
   listNodes: () => any[];
   listRevisions: (ns: string) => any[];
+  expectations: Expectations;
+  /** Failed-pod back-off per `<ds key>/<node>`. */
+  backoff: Map<string, { delayMs: number; at: number }>;
   recorder: EventRecorder;
   now: () => number;
 }
 
+const FAILED_BACKOFF_INITIAL_MS = 1000;
+const FAILED_BACKOFF_MAX_MS = 15 * 60 * 1000;
 const terminal = (p: any) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+/** Oldest first, scheduled and running before the rest (podByCreationTimestampAndPhase). */
+function byAgeAndPhase(a: any, b: any): number {
+  if (!!a.spec?.nodeName !== !!b.spec?.nodeName) return a.spec?.nodeName ? -1 : 1;
+  const ar = a.status?.phase === 'Running',
+    br = b.status?.phase === 'Running';
+  if (ar !== br) return ar ? -1 : 1;
+  return Date.parse(a.metadata.creationTimestamp ?? 0) - Date.parse(b.metadata.creationTimestamp ?? 0) || String(a.metadata.name).localeCompare(b.metadata.name);
+}
 
 async function ensureRevision(d: DsSyncDeps, ds: any, hash: string): Promise<void> {
   const mine = d.listRevisions(ds.metadata.namespace).filter((r) => (r.metadata.ownerReferences ?? []).some((o: any) => o.uid === ds.metadata.uid));
@@ -41,17 +58,90 @@ async function ensureRevision(d: DsSyncDeps, ds: any, hash: string): Promise<voi
     // Rolling back to an older template makes its revision the newest.
     await d.revisions.patch(cur.metadata.namespace, cur.metadata.name, 'merge', { revision: max + 1 });
   }
+  // cleanupHistory: keep revisionHistoryLimit old revisions, and any a live pod still runs.
   const limit = ds.spec.revisionHistoryLimit ?? 10;
   const old = mine.filter((r) => r.metadata.labels?.['controller-revision-hash'] !== hash).sort((a, b) => Number(a.revision) - Number(b.revision));
-  const livePods = new Set(d.listPods(ds.metadata.namespace).map((p) => p.metadata.labels?.['controller-revision-hash']));
+  const live = new Set(d.listPods(ds.metadata.namespace).map(revisionHash));
   for (const r of old.slice(0, Math.max(0, old.length - limit))) {
-    if (livePods.has(r.metadata.labels?.['controller-revision-hash'])) continue;
+    if (live.has(r.metadata.labels?.['controller-revision-hash'])) continue;
     await d.revisions.delete(r.metadata.namespace, r.metadata.name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 }
 
-export async function syncDaemonSet(d: DsSyncDeps, ds: any | undefined): Promise<void | { requeueAfterMs: number }> {
-  if (!ds || ds.metadata.deletionTimestamp) return;
+interface Plan {
+  creates: string[];
+  deletes: any[];
+  /** Pods of nodes that are gone: deleted at once (grace 0), as the pod GC does. */
+  orphaned: Set<any>;
+  requeueAfterMs?: number;
+}
+
+/** podsShouldBeOnNode for every node, plus pods pinned to nodes that no longer exist. */
+function manage(d: DsSyncDeps, key: string, ds: any, nodes: any[], byNode: Map<string, any[]>): Plan {
+  const plan: Plan = { creates: [], deletes: [], orphaned: new Set() };
+  const surge = surgeAndUnavailable(ds, nodes.length).maxSurge > 0 && (ds.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
+  const hash = templateHash(ds.spec.template);
+  const now = d.now();
+  for (const node of nodes) {
+    const name = node.metadata.name;
+    const { shouldRun, shouldContinueRunning } = nodeShouldRunDaemonPod(ds, node);
+    const pods = byNode.get(name) ?? [];
+    if (shouldRun && !pods.length) {
+      plan.creates.push(name);
+      continue;
+    }
+    if (!shouldContinueRunning) {
+      plan.deletes.push(...pods.filter((p) => !p.metadata.deletionTimestamp));
+      continue;
+    }
+    const running: any[] = [];
+    for (const p of pods) {
+      if (p.metadata.deletionTimestamp) continue;
+      if (p.status?.phase === 'Failed') {
+        const bk = `${key}/${name}`;
+        const b = d.backoff.get(bk);
+        if (b && now - b.at < b.delayMs) {
+          plan.requeueAfterMs = Math.min(plan.requeueAfterMs ?? Infinity, b.delayMs - (now - b.at));
+          continue;
+        }
+        d.backoff.set(bk, { delayMs: b ? Math.min(b.delayMs * 2, FAILED_BACKOFF_MAX_MS) : FAILED_BACKOFF_INITIAL_MS, at: now });
+        d.recorder.event({ ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' }, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${p.metadata.namespace}/${p.metadata.name} on node ${name}, will try to kill it`);
+        plan.deletes.push(p);
+      } else if (p.status?.phase === 'Succeeded') plan.deletes.push(p);
+      else running.push(p);
+    }
+    if (running.length <= 1) continue;
+    running.sort(byAgeAndPhase);
+    if (!surge) {
+      plan.deletes.push(...running.slice(1));
+      continue;
+    }
+    // With surge, an old ready pod and a new not-yet-ready one may coexist; every other extra goes.
+    const oldest = running.find((p) => revisionHash(p) !== hash);
+    const newest = running.find((p) => revisionHash(p) === hash);
+    const keep = new Set<any>();
+    if (newest) keep.add(newest);
+    if (oldest && newest && isPodReady(oldest) && !isPodReady(newest)) keep.add(oldest);
+    if (!newest && oldest) keep.add(oldest);
+    plan.deletes.push(...running.filter((p) => !keep.has(p)));
+  }
+  // Pods pinned to a node that is gone. (Upstream the pod GC removes bound pods of deleted
+  // nodes, with grace 0 since no kubelet is left to confirm; skiff has no pod GC yet, so the
+  // DaemonSet removes its own the same way.)
+  const names = new Set(nodes.map((n) => n.metadata.name));
+  for (const [node, pods] of byNode) {
+    if (names.has(node)) continue;
+    for (const p of pods) if (!p.metadata.deletionTimestamp || p.metadata.deletionGracePeriodSeconds !== 0) plan.orphaned.add(p);
+  }
+  return plan;
+}
+
+export async function syncDaemonSet(d: DsSyncDeps, key: string, ds: any | undefined): Promise<void | { requeueAfterMs: number }> {
+  if (!ds) {
+    d.expectations.delete(key);
+    return;
+  }
+  if (ds.metadata.deletionTimestamp) return;
   const hash = templateHash(ds.spec.template);
   await ensureRevision(d, ds, hash);
   const owner = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: ds.metadata };
@@ -62,113 +152,107 @@ export async function syncDaemonSet(d: DsSyncDeps, ds: any | undefined): Promise
     if (n) byNode.set(n, [...(byNode.get(n) ?? []), p]);
   }
   const nodes = d.listNodes();
+  const satisfied = d.expectations.satisfied(key);
+  let requeue: number | undefined;
+  if (satisfied) {
+    const plan = manage(d, key, ds, nodes, byNode);
+    requeue = plan.requeueAfterMs;
+    if ((ds.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
+      const eligible: NodePods[] = nodes
+        .filter((n) => nodeShouldRunDaemonPod(ds, n).shouldRun)
+        .map((n) => ({ node: n.metadata.name, pods: (byNode.get(n.metadata.name) ?? []).filter((p) => !terminal(p)) }));
+      const { maxSurge, maxUnavailable } = surgeAndUnavailable(ds, eligible.length);
+      const r = rollingUpdate({ nodes: eligible, hash, maxSurge, maxUnavailable, minReadySeconds: ds.spec.minReadySeconds ?? 0, now: d.now() });
+      plan.deletes.push(...r.deletes);
+      plan.creates.push(...r.createOn);
+    }
+    await syncNodes(d, key, ds, plan, hash);
+  }
+  await writeStatus(d, ds, nodes, byNode, hash, satisfied);
   const minReady = ds.spec.minReadySeconds ?? 0;
-  const now = d.now();
-  const creates: string[] = [];
-  const deletes: any[] = [];
-  const wanted = nodes.filter((n) => shouldRunOn(ds, n));
-  const wantedNames = new Set(wanted.map((n) => n.metadata.name));
-  for (const [node, list] of byNode) if (!wantedNames.has(node)) deletes.push(...list.filter((p) => !p.metadata.deletionTimestamp));
-  for (const n of wanted) {
-    const name = n.metadata.name;
-    const list = (byNode.get(name) ?? []).filter((p) => !p.metadata.deletionTimestamp);
-    const failed = list.filter((p) => p.status?.phase === 'Failed');
-    deletes.push(...failed);
-    const alive = list.filter((p) => !terminal(p)).sort((a, b) => Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp));
-    if (!alive.length && !(byNode.get(name) ?? []).some((p) => p.metadata.deletionTimestamp)) creates.push(name);
-    else if (alive.length > 1) {
-      // Keep one (a surge pair of old+new is resolved by the rolling update below).
-      const surgePair = alive.length === 2 && alive.some((p) => p.metadata.labels?.['controller-revision-hash'] === hash) && alive.some((p) => p.metadata.labels?.['controller-revision-hash'] !== hash);
-      if (!surgePair) deletes.push(...alive.slice(1));
-    }
-  }
-  // Rolling update.
-  if ((ds.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
-    const ru = ds.spec.updateStrategy?.rollingUpdate ?? {};
-    const maxSurge = intOrPercent(ru.maxSurge, wanted.length, 0);
-    const maxUnavailable = maxSurge > 0 ? intOrPercent(ru.maxUnavailable, wanted.length, 0) : Math.max(1, intOrPercent(ru.maxUnavailable, wanted.length, 1));
-    let unavailable = 0;
-    const oldAvailable: any[] = [];
-    const surgeCandidates: string[] = [];
-    for (const n of wanted) {
-      const alive = (byNode.get(n.metadata.name) ?? []).filter((p) => !terminal(p) && !p.metadata.deletionTimestamp);
-      const newPod = alive.find((p) => p.metadata.labels?.['controller-revision-hash'] === hash);
-      const oldPod = alive.find((p) => p.metadata.labels?.['controller-revision-hash'] !== hash);
-      const anyAvailable = alive.some((p) => isPodAvailable(p, minReady, now));
-      if (!anyAvailable) unavailable++;
-      if (oldPod && !newPod) {
-        if (!isPodAvailable(oldPod, minReady, now)) deletes.push(oldPod);
-        else if (maxSurge > 0) surgeCandidates.push(n.metadata.name);
-        else oldAvailable.push(oldPod);
-      } else if (oldPod && newPod && isPodAvailable(newPod, minReady, now)) deletes.push(oldPod);
-    }
-    if (maxSurge > 0) {
-      const surging = wanted.filter((n) => (byNode.get(n.metadata.name) ?? []).filter((p) => !terminal(p)).length > 1).length;
-      creates.push(...surgeCandidates.slice(0, Math.max(0, maxSurge - surging)));
-    } else {
-      deletes.push(...oldAvailable.slice(0, Math.max(0, maxUnavailable - unavailable)));
-    }
-  }
-  const dsRef = { ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' };
-  await Promise.all(
-    creates.map(async (node) => {
-      const pod = podFromTemplate(ds.spec.template, owner, { 'controller-revision-hash': hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) });
-      pod.spec.affinity = pinToNode(pod.spec.affinity, node);
-      pod.spec.tolerations = withDaemonTolerations(pod.spec.tolerations);
-      const created = await d.pods.create(pod);
-      d.recorder.event(dsRef, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
-    }),
-  );
-  await Promise.all(
-    [...new Set(deletes)].map(async (p) => {
-      try {
-        await d.pods.delete(p.metadata.namespace, p.metadata.name, { preconditions: { uid: p.metadata.uid } });
-        d.recorder.event(dsRef, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }),
-  );
-  await writeStatus(d, ds, pods, wanted, hash, minReady, now);
-  if (minReady > 0) return { requeueAfterMs: minReady * 1000 };
+  if (minReady > 0) requeue = Math.min(requeue ?? Infinity, minReady * 1000);
+  if (requeue !== undefined) return { requeueAfterMs: requeue };
 }
 
-async function writeStatus(d: DsSyncDeps, ds: any, pods: any[], wanted: any[], hash: string, minReady: number, now: number): Promise<void> {
-  const wantedNames = new Set(wanted.map((n) => n.metadata.name));
-  const scheduledNodes = new Set<string>();
-  let misscheduled = 0,
+async function syncNodes(d: DsSyncDeps, key: string, ds: any, plan: Plan, hash: string): Promise<void> {
+  const creates = [...new Set(plan.creates)];
+  const deletes = [...new Set([...plan.deletes, ...plan.orphaned])];
+  if (!creates.length && !deletes.length) return;
+  d.expectations.expect(key, creates.length, deletes.map(keyOf));
+  const ref = { ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' };
+  const owner = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: ds.metadata };
+  const errors: unknown[] = [];
+  await Promise.all([
+    ...creates.map(async (node) => {
+      const pod = podFromTemplate(ds.spec.template, owner, { 'controller-revision-hash': hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) });
+      pod.spec.affinity = pinToNode(pod.spec.affinity, node);
+      pod.spec.tolerations = withDaemonTolerations(pod.spec.tolerations, !!pod.spec.hostNetwork);
+      try {
+        const created = await d.pods.create(pod);
+        d.recorder.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+      } catch (err) {
+        d.expectations.creationObserved(key);
+        d.recorder.event(ref, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
+        errors.push(err);
+      }
+    }),
+    ...deletes.map(async (p) => {
+      try {
+        await d.pods.delete(p.metadata.namespace, p.metadata.name, { preconditions: { uid: p.metadata.uid }, ...(plan.orphaned.has(p) ? { gracePeriodSeconds: 0 } : {}) });
+        d.recorder.event(ref, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+      } catch (err) {
+        d.expectations.deletionObserved(key, keyOf(p));
+        if (!isNotFound(err)) errors.push(err);
+      }
+    }),
+  ]);
+  if (errors.length) throw errors[0];
+}
+
+/** updateDaemonSetStatus: counted per node, from the oldest daemon pod on each. */
+async function writeStatus(d: DsSyncDeps, ds: any, nodes: any[], byNode: Map<string, any[]>, hash: string, observed: boolean): Promise<void> {
+  const minReady = ds.spec.minReadySeconds ?? 0;
+  const now = d.now();
+  let desired = 0,
+    current = 0,
     ready = 0,
     available = 0,
-    updated = 0;
-  const seen = new Set<string>();
-  for (const p of pods) {
-    if (terminal(p) || !p.spec?.nodeName) continue;
-    const n = p.spec.nodeName;
-    if (!wantedNames.has(n)) {
-      misscheduled++;
+    updated = 0,
+    misscheduled = 0;
+  for (const node of nodes) {
+    // Terminal pods that are already being deleted no longer count (includeDeletedTerminal=false).
+    const pods = (byNode.get(node.metadata.name) ?? []).filter((p) => !(p.metadata.deletionTimestamp && terminal(p)));
+    if (!nodeShouldRunDaemonPod(ds, node).shouldRun) {
+      if (pods.length) misscheduled++;
       continue;
     }
-    if (seen.has(n)) continue;
-    seen.add(n);
-    scheduledNodes.add(n);
-    if (isPodReady(p)) ready++;
-    if (isPodAvailable(p, minReady, now)) available++;
-    if (p.metadata.labels?.['controller-revision-hash'] === hash) updated++;
+    desired++;
+    if (!pods.length) continue;
+    current++;
+    const p = [...pods].sort(byAgeAndPhase)[0];
+    if (isPodReady(p)) {
+      ready++;
+      if (isPodAvailable(p, minReady, now)) available++;
+    }
+    if (revisionHash(p) === hash) updated++;
   }
-  const status = {
-    currentNumberScheduled: scheduledNodes.size,
+  const cur = ds.status ?? {};
+  const status: any = {
+    ...cur,
+    currentNumberScheduled: current,
     numberMisscheduled: misscheduled,
-    desiredNumberScheduled: wanted.length,
+    desiredNumberScheduled: desired,
     numberReady: ready,
-    observedGeneration: ds.metadata.generation,
+    observedGeneration: observed ? ds.metadata.generation : cur.observedGeneration,
     updatedNumberScheduled: updated,
     numberAvailable: available,
-    numberUnavailable: Math.max(0, wanted.length - available),
+    numberUnavailable: desired - available,
   };
-  const cur = ds.status ?? {};
-  if (Object.entries(status).every(([k, v]) => (cur[k] ?? 0) === (v ?? 0))) return;
+  // Upstream omits zero counts (omitempty) for the optional fields.
+  for (const k of ['updatedNumberScheduled', 'numberAvailable', 'numberUnavailable']) if (!status[k]) delete status[k];
+  if (JSON.stringify(status) === JSON.stringify(cur)) return;
   try {
-    await d.daemonsets.updateStatus({ ...ds, status: { ...cur, ...status } });
+    await d.daemonsets.updateStatus({ ...ds, status });
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }

@@ -1,8 +1,12 @@
-/** The StatefulSet controller's wiring: set, pod and claim events wake the owning set. */
+/**
+ * The StatefulSet controller's wiring: set, pod and claim events wake the owning set;
+ * pod events settle the set's expectations.
+ */
 import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
+import { Expectations } from '../common/expectations.js';
 import { controllerRef } from '../common/pods.js';
 import type { ControllerContext } from '../replicaset/controller.js';
 import { syncStatefulSet } from './sync.js';
@@ -12,17 +16,43 @@ const PVCS = { group: '', version: 'v1', plural: 'persistentvolumeclaims', names
 export class StatefulSetController {
   static readonly NAME = 'statefulset-controller';
   private readonly queue = new WorkQueue();
+  private readonly expectations: Expectations;
 
   constructor(private readonly ctx: ControllerContext) {
+    this.expectations = new Expectations(ctx.now);
     const setInf = ctx.informers.informer('statefulsets');
     setInf.addHandlers({ onAdd: (s) => this.queue.add(keyOf(s)), onUpdate: (_o, s) => this.queue.add(keyOf(s)), onDelete: (s) => this.queue.add(keyOf(s)) });
-    const podEvent = (p: any) => {
+    const setKey = (p: any): string | undefined => {
       const ref = controllerRef(p);
-      if (ref?.kind === 'StatefulSet') this.queue.add(`${p.metadata.namespace}/${ref.name}`);
+      return ref?.kind === 'StatefulSet' ? `${p.metadata.namespace}/${ref.name}` : undefined;
     };
-    ctx.informers.informer('pods').addHandlers({ onAdd: podEvent, onUpdate: (_o, p) => podEvent(p), onDelete: podEvent });
+    const deleted = (p: any) => {
+      const k = setKey(p);
+      if (!k) return;
+      this.expectations.deletionObserved(k, keyOf(p));
+      this.queue.add(k);
+    };
+    ctx.informers.informer('pods').addHandlers({
+      onAdd: (p) => {
+        if (p.metadata.deletionTimestamp) return deleted(p);
+        const k = setKey(p);
+        if (!k) return;
+        this.expectations.creationObserved(k);
+        this.queue.add(k);
+      },
+      onUpdate: (o, p) => {
+        if (p.metadata.deletionTimestamp && !o.metadata.deletionTimestamp) return deleted(p);
+        const k = setKey(p);
+        if (k) this.queue.add(k);
+      },
+      onDelete: deleted,
+    });
     ctx.informers.informer('controllerrevisions');
-    ctx.informers.informer(PVCS);
+    // A claim going away may unblock a pod waiting for its stale claim.
+    const claimEvent = (c: any) => {
+      for (const s of setInf.cache.list(c.metadata.namespace)) if ((s.spec?.volumeClaimTemplates ?? []).some((t: any) => c.metadata.name.startsWith(`${t.metadata?.name}-${s.metadata.name}-`))) this.queue.add(keyOf(s));
+    };
+    ctx.informers.informer(PVCS).addHandlers({ onAdd: claimEvent, onUpdate: (_o, c) => claimEvent(c), onDelete: claimEvent });
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -46,9 +76,11 @@ export class StatefulSetController {
             listPods: (ns) => podInf.cache.list(ns),
             listRevisions: (ns) => revInf.cache.list(ns),
             getClaim: (ns, name) => pvcInf.cache.getByName(ns, name),
+            expectations: this.expectations,
             recorder,
             now: this.ctx.now ?? Date.now,
           },
+          key,
           setInf.cache.get(key),
         ),
     });

@@ -1,19 +1,31 @@
 /**
- * syncStatefulSet (upstream's stateful_set_control): pods `<set>-0..N-1` with stable
- * identity and claims. OrderedReady creates in ordinal order, each Running and Ready
- * before the next, and removes from the highest ordinal down, one at a time, only while
- * the rest are healthy; Parallel does both at once. A failed pod is deleted and comes
- * back with the same name. RollingUpdate replaces pods of the old revision from the
- * highest ordinal down to `partition`, one at a time, each Ready before the next;
- * OnDelete leaves that to the user. Claims follow persistentVolumeClaimRetentionPolicy.
+ * syncStatefulSet (upstream's stateful_set_control): pods `<set>-<ordinal>` with stable
+ * identity and claims.
+ *
+ * OrderedReady ("monotonic") creates in ordinal order, each pod Running and Ready (and
+ * available for minReadySeconds) before the next, and removes ordinals above the replica
+ * count from the highest down, one at a time, only once every remaining pod is healthy.
+ * Parallel does all of it at once. A failed or succeeded pod is deleted and comes back
+ * with the same name on a later sync. Scaling takes precedence over updates: RollingUpdate
+ * (rolling.ts) runs only once the set is healthy at its size.
+ *
+ * Pod names are fixed, so a stale cache can never make the controller over-create (the
+ * second create of `web-1` is AlreadyExists); expectations still hold a sync back until
+ * the informer has seen the controller's own creates and deletes, so it never acts twice
+ * on the same stale view.
  */
+import { keyOf } from '../../client/cache.js';
 import type { ResourceClient } from '../../client/resource.js';
 import { isAlreadyExists, isNotFound } from '../../client/rest.js';
 import { claimObjects } from '../common/claim.js';
 import type { EventRecorder } from '../common/events.js';
+import type { Expectations } from '../common/expectations.js';
 import { isPodAvailable, isPodReady } from '../common/pods.js';
-import { revisionObject, templateHash } from '../common/revisions.js';
-import { newClaim, newPod, ordinalOf, startOrdinal } from './identity.js';
+import { createMissingClaims, podClaimIsStale, updateClaimOwners } from './claims.js';
+import { syncRevisions, truncateHistory, type Revisions } from './history.js';
+import { newPod, ordinalOf, startOrdinal } from './identity.js';
+import { rollingUpdate } from './rolling.js';
+import { computeStatus } from './status.js';
 
 export interface StsSyncDeps {
   pods: ResourceClient;
@@ -23,164 +35,144 @@ export interface StsSyncDeps {
   listPods: (ns: string) => any[];
   listRevisions: (ns: string) => any[];
   getClaim: (ns: string, name: string) => any | undefined;
+  expectations: Expectations;
   recorder: EventRecorder;
   now: () => number;
 }
 
-const revOf = (p: any) => p.metadata?.labels?.['controller-revision-hash'];
-const healthy = (p: any) => p.status?.phase === 'Running' && isPodReady(p) && !p.metadata.deletionTimestamp;
+export const isTerminating = (p: any) => !!p.metadata.deletionTimestamp;
 const finished = (p: any) => p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded';
+export const runningAndReady = (p: any) => p.status?.phase === 'Running' && isPodReady(p);
 
-async function revisions(d: StsSyncDeps, set: any): Promise<{ update: string; current: string; currentTemplate: any }> {
-  const update = templateHash(set.spec.template);
-  const mine = d.listRevisions(set.metadata.namespace).filter((r) => (r.metadata.ownerReferences ?? []).some((o: any) => o.uid === set.metadata.uid));
-  const max = Math.max(0, ...mine.map((r) => Number(r.revision ?? 0)));
-  const existing = mine.find((r) => r.metadata.labels?.['controller-revision-hash'] === update);
-  if (!existing) {
-    try {
-      await d.revisions.create(revisionObject({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: set.metadata }, set.spec.template, max + 1, set.spec.selector?.matchLabels ?? {}));
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-  } else if (Number(existing.revision) < max) {
-    await d.revisions.patch(existing.metadata.namespace, existing.metadata.name, 'merge', { revision: max + 1 });
-  }
-  const current = set.status?.currentRevision ? String(set.status.currentRevision).replace(`${set.metadata.name}-`, '') : update;
-  const curRev = mine.find((r) => r.metadata.labels?.['controller-revision-hash'] === current);
-  const currentTemplate = curRev?.data?.spec?.template ? { ...curRev.data.spec.template, $patch: undefined } : set.spec.template;
-  delete currentTemplate.$patch;
-  return { update, current, currentTemplate };
+/** Set-level context shared by the phases of one sync. */
+export interface SyncCtx {
+  d: StsSyncDeps;
+  key: string;
+  set: any;
+  ref: any;
+  rev: Revisions;
+  monotonic: boolean;
+  now: number;
+  /** Whether a pod is running, ready and available for minReadySeconds. */
+  healthy: (p: any) => boolean;
 }
 
-async function ensureClaims(d: StsSyncDeps, set: any, ordinal: number): Promise<void> {
-  const policy = set.spec.persistentVolumeClaimRetentionPolicy ?? {};
-  for (const t of set.spec.volumeClaimTemplates ?? []) {
-    const claim = newClaim(set, t, ordinal);
-    if (d.getClaim(set.metadata.namespace, claim.metadata.name)) continue;
-    if (policy.whenDeleted === 'Delete') claim.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name, uid: set.metadata.uid, controller: true, blockOwnerDeletion: true }];
-    try {
-      await d.claims.create(claim);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
+export async function syncStatefulSet(d: StsSyncDeps, key: string, set: any | undefined): Promise<void | { requeueAfterMs: number }> {
+  if (!set) {
+    d.expectations.delete(key);
+    return;
   }
-}
-
-export async function syncStatefulSet(d: StsSyncDeps, set: any | undefined): Promise<void | { requeueAfterMs: number }> {
-  if (!set || set.metadata.deletionTimestamp) return;
+  if (set.metadata.deletionTimestamp) return;
   const ns = set.metadata.namespace;
-  const { update, current, currentTemplate } = await revisions(d, set);
+  const owned = d.listRevisions(ns).filter((r) => (r.metadata.ownerReferences ?? []).some((o: any) => o.uid === set.metadata.uid));
+  const rev = await syncRevisions(d.revisions, set, owned);
   const owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: set.metadata };
-  const all = await claimObjects({ owner, selector: set.spec.selector, client: d.pods, candidates: d.listPods(ns) });
+  const pods = (await claimObjects({ owner, selector: set.spec.selector, client: d.pods, candidates: d.listPods(ns) })).filter((p) => ordinalOf(set, p) >= 0);
+  const now = d.now();
+  const minReady = set.spec.minReadySeconds ?? 0;
+  const c: SyncCtx = {
+    d,
+    key,
+    set,
+    ref: { ...set, apiVersion: 'apps/v1', kind: 'StatefulSet' },
+    rev,
+    monotonic: (set.spec.podManagementPolicy ?? 'OrderedReady') !== 'Parallel',
+    now,
+    healthy: (p) => !isTerminating(p) && runningAndReady(p) && isPodAvailable(p, minReady, now),
+  };
+  if (d.expectations.satisfied(key)) await updateStatefulSet(c, pods);
+  await writeStatus(d, set, computeStatus(set, pods, rev, now));
+  await truncateHistory(d.revisions, set, owned, pods, new Set([rev.current, rev.update]));
+  // Availability after minReadySeconds comes from time passing, not from an event.
+  if (minReady > 0 && pods.some((p) => runningAndReady(p) && !isPodAvailable(p, minReady, now))) return { requeueAfterMs: minReady * 1000 };
+}
+
+async function updateStatefulSet(c: SyncCtx, pods: any[]): Promise<void> {
+  const { set, d, rev, monotonic } = c;
   const replicas = set.spec.replicas ?? 1;
   const start = startOrdinal(set);
-  const inRange: (any | undefined)[] = new Array(replicas).fill(undefined);
+  const slots: (any | undefined)[] = new Array(replicas).fill(undefined);
   const condemned: any[] = [];
-  for (const p of all) {
+  for (const p of pods) {
     const o = ordinalOf(set, p);
-    if (o < 0) continue;
-    if (o >= start && o < start + replicas) inRange[o - start] = p;
+    if (o >= start && o < start + replicas) slots[o - start] = p;
     else condemned.push(p);
   }
   condemned.sort((a, b) => ordinalOf(set, b) - ordinalOf(set, a));
-  const monotonic = (set.spec.podManagementPolicy ?? 'OrderedReady') !== 'Parallel';
-  const strategy = set.spec.updateStrategy?.type ?? 'RollingUpdate';
-  const partition = set.spec.updateStrategy?.rollingUpdate?.partition ?? 0;
-  const ref = { ...set, apiVersion: 'apps/v1', kind: 'StatefulSet' };
-  const done = async () => writeStatus(d, set, all, update, current);
+  // The claims of pods about to be scaled away take the pod as owner first (whenScaled: Delete).
+  for (const p of condemned) if (!isTerminating(p)) await updateClaimOwners(d.claims, set, p, d.getClaim);
+  // In ordinal order for replicas, then the condemned from the highest down (the order they go in).
+  const firstUnhealthy = [...slots, ...condemned].find((p) => p && !c.healthy(p));
 
   for (let i = 0; i < replicas; i++) {
     const ordinal = start + i;
-    const p = inRange[i];
+    const p = slots[i];
+    if (p && finished(p)) {
+      // The replacement is made on a later sync, once this one is gone from the store.
+      if (!isTerminating(p)) await deletePod(c, p, `delete Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+      if (monotonic) return;
+      continue;
+    }
     if (!p) {
-      await ensureClaims(d, set, ordinal);
-      // Below the partition, a new pod is made at the current revision (RollingUpdate).
-      const useCurrent = strategy === 'RollingUpdate' && ordinal < partition && current !== update;
-      const pod = newPod(useCurrent ? { ...set, spec: { ...set.spec, template: currentTemplate } } : set, ordinal, useCurrent ? current : update);
-      try {
-        await d.pods.create(pod);
-        d.recorder.event(ref, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
+      if (podClaimIsStale(set, ordinal, d.getClaim)) {
+        // wait for the old claim to be deleted (its owner pod is gone)
+        if (monotonic) return;
+        continue;
       }
-      if (monotonic) return done();
+      await createPod(c, ordinal);
+      if (monotonic) return;
       continue;
     }
-    if (finished(p) && !p.metadata.deletionTimestamp) {
-      await deletePod(d, p, ref);
-      if (monotonic) return done();
-      continue;
-    }
-    if (monotonic && !healthy(p)) return done();
+    if (p.status?.phase === 'Pending' || !p.status?.phase) await createMissingClaims(d.claims, set, ordinal, d.getClaim, d.recorder);
+    if (monotonic && !c.healthy(p)) return;
+    await updateClaimOwners(d.claims, set, p, d.getClaim);
   }
-  const policy = set.spec.persistentVolumeClaimRetentionPolicy ?? {};
   for (const p of condemned) {
-    if (p.metadata.deletionTimestamp) {
-      if (monotonic) return done();
+    if (isTerminating(p)) {
+      if (monotonic) return;
       continue;
     }
-    if (monotonic && inRange.some((x) => !x || !healthy(x))) return done();
-    if (policy.whenScaled === 'Delete') await ownClaimsByPod(d, set, p);
-    await deletePod(d, p, ref);
-    if (monotonic) return done();
+    // in order: a condemned pod waits for its unhealthy predecessors, unless it is the first unhealthy one
+    if (monotonic && !c.healthy(p) && p !== firstUnhealthy) return;
+    await deletePod(c, p, `delete Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+    if (monotonic) return;
   }
-  if (strategy === 'RollingUpdate') {
-    for (let i = replicas - 1; i >= 0 && start + i >= partition; i--) {
-      const p = inRange[i]!;
-      if (revOf(p) !== update && !p.metadata.deletionTimestamp) {
-        await deletePod(d, p, ref);
-        return done();
-      }
-      if (!healthy(p)) return done();
-    }
-  }
-  await done();
-  const minReady = set.spec.minReadySeconds ?? 0;
-  if (minReady > 0) return { requeueAfterMs: minReady * 1000 };
+  if ((set.spec.updateStrategy?.type ?? 'RollingUpdate') !== 'RollingUpdate') return;
+  for (const p of rollingUpdate(set, slots as any[], rev.update, c.healthy)) await deletePod(c, p, `delete Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} successful`);
 }
 
-async function ownClaimsByPod(d: StsSyncDeps, set: any, pod: any): Promise<void> {
-  const ordinal = ordinalOf(set, pod);
-  for (const t of set.spec.volumeClaimTemplates ?? []) {
-    const name = `${t.metadata.name}-${set.metadata.name}-${ordinal}`;
-    const c = d.getClaim(set.metadata.namespace, name);
-    if (!c) continue;
-    const refs = [...(c.metadata.ownerReferences ?? []).filter((r: any) => r.controller !== true || r.kind !== 'Pod'), { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid, controller: true, blockOwnerDeletion: true }];
-    await d.claims.patch(c.metadata.namespace, name, 'merge', { metadata: { ownerReferences: refs } }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
-  }
-}
-
-async function deletePod(d: StsSyncDeps, p: any, ref: any): Promise<void> {
+async function createPod(c: SyncCtx, ordinal: number): Promise<void> {
+  const { set, d, rev } = c;
+  await createMissingClaims(d.claims, set, ordinal, d.getClaim, d.recorder);
+  // newVersionedStatefulSetPod: below the partition a pod is (re)made at the current revision.
+  const partition = set.spec.updateStrategy?.rollingUpdate?.partition ?? 0;
+  const rolling = (set.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
+  const useCurrent = rolling && ordinal < startOrdinal(set) + partition && rev.current !== rev.update;
+  const pod = newPod(useCurrent ? { ...set, spec: { ...set.spec, template: rev.currentTemplate } } : set, ordinal, useCurrent ? rev.current : rev.update);
+  d.expectations.raise(c.key, 1, []);
   try {
-    await d.pods.delete(p.metadata.namespace, p.metadata.name, { preconditions: { uid: p.metadata.uid } });
-    d.recorder.event(ref, 'Normal', 'SuccessfulDelete', `delete Pod ${p.metadata.name} in StatefulSet ${ref.metadata.name} successful`);
+    await d.pods.create(pod);
+    c.d.recorder.event(c.ref, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
   } catch (err) {
+    d.expectations.creationFailed(c.key);
+    if (isAlreadyExists(err)) return;
+    c.d.recorder.event(c.ref, 'Warning', 'FailedCreate', `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+async function deletePod(c: SyncCtx, p: any, message: string): Promise<void> {
+  c.d.expectations.raise(c.key, 0, [keyOf(p)]);
+  try {
+    await c.d.pods.delete(p.metadata.namespace, p.metadata.name, { preconditions: { uid: p.metadata.uid } });
+    c.d.recorder.event(c.ref, 'Normal', 'SuccessfulDelete', message);
+  } catch (err) {
+    c.d.expectations.deletionObserved(c.key, keyOf(p));
     if (!isNotFound(err)) throw err;
   }
 }
 
-async function writeStatus(d: StsSyncDeps, set: any, pods: any[], update: string, current: string): Promise<void> {
-  const live = pods.filter((p) => ordinalOf(set, p) >= 0 && !finished(p));
-  const now = d.now();
-  const minReady = set.spec.minReadySeconds ?? 0;
-  const replicas = set.spec.replicas ?? 1;
-  const updated = live.filter((p) => revOf(p) === update).length;
-  const ready = live.filter((p) => isPodReady(p)).length;
-  // The rollout is complete once every replica runs the update revision and is ready.
-  const complete = updated === replicas && live.length === replicas && ready === replicas;
-  const currentRevision = complete ? update : current;
-  const status: any = {
-    ...(set.status ?? {}),
-    observedGeneration: set.metadata.generation,
-    replicas: live.length,
-    readyReplicas: ready,
-    availableReplicas: live.filter((p) => isPodAvailable(p, minReady, now)).length,
-    currentReplicas: live.filter((p) => revOf(p) === currentRevision).length,
-    updatedReplicas: updated,
-    currentRevision: `${set.metadata.name}-${currentRevision}`,
-    updateRevision: `${set.metadata.name}-${update}`,
-    collisionCount: set.status?.collisionCount ?? 0,
-  };
+async function writeStatus(d: StsSyncDeps, set: any, status: any): Promise<void> {
   if (JSON.stringify(status) === JSON.stringify(set.status ?? {})) return;
   try {
     await d.sets.updateStatus({ ...set, status });
