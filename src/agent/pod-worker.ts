@@ -36,6 +36,8 @@ interface PodState {
   terminated?: boolean;
   deadlineExceeded?: boolean;
   sandboxStopped?: boolean;
+  /** Containers found running when the agent started (their probes start with jitter). */
+  adopted?: boolean;
 }
 
 export type PodEventFn = (pod: any, fieldPath: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -117,7 +119,7 @@ export class PodWorkers {
 
   /** Adopts containers left by an earlier agent process (keyed by the pod's key). */
   adopt(key: string, uid: string, sandboxId: string, podIP: string, containers: ContainerStatus[], pod: any): void {
-    const st: PodState = { key, uid, pod, sandboxId, podIP, startTime: pod.status?.startTime, init: new Map(), app: new Map() };
+    const st: PodState = { key, uid, pod, sandboxId, podIP, startTime: pod.status?.startTime, init: new Map(), app: new Map(), adopted: true };
     const restarts = new Map<string, number>();
     for (const cs of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) restarts.set(cs.name, cs.restartCount ?? 0);
     const initNames = new Set((pod.spec?.initContainers ?? []).map((c: any) => c.name));
@@ -240,7 +242,7 @@ export class PodWorkers {
       st.startTime = st.startTime ?? this.now().toISOString().replace(/\.\d+Z$/, 'Z');
     }
     const policy = pod.spec?.restartPolicy ?? 'Always';
-    this.probes.sync(key, this.probeView(pod, st));
+    this.probes.sync(key, this.probeView(pod, st), { jitter: st.adopted });
     let soonest: number | undefined;
     const later = (w: number | undefined) => {
       if (w !== undefined) soonest = soonest === undefined ? w : Math.min(soonest, w);

@@ -65,8 +65,13 @@ export class ProbeManager {
     this.clock = o.clock ?? realClock;
   }
 
-  /** Starts workers for a pod's probes (once) and refreshes what they see. */
-  sync(key: string, view: PodProbeView): void {
+  /**
+   * Starts workers for a pod's probes (once) and refreshes what they see. With `jitter`
+   * (containers adopted after an agent restart) each worker's first probe waits a random
+   * part of its period, as upstream's workers do when the kubelet has just started, so
+   * the probes of every pod on the node do not all fire at once.
+   */
+  sync(key: string, view: PodProbeView, o: { jitter?: boolean } = {}): void {
     let e = this.pods.get(key);
     if (e) {
       e.view = view;
@@ -77,7 +82,10 @@ export class ProbeManager {
     const probed = [...(view.pod.spec?.containers ?? []), ...(view.pod.spec?.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always')];
     for (const c of probed) for (const [type, field] of TYPES) if (c[field]) e.workers.push(new ProbeWorker(type, c, c[field]));
     this.pods.set(key, e);
-    for (const w of e.workers) void this.tick(e, w);
+    for (const w of e.workers) {
+      if (o.jitter) e.timers.set(w, this.clock.setTimeout(() => void this.tick(e, w), Math.random() * w.periodMs));
+      else void this.tick(e, w);
+    }
   }
 
   /** Stops a pod's workers (pod gone or terminal). */

@@ -126,4 +126,20 @@ describe('probe manager', () => {
     m.remove('d/p');
     assert.equal(m.has('d/p'), false);
   });
+  it('spreads the first probes of adopted containers over one period', async () => {
+    const clock = new FakeClock();
+    const at: number[] = [];
+    const m = new ProbeManager({ runtime: {} as any, network: false, clock, onChange: () => {}, event: () => {}, probe: async () => (at.push(clock.t), { result: 'success', output: '' }) });
+    const start = clock.t;
+    for (let i = 0; i < 20; i++) {
+      const pod = { metadata: { name: `p${i}` }, spec: { containers: [{ name: 'app', livenessProbe: { periodSeconds: 10 } }] } };
+      m.sync(`d/p${i}`, { pod, podIP: '', container: () => ({ id: `c${i}`, running: true, terminated: false, startedAt: start - 60_000 }) }, { jitter: true });
+    }
+    await clock.advance(0);
+    assert.equal(at.length, 0, 'nothing at once');
+    await clock.advance(10_000);
+    assert.equal(at.length, 20, 'every probe ran within its first period');
+    assert.ok(new Set(at).size > 1, 'at different times');
+    for (let i = 0; i < 20; i++) m.remove(`d/p${i}`);
+  });
 });
