@@ -11,9 +11,9 @@ import { runWorkers } from '../client/controller.js';
 import { sleep } from '../client/informer.js';
 import { WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
+import { EventRecorder } from '../controllers/common/events.js';
 import { LEASE_RENEW_MS, registerNode, renewLease, type NodeIdentity } from './node-status.js';
 import { PodWorkers } from './pod-worker.js';
-import { EventRecorder } from '../controllers/common/events.js';
 import { podReferences } from './config-source.js';
 import { informerConfigSource } from './informer-config-source.js';
 import { cleanupOrphanedPodDirs } from './volumes/pod-volumes.js';
@@ -30,6 +30,8 @@ export interface NodeAgentOptions {
   podSpec?: PodSpecOptions;
   log: Logger;
   workers?: number;
+  /** False on simulated nodes: httpGet/tcpSocket/grpc probes and hooks succeed without traffic. */
+  probeNetwork?: boolean;
   /** How often the Node status is re-posted even if unchanged (kubelet: 5 min). */
   statusReportMs?: number;
   /** Where pod volumes and files go (<rootDir>/pods/<uid>): real runtimes only; env is resolved everywhere. */
@@ -74,8 +76,8 @@ export class NodeAgent {
     if (signal.aborted) return;
     this.runtime = await this.o.runtime(podCidr!);
     const pods = this.o.informers.informer('pods');
+    const recorder = new EventRecorder(cs, 'kubelet', log, identity.name);
     // Objects from list responses carry no kind: events name the Pod so `kubectl describe` finds them.
-    const recorder = new EventRecorder(cs, 'kubelet', log);
     const events = { event: (pod: any, type: 'Normal' | 'Warning', reason: string, message: string) => recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod }, type, reason, message) };
     const config = { source: informerConfigSource(this.o.informers, () => identity.capacity, signal), events, ...this.o.podConfig };
     const secrets = cs.resource('secrets');
@@ -88,6 +90,9 @@ export class NodeAgent {
       spec: this.o.podSpec,
       getSecret: (ns, name) => secrets.get(ns, name).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err))),
       config,
+      probeNetwork: this.o.probeNetwork,
+      enqueue: (key) => this.queue.add(key),
+      event: (pod, fieldPath, type, reason, message) => recorder.event({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata }, type, reason, message, fieldPath),
     });
     this.runtime.onContainerEvent((c) => {
       const key = this.workers?.observe(c);
@@ -110,6 +115,7 @@ export class NodeAgent {
         return this.workers!.sync(key, pod && pod.spec?.nodeName === identity.name ? pod : undefined);
       },
     });
+    this.workers.close();
     await this.runtime.close();
   }
 

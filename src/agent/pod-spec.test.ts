@@ -30,7 +30,7 @@ describe('pod spec → runtime config', () => {
     assert.deepEqual(s.portMappings, [{ protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIP: undefined }]);
     assert.equal(s.logDirectory, '/logs/shop_web_u-1');
     assert.equal(s.cgroupParent, '/kubepods/besteffort/podu-1');
-    const g = sandboxConfigFor(pod({ containers: [{ name: 'c', resources: { limits: { cpu: '1', memory: '1Gi' } } }] }), opts);
+    const g = sandboxConfigFor(pod({ containers: [{ name: 'c', resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } } }] }), opts);
     assert.equal(g.cgroupParent, '/kubepods/podu-1');
     assert.equal(g.hostname, 'web');
   });

@@ -77,3 +77,31 @@ describe('simulated commands', () => {
     assert.deepEqual(planFor(cfg([], { 'skiff.dev/simulate-exit-code': '7' })), { exitCode: 7, durationMs: 0 });
   });
 });
+
+describe('pod conditions (kubelet status generation)', () => {
+  const running = () => recs([['a', { current: c('a', 'running'), restartCount: 0 }]]);
+  const cond = (st: any, type: string) => st.conditions.find((x: any) => x.type === type);
+  it('Ready waits for readiness gates; conditions owned by others are kept', () => {
+    const p: any = pod('Always');
+    p.spec.readinessGates = [{ conditionType: 'example.com/lb' }];
+    p.status.conditions = [{ type: 'DisruptionTarget', status: 'True', reason: 'X' }];
+    let st = computePodStatus({ pod: p, runtimeName: 's', hostIP: 'h', podIP: '10.42.0.5', init: new Map(), app: running(), now: new Date(0) });
+    assert.equal(cond(st, 'ContainersReady').status, 'True');
+    assert.equal(cond(st, 'Ready').reason, 'ReadinessGatesNotReady');
+    assert.equal(cond(st, 'Ready').message, 'corresponding condition of pod readiness gate "example.com/lb" does not exist.');
+    assert.equal(cond(st, 'DisruptionTarget').reason, 'X');
+    p.status.conditions = [...st.conditions, { type: 'example.com/lb', status: 'True' }];
+    st = computePodStatus({ pod: p, runtimeName: 's', hostIP: 'h', podIP: '10.42.0.5', init: new Map(), app: running(), now: new Date(0) });
+    assert.equal(cond(st, 'Ready').status, 'True');
+    assert.equal(cond(st, 'example.com/lb').status, 'True');
+  });
+  it('a finished pod: PodCompleted, sandbox condition False', () => {
+    const st = computePodStatus({ pod: pod('Never'), runtimeName: 's', hostIP: 'h', podIP: '10.42.0.5', init: new Map(), app: recs([['a', { current: c('a', 'exited', 0), restartCount: 0 }]]), now: new Date(0) });
+    assert.equal(st.phase, 'Succeeded');
+    assert.equal(cond(st, 'Ready').reason, 'PodCompleted');
+    assert.equal(cond(st, 'Initialized').reason, 'PodCompleted');
+    assert.equal(cond(st, 'PodReadyToStartContainers').status, 'False');
+    const failed = computePodStatus({ pod: pod('Never'), runtimeName: 's', hostIP: 'h', podIP: '10.42.0.5', init: new Map(), app: recs([['a', { current: c('a', 'exited', 1), restartCount: 0 }]]), now: new Date(0) });
+    assert.equal(cond(failed, 'ContainersReady').reason, 'PodFailed');
+  });
+});

@@ -112,6 +112,8 @@ describe('pod worker: env, volumes and mounts', () => {
     assert.equal(rt.created.length, 1); // not restarted
 
     await workers.sync('app/web', undefined);
+    // A removed pod is stopped in the background; its directory goes when that is done.
+    for (let i = 0; i < 100 && (await lstat(join(root, 'pods/uid-9')).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 20));
     await assert.rejects(lstat(join(root, 'pods/uid-9')), { code: 'ENOENT' });
   });
 

@@ -1,12 +1,17 @@
 /**
  * The kubelet's per-pod sync: make the runtime match the pod (sandbox, init containers
- * in order, app containers, restarts under the restart policy with crash-loop back-off),
- * honour deletion (stop within the grace period, then remove the pod from the API), and
- * write the status the runtime shows. One sync per pod at a time (work queue keys).
+ * in order, app containers, restarts under the restart policy with crash-loop back-off,
+ * kills for failed liveness/startup probes, postStart hooks), honour deletion and
+ * activeDeadlineSeconds (pod-termination.ts), and write the status the runtime and the
+ * probes show. One sync per pod at a time (work queue keys); slow work (kills inside a
+ * grace period) runs in the background and re-queues the pod when done.
  */
 import type { ResourceClient } from '../client/resource.js';
 import { isNotFound, isConflict } from '../client/rest.js';
 import type { Logger } from '../util/log.js';
+import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, backoffNext, backoffRemaining } from './backoff.js';
+import { formatPod, runHook } from './lifecycle/hooks.js';
+import { killContainer } from './lifecycle/kill.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
 import { ImagePullError, type ContainerConfig, type ContainerStatus, type Runtime } from './runtime/types.js';
 import { pullAuthFromSecrets } from './pull-secrets.js';
@@ -15,17 +20,20 @@ import { containerConfigFor, sandboxConfigFor, type PodSpecOptions } from './pod
 import { cleanupPodVolumes, CONFIG_RETRY_MS, prepareOrRecord, syncPodVolumes, withPrepared, type PodConfigOptions } from './prepare.js';
 import type { VolumeDir } from './volumes/pod-volumes.js';
 import { TerminationMessages } from './termination-messages.js';
+import { DEADLINE_MESSAGE, DEADLINE_REASON, deadlineRemainingMs, forcedGracePeriod, killPod } from './pod-termination.js';
+import { ProbeManager, type Clock, type PodProbeView } from './probes/index.js';
+import type { HandlerTarget } from './probes/types.js';
 
-/** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
-export const BACKOFF_INITIAL_S = 10;
-export const BACKOFF_MAX_S = 300;
-export const BACKOFF_RESET_MS = 10 * 60 * 1000;
 /** Image pull back-off (kubelet: 10 s doubling to 5 min), shown as ImagePullBackOff. */
 export const PULL_BACKOFF_INITIAL_S = 10;
 export const PULL_BACKOFF_MAX_S = 300;
 
 interface PodState {
+  /** The pod's key (namespace/name). */
+  key: string;
   uid: string;
+  /** The pod as last seen (its spec decides how a force-deleted pod is stopped). */
+  pod: any;
   sandboxId?: string;
   podIP?: string;
   startTime?: string;
@@ -37,7 +45,17 @@ interface PodState {
   /** Volumes set up for the pod (undefined until they are). */
   volumes?: Map<string, VolumeDir>;
   terminationMessages?: TerminationMessages;
+  /** Background kill of all containers (deletion or deadline). */
+  terminating?: Promise<void>;
+  /** All containers stopped for deletion or the deadline. */
+  terminated?: boolean;
+  deadlineExceeded?: boolean;
+  sandboxStopped?: boolean;
+  /** Containers found running when the agent started (their probes start with jitter). */
+  adopted?: boolean;
 }
+
+export type PodEventFn = (pod: any, fieldPath: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string) => void;
 
 export interface PodWorkerOptions {
   runtime: Runtime;
@@ -52,16 +70,52 @@ export interface PodWorkerOptions {
   getSecret?: (namespace: string, name: string) => Promise<any | undefined>;
   /** Env, volumes and mounts of containers; without it containers get only command/args. */
   config?: PodConfigOptions;
+  /** Records a kubelet event about a pod (fieldPath names the container). */
+  event?: PodEventFn;
+  /** Asks for a sync of a pod (probe results changed, a background kill ended). */
+  enqueue?: (key: string) => void;
+  /** False on simulated nodes: network probes and hooks succeed without traffic. */
+  probeNetwork?: boolean;
+  probeClock?: Clock;
 }
 
 export type SyncOutcome = void | { requeueAfterMs: number };
 
+/** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (backoff.ts). */
+export const BACKOFF_INITIAL_S = BACKOFF_INITIAL_MS / 1000;
+export const BACKOFF_MAX_S = BACKOFF_MAX_MS / 1000;
+export const BACKOFF_RESET_MS = 2 * BACKOFF_MAX_MS;
+
+const terminalPhase = (p: string | undefined) => p === 'Succeeded' || p === 'Failed';
+
+/** A restartable init container (sidecar): initContainers[].restartPolicy Always. */
+export const isSidecar = (c: any) => c?.restartPolicy === 'Always';
+
+/** Every regular container of a Never/OnFailure pod has finished for good. */
+function regularContainersDone(pod: any, app: Map<string, ContainerRecord>): boolean {
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  if (policy === 'Always') return false;
+  return (pod.spec?.containers ?? []).every((c: any) => {
+    const rec = app.get(c.name);
+    const cur = rec?.current;
+    return cur?.state === 'exited' && !rec!.restartAfterKill && !rec!.killing && !(policy === 'OnFailure' && cur.exitCode !== 0);
+  });
+}
+
 export class PodWorkers {
   private readonly states = new Map<string, PodState>();
   private readonly now: () => Date;
+  readonly probes: ProbeManager;
 
   constructor(private readonly o: PodWorkerOptions) {
     this.now = o.now ?? (() => new Date());
+    this.probes = new ProbeManager({
+      runtime: o.runtime,
+      network: o.probeNetwork ?? true,
+      clock: o.probeClock,
+      onChange: (key) => o.enqueue?.(key),
+      event: (pod, name, type, reason, message) => this.event(pod, name, type, reason, message),
+    });
   }
 
   /** Pod keys (namespace/name) whose runtime state exists: to reconcile after restarts. */
@@ -75,9 +129,18 @@ export class PodWorkers {
     return undefined;
   }
 
+  private event(pod: any, containerName: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    let fieldPath: string | undefined;
+    if (containerName !== undefined) {
+      const init = (pod.spec?.initContainers ?? []).some((c: any) => c.name === containerName);
+      fieldPath = `spec.${init ? 'initContainers' : 'containers'}{${containerName}}`;
+    }
+    this.o.event?.(pod, fieldPath, type, reason, message);
+  }
+
   /** Adopts containers left by an earlier agent process (keyed by the pod's key). */
   adopt(key: string, uid: string, sandboxId: string, podIP: string, containers: ContainerStatus[], pod: any): void {
-    const st: PodState = { uid, sandboxId, podIP, startTime: pod.status?.startTime, init: new Map(), app: new Map() };
+    const st: PodState = { key, uid, pod, sandboxId, podIP, startTime: pod.status?.startTime, init: new Map(), app: new Map(), adopted: true };
     const restarts = new Map<string, number>();
     for (const cs of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) restarts.set(cs.name, cs.restartCount ?? 0);
     const initNames = new Set((pod.spec?.initContainers ?? []).map((c: any) => c.name));
@@ -94,43 +157,112 @@ export class PodWorkers {
     this.states.set(key, st);
   }
 
+  private target(st: PodState, spec: any, containerId: string): HandlerTarget {
+    return { runtime: this.o.runtime, containerId, container: spec, podIP: st.podIP ?? '', network: this.o.probeNetwork ?? true };
+  }
+
+  /** Forgets a pod whose API object is gone (or replaced): stops what runs, in the background. */
+  private abandon(key: string, st: PodState): void {
+    this.states.delete(key);
+    this.probes.remove(key);
+    const done = st.terminating ?? this.killAll(st, st.pod, 'deletion', forcedGracePeriod(st.pod));
+    void done
+      .then(() => this.teardown(key, st))
+      .catch((err) => this.o.log.warn('stopping a removed pod failed', { pod: key, err }));
+  }
+
+  /** Last step for a pod whose containers are all stopped: its sandbox goes, and the agent forgets it. */
+  private async teardown(key: string, st: PodState): Promise<void> {
+    this.probes.remove(key);
+    if (this.states.get(key) === st) this.states.delete(key);
+    if (st.sandboxId) await this.o.runtime.removePodSandbox(st.sandboxId);
+    if (this.o.spec?.podsDir) removeEtcHosts(this.o.spec.podsDir, st.uid);
+    if (this.o.config) await cleanupPodVolumes(this.o.config, st.uid);
+  }
+
+  private killAll(st: PodState, pod: any, reason: 'deletion' | 'deadline', gracePeriodOverride?: number): Promise<void> {
+    return killPod({
+      runtime: this.o.runtime,
+      pod,
+      sandboxId: st.sandboxId,
+      init: st.init,
+      app: st.app,
+      reason,
+      gracePeriodOverride,
+      target: (spec, id) => this.target(st, spec, id),
+      event: (name, type, r, message) => this.event(pod, name, type, r, message),
+    });
+  }
+
+  /** Starts the background kill of every container once; re-queues the pod when it ends. */
+  private terminate(key: string, st: PodState, pod: any, reason: 'deletion' | 'deadline'): void {
+    if (st.terminating) return;
+    this.probes.remove(key);
+    st.terminating = this.killAll(st, pod, reason)
+      .catch((err) => this.o.log.warn('stopping pod failed', { pod: key, err }))
+      .then(() => {
+        st.terminated = true;
+        this.o.enqueue?.(key);
+      });
+  }
+
   async sync(key: string, pod: any | undefined): Promise<SyncOutcome> {
     let st = this.states.get(key);
-    if (st && pod && pod.metadata.uid !== st.uid) {
-      // Same name, new pod: the old one is gone.
-      await this.teardown(key, st, 0);
+    if (st && (!pod || pod.metadata.uid !== st.uid)) {
+      // Gone from the API (or the same name with a new uid): stop the old one.
+      this.abandon(key, st);
       st = undefined;
     }
-    if (!pod) {
-      if (st) await this.teardown(key, st, 0);
-      return;
-    }
-    if (pod.metadata.deletionTimestamp) {
-      if (st) await this.teardown(key, st, pod.metadata.deletionGracePeriodSeconds ?? 30);
-      try {
-        await this.o.pods.delete(pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
-      } catch (err) {
-        if (!isNotFound(err) && !isConflict(err)) throw err;
-      }
-      return;
-    }
+    if (!pod) return;
+    if (pod.metadata.deletionTimestamp) return this.syncTerminating(key, pod, st);
     if (!st) {
-      st = { uid: pod.metadata.uid, init: new Map(), app: new Map() };
+      st = { key, uid: pod.metadata.uid, pod, init: new Map(), app: new Map() };
       this.states.set(key, st);
     }
-    const phase = pod.status?.phase;
+    st.pod = pod;
     // A finished pod this agent has no containers for (adopted after a restart without
     // them): its posted status is final, nothing here could improve it.
-    if ((phase === 'Succeeded' || phase === 'Failed') && !st.sandboxId) return;
+    if (terminalPhase(pod.status?.phase) && !st.sandboxId) return;
+    const now = this.now().getTime();
     let requeue: number | undefined;
-    if (phase !== 'Succeeded' && phase !== 'Failed') requeue = await this.converge(pod, st);
+    if (!terminalPhase(pod.status?.phase) && !st.deadlineExceeded) {
+      const left = deadlineRemainingMs(pod, st.startTime, now);
+      if (left !== undefined && left <= 0) {
+        st.deadlineExceeded = true;
+        this.event(pod, undefined, 'Normal', DEADLINE_REASON, DEADLINE_MESSAGE);
+        this.terminate(key, st, pod, 'deadline');
+      } else {
+        requeue = await this.converge(pod, st);
+        if (left !== undefined) requeue = Math.min(requeue ?? left, left);
+      }
+    }
     await this.writeStatus(pod, st);
-    return requeue !== undefined ? { requeueAfterMs: requeue } : undefined;
+    return requeue !== undefined ? { requeueAfterMs: Math.max(1, requeue) } : undefined;
+  }
+
+  /** Graceful deletion: stop everything within the grace period, then remove the pod from the API. */
+  private async syncTerminating(key: string, pod: any, st: PodState | undefined): Promise<SyncOutcome> {
+    if (st) {
+      st.pod = pod;
+      if (!st.terminated) {
+        this.terminate(key, st, pod, 'deletion');
+        await this.writeStatus(pod, st);
+        return;
+      }
+      await this.writeStatus(pod, st);
+      await this.teardown(key, st);
+    }
+    try {
+      await this.o.pods.delete(pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
   }
 
   /** Brings the runtime in line with the spec; returns ms until a delayed restart is due. */
   private async converge(pod: any, st: PodState): Promise<number | undefined> {
     const rt = this.o.runtime;
+    const key = st.key;
     if (st.sandboxId && rt.podSandboxReady && !(await rt.podSandboxReady(st.sandboxId))) await this.dropDeadSandbox(pod, st);
     const volumesWait = this.o.config && (await syncPodVolumes(pod, st, this.o.config, this.o.log));
     if (volumesWait) return volumesWait;
@@ -142,33 +274,45 @@ export class PodWorkers {
       st.startTime = st.startTime ?? this.now().toISOString().replace(/\.\d+Z$/, 'Z');
     }
     const policy = pod.spec?.restartPolicy ?? 'Always';
+    this.probes.sync(key, this.probeView(pod, st), { jitter: st.adopted });
+    let soonest: number | undefined;
+    const later = (w: number | undefined) => {
+      if (w !== undefined) soonest = soonest === undefined ? w : Math.min(soonest, w);
+    };
+    const appDone = regularContainersDone(pod, st.app);
+    const initialized = [...st.app.values()].some((r) => r.current);
     // Init containers: one at a time, in order; app containers only after all succeeded.
+    // A sidecar (restartPolicy Always) must have started (startup probe passed) before
+    // the next one runs, and keeps running (restarted whenever it exits) beside the app.
     for (const c of pod.spec?.initContainers ?? []) {
       const rec = st.init.get(c.name) ?? { restartCount: 0 };
       st.init.set(c.name, rec);
+      if (isSidecar(c)) {
+        if (appDone) continue;
+        later(await this.step(st, rec, c, pod, true));
+        const cur = rec.current;
+        if (!initialized && !(cur?.state === 'running' && this.probes.started(key, c.name, cur.id))) return soonest;
+        continue;
+      }
+      if (initialized) continue;
       const cur = rec.current;
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
-      if (!cur) return this.start(st, rec, c, pod);
-      if (cur.state === 'running' || cur.state === 'created') return undefined;
-      if (policy === 'Never') return undefined; // init failed: the pod fails
-      return this.restart(st, rec, c, pod);
+      if (!cur) {
+        later(await this.start(st, rec, c, pod));
+        return soonest;
+      }
+      if (cur.state === 'running' || cur.state === 'created') return soonest;
+      if (policy === 'Never') return soonest; // init failed: the pod fails
+      later(await this.restart(st, rec, c, pod));
+      return soonest;
     }
-    let soonest: number | undefined;
     for (const c of pod.spec?.containers ?? []) {
       const rec = st.app.get(c.name) ?? { restartCount: 0 };
       st.app.set(c.name, rec);
       const cur = rec.current;
-      if (!cur) {
-        const wait = await this.start(st, rec, c, pod);
-        if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
-        continue;
-      }
-      if (cur.state !== 'exited') continue;
-      const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0);
-      if (!restart) continue;
-      const wait = await this.restart(st, rec, c, pod);
-      if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
+      later(await this.step(st, rec, c, pod, policy === 'Always' || (policy === 'OnFailure' && cur?.exitCode !== 0)));
     }
+    if (appDone) this.stopSidecars(pod, st);
     return soonest;
   }
 
@@ -192,7 +336,73 @@ export class PodWorkers {
       }
   }
 
-  /** Creates and starts a container; returns ms to wait if its image pull is backing off. */
+  /** One long-running container (app or sidecar): start it, kill it on failed probes, restart it when it should. */
+  private async step(st: PodState, rec: ContainerRecord, c: any, pod: any, restartOnExit: boolean): Promise<number | undefined> {
+    const cur = rec.current;
+    if (!cur) return this.start(st, rec, c, pod);
+    if (rec.killing) return undefined;
+    if (cur.state === 'running') {
+      const reason = this.probes.killReason(st.key, c.name, cur.id);
+      if (reason) this.killForProbe(st, rec, c, pod, reason);
+      return undefined;
+    }
+    if (cur.state !== 'exited' || !(rec.restartAfterKill || restartOnExit)) return undefined;
+    return this.restart(st, rec, c, pod);
+  }
+
+  /** Once the regular containers of a Never/OnFailure pod are done, its sidecars are stopped, last first. */
+  private stopSidecars(pod: any, st: PodState): void {
+    const sidecars = (pod.spec?.initContainers ?? []).filter(isSidecar).reverse();
+    const running = sidecars.filter((c: any) => st.init.get(c.name)?.current?.state === 'running' && !st.init.get(c.name)?.killing);
+    if (!running.length) return;
+    for (const c of running) st.init.get(c.name)!.killing = true;
+    void (async () => {
+      for (const c of running) {
+        const rec = st.init.get(c.name)!;
+        const id = rec.current!.id;
+        await killContainer({ pod, target: this.target(st, c, id), reason: 'deletion', message: `Stopping container ${c.name}`, event: (type, r, m) => this.event(pod, c.name, type, r, m) }).catch(() => {});
+        rec.current = (await this.o.runtime.containerStatus(id)) ?? rec.current;
+        rec.killing = false;
+      }
+      this.o.enqueue?.(st.key);
+    })();
+  }
+
+  private probeView(pod: any, st: PodState): PodProbeView {
+    return {
+      pod,
+      podIP: st.podIP ?? '',
+      container: (name) => {
+        const cur = (st.app.get(name) ?? st.init.get(name))?.current;
+        return cur && { id: cur.id, running: cur.state === 'running', terminated: cur.state === 'exited', startedAt: cur.startedAt?.getTime() };
+      },
+    };
+  }
+
+  /** A failed liveness or startup probe: kill (preStop, grace) in the background; the exit restarts it. */
+  private killForProbe(st: PodState, rec: ContainerRecord, c: any, pod: any, reason: 'liveness' | 'startup'): void {
+    const key = st.key;
+    const restart = isSidecar(c) || (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
+    const id = rec.current!.id;
+    rec.killing = true;
+    rec.restartAfterKill = restart;
+    void killContainer({
+      pod,
+      target: this.target(st, c, id),
+      reason,
+      message: `Container ${c.name} failed ${reason} probe${restart ? ', will be restarted' : ''}`,
+      event: (type, r, message) => this.event(pod, c.name, type, r, message),
+    })
+      .catch((err) => this.o.log.warn('killing container failed', { pod: key, container: c.name, err }))
+      .then(async () => {
+        const now = await this.o.runtime.containerStatus(id);
+        if (now && rec.current?.id === id) rec.current = now;
+        rec.killing = false;
+        this.o.enqueue?.(key);
+      });
+  }
+
+  /** Creates and starts a container, then runs its postStart hook; returns ms to wait before retrying (image pull back-off, config not ready). */
   private async start(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
     const rt = this.o.runtime;
     const now = this.now().getTime();
@@ -243,6 +453,7 @@ export class PodWorkers {
       rec.previous = rec.current;
     }
     rec.current = await rt.containerStatus(id);
+    await this.postStart(st, rec, c, pod, id);
     return undefined;
   }
 
@@ -254,29 +465,71 @@ export class PodWorkers {
     return pullAuthFromSecrets(secrets.filter(Boolean));
   }
 
+  /** Upstream runs postStart right after the start and kills the container when it fails. */
+  private async postStart(st: PodState, rec: ContainerRecord, c: any, pod: any, id: string): Promise<void> {
+    const hook = c.lifecycle?.postStart;
+    if (!hook || rec.current?.state !== 'running') return;
+    const r = await runHook(hook, this.target(st, c, id), pod, 0);
+    if (r.ok) return;
+    this.event(pod, c.name, 'Warning', 'FailedPostStartHook', r.message);
+    await killContainer({ pod, target: this.target(st, c, id), reason: 'postStart', message: 'FailedPostStartHook', event: (type, reason, m) => this.event(pod, c.name, type, reason, m) });
+    rec.current = (await this.o.runtime.containerStatus(id)) ?? rec.current;
+  }
+
   /** Restarts an exited container, honouring crash-loop back-off; returns ms to wait if backing off. */
   private async restart(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
     const now = this.now().getTime();
     const cur = rec.current!;
-    const ranFor = (cur.finishedAt?.getTime() ?? now) - (cur.startedAt?.getTime() ?? now);
-    if (ranFor >= BACKOFF_RESET_MS) rec.backoffSeconds = undefined;
-    if (rec.backoffUntil === undefined) {
-      // First termination seen: restart at once, back off from the next one on.
-      rec.backoffSeconds = rec.backoffSeconds === undefined ? 0 : Math.min(BACKOFF_MAX_S, Math.max(BACKOFF_INITIAL_S, rec.backoffSeconds * 2));
-      rec.backoffUntil = now + rec.backoffSeconds * 1000;
+    const finished = cur.finishedAt?.getTime() ?? now;
+    const wait = backoffRemaining(rec.backoff, finished, now);
+    if (wait > 0) {
+      const first = rec.backoffUntil === undefined;
+      rec.backoffUntil = now + wait;
+      rec.backoffSeconds = rec.backoff!.backoffMs / 1000;
+      if (first) this.event(pod, c.name, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
+      return wait;
     }
-    if (rec.backoffUntil > now) return rec.backoffUntil - now;
+    rec.backoff = backoffNext(rec.backoff, finished);
     rec.backoffUntil = undefined;
+    rec.restartAfterKill = false;
     rec.restartCount++;
-    const wait = await this.start(st, rec, c, pod);
-    if (wait !== undefined) rec.restartCount--; // no new instance after all (its config could not be made yet)
-    return wait;
+    const retry = await this.start(st, rec, c, pod);
+    if (retry !== undefined) rec.restartCount--; // no new instance after all (config not ready, image pull backing off)
+    return retry;
   }
 
   private async writeStatus(pod: any, st: PodState): Promise<void> {
+    const key = st.key;
+    const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c: any) => c.name));
+    for (const [name, rec] of [...st.app, ...[...st.init].filter(([n]) => sidecars.has(n))]) {
+      const cur = rec.current;
+      // While the pod is being stopped its probes are gone: keep the last verdicts.
+      if (cur?.state !== 'running' || st.terminating) continue;
+      rec.started = this.probes.started(key, name, cur.id);
+      rec.probeReady = rec.started && this.probes.ready(key, name, cur.id);
+    }
     await st.terminationMessages?.refresh([...st.init.values(), ...st.app.values()]);
-    const status = computePodStatus({ pod, runtimeName: this.o.runtime.name, hostIP: this.o.hostIP, podIP: st.podIP, startTime: st.startTime, init: st.init, app: st.app, now: this.now(), terminationMessages: st.terminationMessages?.messages });
-    // Refresh container snapshots for the next sync.
+    const status = computePodStatus({
+      pod,
+      runtimeName: this.o.runtime.name,
+      hostIP: this.o.hostIP,
+      podIP: st.podIP,
+      startTime: st.startTime,
+      init: st.init,
+      app: st.app,
+      now: this.now(),
+      deadlineExceeded: st.deadlineExceeded,
+      terminated: st.terminated,
+      terminationMessages: st.terminationMessages?.messages,
+    });
+    if (terminalPhase(status.phase)) {
+      this.probes.remove(key);
+      if (st.sandboxId && !st.sandboxStopped && !st.terminating) {
+        // The kubelet stops a finished pod's sandbox (syncTerminatedPod).
+        st.sandboxStopped = true;
+        await this.o.runtime.stopPodSandbox(st.sandboxId);
+      }
+    }
     const json = JSON.stringify(status);
     if (json === st.lastStatus) return;
     try {
@@ -300,18 +553,9 @@ export class PodWorkers {
     return undefined;
   }
 
-  private async teardown(key: string, st: PodState, graceSeconds: number): Promise<void> {
-    const rt = this.o.runtime;
-    for (const m of [st.app, st.init])
-      for (const rec of m.values()) {
-        if (rec.current && rec.current.state === 'running') await rt.stopContainer(rec.current.id, graceSeconds);
-      }
-    if (st.sandboxId) {
-      await rt.stopPodSandbox(st.sandboxId);
-      await rt.removePodSandbox(st.sandboxId);
-    }
-    if (this.o.spec?.podsDir) removeEtcHosts(this.o.spec.podsDir, st.uid);
-    if (this.o.config) await cleanupPodVolumes(this.o.config, st.uid);
-    this.states.delete(key);
+  /** Stops every probe timer (agent shutdown). */
+  close(): void {
+    for (const key of this.states.keys()) this.probes.remove(key);
   }
 }
+

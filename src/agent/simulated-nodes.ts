@@ -43,6 +43,8 @@ export function startSimulatedNodes(o: SimulatedNodesOptions, signal: AbortSigna
       },
       runtime: (podCidr) => new SimulatedRuntime({ podCidr, startDelayMs: o.startDelayMs }),
       workers: 2,
+      // Simulated pod IPs are not on this machine: network probes must not send anything.
+      probeNetwork: false,
     });
     dispatcher.add(agent);
     agents.push(agent);

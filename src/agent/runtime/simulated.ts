@@ -7,21 +7,42 @@
  *   true, echo ...         → exits 0 at once; false → exits 1
  *   anything else          → runs until stopped
  * Pod annotations override: skiff.dev/simulate-exit-code, skiff.dev/simulate-duration-seconds.
+ *
+ * Commands made of simple statements (touch, rm, echo > F, sleep, exit, trap ... TERM)
+ * run as a timeline over a per-container file set that exec commands (exec probes,
+ * lifecycle hooks, ExecSync) read and change: `cat /tmp/healthy` fails once the
+ * container's `rm -f /tmp/healthy` has happened. See sim-script.ts for the exact rules.
+ * Stopping sends a simulated SIGTERM: the container exits 143 at once, unless its command
+ * traps TERM, then it exits 137 when the grace period ends (SIGKILL).
+ * `history` records starts, execs, signals and exits in order, for tests.
  */
 import { randomBytes } from 'node:crypto';
-import type { ContainerConfig, ContainerStatus, Runtime, SandboxConfig, SandboxStatus } from './types.js';
+import { execScript, planScript, SimFiles } from './sim-script.js';
+import type { ContainerConfig, ContainerStatus, ExecResult, Runtime, SandboxConfig, SandboxStatus } from './types.js';
 
 export interface SimulatedRuntimeOptions {
   /** The node's pod CIDR (a /24 or larger IPv4 block). */
   podCidr: string;
   /** How long a container takes to start (the image pull + start a real node would do). */
   startDelayMs?: number;
+  /** Every sandbox gets this IP (unit tests point pods at 127.0.0.1 to probe real listeners). */
+  podIp?: string;
 }
 
 interface Plan {
   exitCode?: number;
   durationMs?: number;
 }
+
+/** One entry of the runtime's history (tests check ordering: preStop exec before SIGTERM). */
+export interface SimHistoryEntry {
+  at: number;
+  container: string;
+  op: 'start' | 'exec' | 'sigterm' | 'sigkill' | 'exit';
+  detail?: string;
+}
+
+type SimContainer = ContainerStatus & { plan: Plan; timer?: NodeJS.Timeout; files: SimFiles; ignoresSigterm: boolean; exited: (() => void)[] };
 
 /** Works out from the command line (and annotations) when and how a simulated container ends. */
 export function planFor(cfg: ContainerConfig): Plan {
@@ -31,15 +52,17 @@ export function planFor(cfg: ContainerConfig): Plan {
     const dur = a['skiff.dev/simulate-duration-seconds'];
     return { exitCode: code === undefined ? 0 : Number(code), durationMs: dur === undefined ? 0 : Number(dur) * 1000 };
   }
+  const script = planScript([...(cfg.command ?? []), ...(cfg.args ?? [])]);
+  if (script) return script.exitCode === undefined ? {} : { exitCode: script.exitCode, durationMs: script.durationMs ?? 0 };
   const words = [...(cfg.command ?? []), ...(cfg.args ?? [])].join(' ');
   const sleep = /\bsleep\s+(\d+(?:\.\d+)?)/.exec(words);
   const exit = /\bexit\s+(\d+)/.exec(words);
   if (exit) return { exitCode: Number(exit[1]), durationMs: sleep ? Number(sleep[1]) * 1000 : 0 };
   if (sleep && !/\b(while|until|inf)\b/.test(words)) return { exitCode: 0, durationMs: Number(sleep[1]) * 1000 };
   // The script itself, without a leading `sh -c` / `bash -c`.
-  const script = words.replace(/^\s*(\/bin\/|\/usr\/bin\/)?(sh|bash|ash)\s+-c\s+/, '').trim();
-  if (/^((\/bin\/)?true|:)$/.test(script) || /^echo\b[^;&|]*$/.test(script)) return { exitCode: 0, durationMs: 0 };
-  if (/^(\/bin\/)?false$/.test(script)) return { exitCode: 1, durationMs: 0 };
+  const line = words.replace(/^\s*(\/bin\/|\/usr\/bin\/)?(sh|bash|ash)\s+-c\s+/, '').trim();
+  if (/^((\/bin\/)?true|:)$/.test(line) || /^echo\b[^;&|]*$/.test(line)) return { exitCode: 0, durationMs: 0 };
+  if (/^(\/bin\/)?false$/.test(line)) return { exitCode: 1, durationMs: 0 };
   return {};
 }
 
@@ -53,7 +76,8 @@ function intToIp(n: number): string {
 export class SimulatedRuntime implements Runtime {
   readonly name = 'simulated';
   private readonly sandboxes = new Map<string, SandboxStatus>();
-  private readonly containers = new Map<string, ContainerStatus & { plan: Plan; timer?: NodeJS.Timeout }>();
+  private readonly containers = new Map<string, SimContainer>();
+  readonly history: SimHistoryEntry[] = [];
   private readonly listeners: ((c: ContainerStatus) => void)[] = [];
   private readonly base: number;
   private readonly size: number;
@@ -80,7 +104,7 @@ export class SimulatedRuntime implements Runtime {
   }
 
   async runPodSandbox(cfg: SandboxConfig): Promise<SandboxStatus> {
-    const s: SandboxStatus = { id: randomBytes(16).toString('hex'), podUid: cfg.podUid, ip: cfg.hostNetwork ? '' : this.allocIp(), ready: true };
+    const s: SandboxStatus = { id: randomBytes(16).toString('hex'), podUid: cfg.podUid, ip: cfg.hostNetwork ? '' : (this.o.podIp ?? this.allocIp()), ready: true };
     this.sandboxes.set(s.id, s);
     return s;
   }
@@ -99,12 +123,13 @@ export class SimulatedRuntime implements Runtime {
       if (c.timer) clearTimeout(c.timer);
       this.containers.delete(cid);
     }
-    if (s.ip) this.usedIps.delete(s.ip);
+    if (s.ip && !this.o.podIp) this.usedIps.delete(s.ip);
     this.sandboxes.delete(id);
   }
 
   async createContainer(sandboxId: string, cfg: ContainerConfig): Promise<string> {
     const id = randomBytes(32).toString('hex');
+    const script = planScript([...(cfg.command ?? []), ...(cfg.args ?? [])]);
     this.containers.set(id, {
       id,
       sandboxId,
@@ -114,7 +139,14 @@ export class SimulatedRuntime implements Runtime {
       image: cfg.image,
       imageId: `sha256:${randomBytes(32).toString('hex')}`,
       plan: planFor(cfg),
+      restartCount: cfg.restartCount,
+      files: new SimFiles(),
+      ignoresSigterm: script?.ignoresSigterm ?? false,
+      exited: [],
     });
+    const c = this.containers.get(id)!;
+    // The command's file changes, at offsets from the start (placed once it starts).
+    (c as any).fileScript = script?.files ?? [];
     return id;
   }
 
@@ -124,27 +156,63 @@ export class SimulatedRuntime implements Runtime {
     if (this.o.startDelayMs) await new Promise((r) => setTimeout(r, this.o.startDelayMs));
     c.state = 'running';
     c.startedAt = new Date();
+    for (const f of (c as any).fileScript as { atMs: number; path: string; content: string | undefined }[]) c.files.write(f.path, f.content, c.startedAt.getTime() + f.atMs);
+    this.record(c, 'start');
     if (c.plan.exitCode !== undefined) {
       const code = c.plan.exitCode;
       c.timer = setTimeout(() => this.finish(c, code, code === 0 ? 'Completed' : 'Error'), c.plan.durationMs ?? 0);
     }
   }
 
-  private finish(c: ContainerStatus & { timer?: NodeJS.Timeout }, exitCode: number, reason: string): void {
+  private record(c: ContainerStatus, op: SimHistoryEntry['op'], detail?: string): void {
+    this.history.push({ at: Date.now(), container: c.name, op, detail });
+    if (this.history.length > 2000) this.history.splice(0, 1000);
+  }
+
+  private finish(c: SimContainer, exitCode: number, reason: string): void {
     if (c.state !== 'running') return;
+    this.record(c, 'exit', String(exitCode));
     if (c.timer) clearTimeout(c.timer);
     c.timer = undefined;
     c.state = 'exited';
     c.exitCode = exitCode;
     c.reason = reason;
     c.finishedAt = new Date();
+    for (const w of c.exited.splice(0)) w();
     for (const l of this.listeners) l(this.snapshot(c));
   }
 
-  async stopContainer(id: string, _timeoutSeconds: number): Promise<void> {
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     const c = this.containers.get(id);
-    // A simulated process honours SIGTERM at once: exit code 143 (128 + SIGTERM).
-    if (c) this.finish(c, 143, 'Error');
+    if (!c || c.state !== 'running') return;
+    this.record(c, 'sigterm', String(timeoutSeconds));
+    // A simulated process honours SIGTERM at once: exit code 143 (128 + SIGTERM),
+    // unless it traps TERM: then SIGKILL ends it when the grace period is over (137).
+    if (!c.ignoresSigterm) return this.finish(c, 143, 'Error');
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        if (c.state === 'running') this.record(c, 'sigkill');
+        this.finish(c, 137, 'Error');
+      }, Math.max(0, timeoutSeconds) * 1000);
+      c.exited.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  /** Runs an exec command against the container's simulated files (see sim-script.ts). */
+  async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
+    const c = this.containers.get(id);
+    if (!c || c.state !== 'running') throw new Error(`container ${id} is not running`);
+    this.record(c, 'exec', cmd.join(' '));
+    const r = execScript(cmd, c.files, Date.now());
+    if (r.sleepMs > 0) {
+      const limit = timeoutSeconds > 0 ? timeoutSeconds * 1000 : Infinity;
+      await new Promise((res) => setTimeout(res, Math.min(r.sleepMs, limit)));
+      if (r.sleepMs > limit) throw Object.assign(new Error(`command ${JSON.stringify(cmd.join(' '))} timed out`), { timedOut: true });
+    }
+    return { exitCode: r.exitCode, stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr) };
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -153,8 +221,8 @@ export class SimulatedRuntime implements Runtime {
     this.containers.delete(id);
   }
 
-  private snapshot(c: ContainerStatus & { plan?: Plan; timer?: unknown }): ContainerStatus {
-    const { plan: _p, timer: _t, ...rest } = c as any;
+  private snapshot(c: SimContainer): ContainerStatus {
+    const { plan: _p, timer: _t, files: _f, ignoresSigterm: _i, exited: _e, fileScript: _s, ...rest } = c as any;
     return { ...rest };
   }
 

@@ -17,6 +17,11 @@ function defaultContainer(c: any): void {
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
+  // SetDefaults_Pod: a limit without a request makes the request equal to the limit.
+  if (c.resources.limits && Object.keys(c.resources.limits).length) {
+    c.resources.requests ??= {};
+    for (const [k, v] of Object.entries(c.resources.limits)) c.resources.requests[k] ??= v;
+  }
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
   defaultProbe(c.livenessProbe);
   defaultProbe(c.readinessProbe);

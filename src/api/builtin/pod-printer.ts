@@ -6,11 +6,13 @@ export function podStatusReason(pod: any): string {
   let reason: string = st.reason || st.phase || 'Pending';
   const inits = pod.spec?.initContainers ?? [];
   let initializing = false;
+  const sidecars = new Set(inits.filter((c: any) => c.restartPolicy === 'Always').map((c: any) => c.name));
   (st.initContainerStatuses ?? []).forEach((c: any, i: number) => {
     if (initializing) return;
     const t = c.state?.terminated;
     const w = c.state?.waiting;
     if (t && t.exitCode === 0) return;
+    if (sidecars.has(c.name) && c.started) return; // a started sidecar does not hold initialization
     if (c.restartCount === undefined && false) return;
     if (t) reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
     else if (w?.reason && w.reason !== 'PodInitializing') reason = `Init:${w.reason}`;
@@ -38,8 +40,11 @@ export function podStatusReason(pod: any): string {
 
 export function podReady(pod: any): string {
   const cs = pod.status?.containerStatuses ?? [];
-  const total = (pod.spec?.containers ?? []).length;
-  return `${cs.filter((c: any) => c.ready).length}/${total}`;
+  // Sidecars (restartable init containers) count in READY, as kubectl 1.29+ prints it.
+  const sidecars = new Set((pod.spec?.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always').map((c: any) => c.name));
+  const total = (pod.spec?.containers ?? []).length + sidecars.size;
+  const readySidecars = (pod.status?.initContainerStatuses ?? []).filter((c: any) => sidecars.has(c.name) && c.started && c.ready).length;
+  return `${cs.filter((c: any) => c.ready).length + readySidecars}/${total}`;
 }
 
 export function podRestarts(pod: any, now: Date): string {

@@ -1,5 +1,6 @@
 /** ValidatePodSpec essentials and the pod update rule (most of a pod's spec is immutable). */
 import type { FieldError } from '../types.js';
+import { parseQuantity } from '../../scheduler/framework/resources.js';
 import { dns1123Label, invalid, notSupported, required, forbidden } from './validation.js';
 
 function validateContainers(list: any[] | undefined, field: string, names: Set<string>, out: FieldError[]): void {
@@ -63,20 +64,40 @@ export function validatePodUpdate(pod: any, old: any): FieldError[] {
   return [];
 }
 
-/** QoS class from requests and limits (Guaranteed, Burstable, BestEffort). */
+/**
+ * QoS class as upstream's ComputePodQOS: only cpu and memory count, zero quantities are
+ * ignored; requests and limits are summed over app and init containers. No requests
+ * and no limits: BestEffort. Guaranteed when every container limits both cpu and memory
+ * and the summed requests equal the summed limits for each resource; else Burstable.
+ */
 export function qosClass(spec: any): string {
   const cs = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
-  let any = false;
-  let guaranteed = cs.length > 0;
-  for (const c of cs) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const r of ['cpu', 'memory']) {
-      const l = lim[r];
-      const q = req[r] ?? l;
-      if (l === undefined || String(q) !== String(l)) guaranteed = false;
+  const requests = new Map<string, number>();
+  const limits = new Map<string, number>();
+  const qty = (v: unknown) => {
+    try {
+      return parseQuantity(v as string);
+    } catch {
+      return 0;
     }
+  };
+  let guaranteed = true;
+  for (const c of cs) {
+    for (const [name, v] of Object.entries(c.resources?.requests ?? {})) {
+      const n = qty(v);
+      if ((name === 'cpu' || name === 'memory') && n > 0) requests.set(name, (requests.get(name) ?? 0) + n);
+    }
+    const found = new Set<string>();
+    for (const [name, v] of Object.entries(c.resources?.limits ?? {})) {
+      const n = qty(v);
+      if ((name === 'cpu' || name === 'memory') && n > 0) {
+        found.add(name);
+        limits.set(name, (limits.get(name) ?? 0) + n);
+      }
+    }
+    if (!found.has('cpu') || !found.has('memory')) guaranteed = false;
   }
-  return guaranteed ? 'Guaranteed' : any ? 'Burstable' : 'BestEffort';
+  if (requests.size === 0 && limits.size === 0) return 'BestEffort';
+  if (guaranteed) for (const [name, r] of requests) if (Math.abs((limits.get(name) ?? NaN) - r) > 1e-9 * Math.max(1, r)) guaranteed = false;
+  return guaranteed && requests.size === limits.size ? 'Guaranteed' : 'Burstable';
 }

@@ -30,11 +30,13 @@ export class EventRecorder {
     private readonly cs: Clientset,
     private readonly component: string,
     private readonly log: Logger,
+    /** source.host: the node, for kubelet events. */
+    private readonly host?: string,
   ) {}
 
   /** Records an event; never throws (events are best effort, as upstream). */
-  event(obj: any, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    void this.write(obj, type, reason, message).catch((err) => this.log.debug('event write failed', { reason, err }));
+  event(obj: any, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
+    void this.write(obj, type, reason, message, fieldPath).catch((err) => this.log.debug('event write failed', { reason, err }));
   }
 
   /** The spam filter's token bucket per involved object. */
@@ -49,19 +51,19 @@ export class EventRecorder {
     return true;
   }
 
-  private async write(obj: any, type: string, reason: string, msg: string): Promise<void> {
+  private async write(obj: any, type: string, reason: string, msg: string, fieldPath?: string): Promise<void> {
     const ns = obj.metadata?.namespace || 'default';
     const now = new Date();
     if (!this.allow(String(obj.metadata?.uid), now.getTime())) return;
     // Aggregation: past 10 distinct messages for one reason, one combined event takes them all.
-    const simKey = `${obj.metadata?.uid}/${type}/${reason}`;
+    const simKey = `${obj.metadata?.uid}/${fieldPath ?? ''}/${type}/${reason}`;
     let msgs = this.similar.get(simKey);
     if (!msgs) this.similar.set(simKey, (msgs = new Set()));
     msgs.add(msg);
     if (this.similar.size > 8192) this.similar.delete(this.similar.keys().next().value!);
     const message = msgs.size > AGGREGATE_AFTER ? `(combined from similar events): ${msg}` : msg;
     const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
-    const key = msgs.size > AGGREGATE_AFTER ? `${simKey}/combined` : `${obj.metadata?.uid}/${type}/${reason}/${message}`;
+    const key = msgs.size > AGGREGATE_AFTER ? `${simKey}/combined` : `${simKey}/${message}`;
     const events = this.cs.resource('events');
     const prev = this.seen.get(key);
     if (prev && now.getTime() - prev.at < 10 * 60 * 1000) {
@@ -86,13 +88,14 @@ export class EventRecorder {
         namespace: obj.metadata?.namespace,
         uid: obj.metadata?.uid,
         resourceVersion: obj.metadata?.resourceVersion,
+        ...(fieldPath ? { fieldPath } : {}),
       },
       reason,
       message,
       type,
-      source: { component: this.component },
+      source: { component: this.component, ...(this.host ? { host: this.host } : {}) },
       reportingComponent: this.component,
-      reportingInstance: '',
+      reportingInstance: this.host ?? '',
       firstTimestamp: ts,
       lastTimestamp: ts,
       eventTime: null,
