@@ -7,15 +7,22 @@
  *   true, echo ...         → exits 0 at once; false → exits 1
  *   anything else          → runs until stopped
  * Pod annotations override: skiff.dev/simulate-exit-code, skiff.dev/simulate-duration-seconds.
+ * Commands the tiny shell understands (echo, sleep, for/while loops, ...) really run:
+ * their output is logged for `kubectl logs`, and exec/attach/port-forward work
+ * (simulated-process.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { ContainerConfig, ContainerStatus, Runtime, SandboxConfig, SandboxStatus } from './types.js';
+import { SimulatedProcesses } from './simulated-process.js';
+import type { InProcessStreaming, StreamIO } from '../streaming/types.js';
 
 export interface SimulatedRuntimeOptions {
   /** The node's pod CIDR (a /24 or larger IPv4 block). */
   podCidr: string;
   /** How long a container takes to start (the image pull + start a real node would do). */
   startDelayMs?: number;
+  /** Where container logs go (<logDir>/<ns>_<pod>_<uid>/<container>/<attempt>.log); none if unset. */
+  logDir?: string;
 }
 
 interface Plan {
@@ -50,8 +57,10 @@ function intToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
-export class SimulatedRuntime implements Runtime {
+export class SimulatedRuntime implements Runtime, InProcessStreaming {
   readonly name = 'simulated';
+  private readonly procs: SimulatedProcesses;
+  private readonly configs = new Map<string, ContainerConfig>();
   private readonly sandboxes = new Map<string, SandboxStatus>();
   private readonly containers = new Map<string, ContainerStatus & { plan: Plan; timer?: NodeJS.Timeout }>();
   private readonly listeners: ((c: ContainerStatus) => void)[] = [];
@@ -64,6 +73,7 @@ export class SimulatedRuntime implements Runtime {
     const [ip, bits] = o.podCidr.split('/');
     this.base = ipToInt(ip);
     this.size = 2 ** (32 - Number(bits));
+    this.procs = new SimulatedProcesses({ logRoot: o.logDir });
   }
 
   private allocIp(): string {
@@ -82,6 +92,7 @@ export class SimulatedRuntime implements Runtime {
   async runPodSandbox(cfg: SandboxConfig): Promise<SandboxStatus> {
     const s: SandboxStatus = { id: randomBytes(16).toString('hex'), podUid: cfg.podUid, ip: cfg.hostNetwork ? '' : this.allocIp(), ready: true };
     this.sandboxes.set(s.id, s);
+    this.procs.addSandbox(s.id, cfg);
     return s;
   }
 
@@ -98,9 +109,12 @@ export class SimulatedRuntime implements Runtime {
     for (const [cid, c] of this.containers) if (c.sandboxId === id) {
       if (c.timer) clearTimeout(c.timer);
       this.containers.delete(cid);
+      this.procs.forget(cid);
+      this.configs.delete(cid);
     }
     if (s.ip) this.usedIps.delete(s.ip);
     this.sandboxes.delete(id);
+    this.procs.removeSandbox(id);
   }
 
   async createContainer(sandboxId: string, cfg: ContainerConfig): Promise<string> {
@@ -114,7 +128,11 @@ export class SimulatedRuntime implements Runtime {
       image: cfg.image,
       imageId: `sha256:${randomBytes(32).toString('hex')}`,
       plan: planFor(cfg),
+      logPath: this.procs.logPath(sandboxId, cfg),
+      restartCount: cfg.restartCount,
     });
+    this.procs.created(id, sandboxId, cfg);
+    this.configs.set(id, cfg);
     return id;
   }
 
@@ -124,6 +142,9 @@ export class SimulatedRuntime implements Runtime {
     if (this.o.startDelayMs) await new Promise((r) => setTimeout(r, this.o.startDelayMs));
     c.state = 'running';
     c.startedAt = new Date();
+    const cfg = this.configs.get(id)!;
+    const annotated = cfg.podAnnotations['skiff.dev/simulate-exit-code'] !== undefined || cfg.podAnnotations['skiff.dev/simulate-duration-seconds'] !== undefined;
+    if (!annotated && this.procs.start(id, cfg, c.logPath, (code) => this.finish(c, code, code === 0 ? 'Completed' : 'Error'))) return;
     if (c.plan.exitCode !== undefined) {
       const code = c.plan.exitCode;
       c.timer = setTimeout(() => this.finish(c, code, code === 0 ? 'Completed' : 'Error'), c.plan.durationMs ?? 0);
@@ -138,6 +159,7 @@ export class SimulatedRuntime implements Runtime {
     c.exitCode = exitCode;
     c.reason = reason;
     c.finishedAt = new Date();
+    this.procs.stop(c.id);
     for (const l of this.listeners) l(this.snapshot(c));
   }
 
@@ -151,6 +173,8 @@ export class SimulatedRuntime implements Runtime {
     const c = this.containers.get(id);
     if (c?.timer) clearTimeout(c.timer);
     this.containers.delete(id);
+    this.procs.forget(id);
+    this.configs.delete(id);
   }
 
   private snapshot(c: ContainerStatus & { plan?: Plan; timer?: unknown }): ContainerStatus {
@@ -175,8 +199,23 @@ export class SimulatedRuntime implements Runtime {
     this.listeners.push(cb);
   }
 
+  execStream(containerId: string, cmd: string[], io: StreamIO): Promise<number> {
+    return this.procs.execStream(containerId, cmd, io);
+  }
+
+  attachStream(containerId: string, io: StreamIO): Promise<void> {
+    return this.procs.attachStream(containerId, io);
+  }
+
+  portForwardAddress(sandboxId: string, port: number): { host: string; port: number } {
+    return this.procs.portForwardAddress(sandboxId, port);
+  }
+
   async close(): Promise<void> {
-    for (const c of this.containers.values()) if (c.timer) clearTimeout(c.timer);
+    for (const c of this.containers.values()) {
+      if (c.timer) clearTimeout(c.timer);
+      this.procs.forget(c.id);
+    }
     this.containers.clear();
     this.sandboxes.clear();
   }
