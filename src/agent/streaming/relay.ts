@@ -1,0 +1,71 @@
+/**
+ * Relays a client's exec/attach session to the runtime's own streaming server (CRI
+ * Exec/Attach return a URL on containerd's streaming server). The agent dials that URL
+ * as a websocket with subprotocol v4.channel.k8s.io (containerd's streaming server
+ * speaks v4 and the pre-v4 channel protocol over websocket) and copies channels:
+ * client stdin → 0, 1 → client stdout, 2 → client stderr, 4 ← client resize, and the
+ * runtime's final status on 3 becomes the client's status. v4 cannot half-close stdin,
+ * so a client's stdin EOF reaches the runtime only when the session ends.
+ */
+import { WebSocket } from 'ws';
+import { errorStatus, successStatus, WS_V4, type RemoteCommandSession } from './remote-command.js';
+
+export interface RelayOptions {
+  /** TLS trust for an https/wss streaming URL (containerd's is plain http on loopback by default). */
+  ca?: string;
+  /** Give up connecting after this long. */
+  connectTimeoutMs?: number;
+}
+
+export function relayRemoteCommand(session: RemoteCommandSession, url: string, o: RelayOptions = {}): Promise<void> {
+  const wsUrl = url.replace(/^http/, 'ws');
+  return new Promise<void>((resolve) => {
+    const ws = new WebSocket(wsUrl, [WS_V4, 'channel.k8s.io'], { ca: o.ca, handshakeTimeout: o.connectTimeoutMs ?? 10_000 });
+    let status = '';
+    let finished = false;
+    const finish = (st: object) => {
+      if (finished) return;
+      finished = true;
+      void session.finish(st).then(resolve, () => resolve());
+    };
+    ws.on('open', () => {
+      session.stdin?.on('data', (d: Buffer) => {
+        if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([0]), d]), { binary: true });
+      });
+      session.resize.on('resize', (sz) => {
+        if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify(sz))]), { binary: true });
+      });
+    });
+    ws.on('message', (data: Buffer) => {
+      if (!data.length) return;
+      const payload = data.subarray(1);
+      // The runtime opens with an empty message on its first channel: nothing to copy.
+      if (!payload.length) return;
+      switch (data[0]) {
+        case 1:
+          session.stdout?.write(payload);
+          break;
+        case 2:
+          (session.stderr ?? session.stdout)?.write(payload);
+          break;
+        case 3:
+          status += payload.toString();
+          break;
+      }
+    });
+    ws.on('close', () => {
+      if (!status.trim()) return finish(successStatus());
+      try {
+        finish(JSON.parse(status));
+      } catch {
+        // Pre-v4 runtimes send the error as plain text.
+        finish(errorStatus(status.trim()));
+      }
+    });
+    ws.on('error', (err) => {
+      finish(errorStatus(`error connecting to the runtime's streaming server: ${err.message}`));
+      ws.terminate();
+    });
+    session.signal.addEventListener('abort', () => ws.close(), { once: true });
+  });
+}
