@@ -53,6 +53,7 @@ export class HttpsServer {
       (req, res) => void this.serve(req, res),
     );
     // Watches are long-lived: no request timeout; idle keep-alive sockets still close.
+    server.on('upgrade', (req, sock, head) => void this.upgrade(req, sock, head));
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
     this.server = server;
@@ -94,6 +95,23 @@ export class HttpsServer {
       this.o.log.error('request failed', { url: req.url, err });
       if (!res.headersSent) sendStatus(res, errors.internal(err));
       else res.destroy();
+    }
+  }
+
+  /** Upgrades (exec, attach, port-forward streams): authenticated like any request. */
+  private async upgrade(req: IncomingMessage, sock: import('node:stream').Duplex, head: Buffer): Promise<void> {
+    sock.on('error', () => {});
+    const reject = (err: ApiError) => {
+      const body = JSON.stringify(err.toStatus());
+      sock.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    try {
+      const user = this.o.authenticator.authenticate(req);
+      if (!user) return reject(errors.unauthorized());
+      if (!(await this.o.handler.handleUpgrade(req, sock, head, user))) reject(new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
+    } catch (err) {
+      this.o.log.error('upgrade failed', { url: req.url, err });
+      reject(errors.internal(err));
     }
   }
 

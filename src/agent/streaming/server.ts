@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../util/log.js';
 import type { ContainerStatus, Runtime } from '../runtime/types.js';
@@ -58,11 +58,9 @@ const badRequest = (m: string) => new HttpError(400, 'BadRequest', m);
 
 export class StreamingServer {
   private readonly servers: Server[] = [];
-  private readonly context: SecureContext;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (p) => this.pickProtocol(p) });
 
   constructor(private readonly o: StreamingServerOptions) {
-    this.context = createSecureContext({ key: o.tls.keyPem, cert: o.tls.certPem, ca: o.tls.caPem });
   }
 
   private pickProtocol(offered: Set<string>): string | false {
@@ -72,7 +70,7 @@ export class StreamingServer {
 
   /** Serves node on host:port (0: any free port); resolves with the port. */
   async listen(node: StreamingNode, host: string, port: number): Promise<number> {
-    const server = createServer({ secureContext: this.context, requestCert: true, rejectUnauthorized: false }, (req, res) => void this.request(node, req, res));
+    const server = createServer({ key: this.o.tls.keyPem, cert: this.o.tls.certPem, ca: this.o.tls.caPem, requestCert: true, rejectUnauthorized: false }, (req, res) => void this.request(node, req, res));
     server.on('upgrade', (req, sock, head) => void this.upgrade(node, req, sock, head));
     server.requestTimeout = 0;
     await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,8 @@
  *
  * Header blocks are zlib-compressed with the SPDY/3 dictionary over one compression
  * context per direction. Outgoing blocks are written as stored (uncompressed) deflate
- * blocks in a single zlib stream, which every inflater accepts and needs no state.
+ * blocks in a single zlib stream, each followed by the empty block of a sync flush;
+ * every inflater accepts that and it needs no compressor state.
  * Flow control is not enforced (spdystream does not send WINDOW_UPDATE either).
  */
 import { EventEmitter } from 'node:events';
@@ -68,6 +69,9 @@ class HeaderCompressor {
       out.push(h, chunk);
       if (raw.length === 0) break;
     }
+    // An empty stored block, as zlib's Z_SYNC_FLUSH writes: inflaters (Go's flate) hand
+    // out a stored block's bytes only when they reach the next block boundary.
+    out.push(Buffer.from([0, 0, 0, 0xff, 0xff]));
     return Buffer.concat(out);
   }
 }
@@ -77,16 +81,23 @@ class HeaderDecompressor {
   private readonly inflate: Inflate = createInflate({ dictionary: SPDY3_DICTIONARY });
   private chain: Promise<unknown> = Promise.resolve();
   private out: Buffer[] = [];
+  private failed?: Error;
+  private onFail?: (err: Error) => void;
 
   constructor() {
     this.inflate.on('data', (d: Buffer) => this.out.push(d));
-    this.inflate.on('error', () => {});
+    this.inflate.on('error', (err) => {
+      this.failed = err;
+      this.onFail?.(err);
+    });
   }
 
   decompress(block: Buffer): Promise<Record<string, string>> {
     const p = this.chain.then(
       () =>
         new Promise<Record<string, string>>((resolve, reject) => {
+          if (this.failed) return reject(this.failed);
+          this.onFail = reject;
           this.inflate.write(block);
           this.inflate.flush(zc.Z_SYNC_FLUSH, () => {
             const raw = Buffer.concat(this.out);
@@ -235,6 +246,7 @@ export class SpdySession extends EventEmitter {
   }
 
   private async handle(f: Buffer): Promise<void> {
+    if (process.env.SKIFF_SPDY_DEBUG) console.error("spdy frame", f.toString("hex"), f.length);
     if (this.closed) return;
     const flags = f[4];
     const payload = f.subarray(8);
@@ -281,6 +293,7 @@ export class SpdySession extends EventEmitter {
   }
 
   private fail(err: unknown): void {
+    if (process.env.SKIFF_SPDY_DEBUG) console.error("spdy fail", err);
     if (this.closed) return;
     this.emit('error', err);
     this.close();
