@@ -59,12 +59,19 @@ const badRequest = (m: string) => new HttpError(400, 'BadRequest', m);
 export class StreamingServer {
   private readonly servers: Server[] = [];
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (p) => this.pickProtocol(p) });
+  /**
+   * The port-forward tunnel's subprotocol `SPDY/3.1+portforward.k8s.io` is not an RFC 7230
+   * token ('/' and '+'), which ws refuses to parse: that handshake is answered by a
+   * server that ignores the offer and names the protocol itself.
+   */
+  private readonly tunnelWss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 
   constructor(private readonly o: StreamingServerOptions) {
+    this.tunnelWss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_WS_TUNNEL}`));
   }
 
   private pickProtocol(offered: Set<string>): string | false {
-    for (const p of [WS_V5, WS_V4, PORT_FORWARD_WS_TUNNEL]) if (offered.has(p)) return p;
+    for (const p of [WS_V5, WS_V4]) if (offered.has(p)) return p;
     return false;
   }
 
@@ -85,7 +92,7 @@ export class StreamingServer {
   }
 
   async close(): Promise<void> {
-    for (const c of this.wss.clients) c.terminate();
+    for (const c of [...this.wss.clients, ...this.tunnelWss.clients]) c.terminate();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => (s.close(() => r()), s.closeAllConnections()))));
   }
 
@@ -204,7 +211,8 @@ export class StreamingServer {
         };
         if (isWs) {
           if (!this.wantsProtocol(req, PORT_FORWARD_WS_TUNNEL)) throw badRequest(`port-forward over websocket needs subprotocol ${PORT_FORWARD_WS_TUNNEL}`);
-          this.wss.handleUpgrade(req, sock, head, (ws) => servePortForward(spdyOverWebSocket(ws), { dial, describe }));
+          delete req.headers['sec-websocket-protocol'];
+          this.tunnelWss.handleUpgrade(req, sock, head, (ws) => servePortForward(spdyOverWebSocket(ws), { dial, describe }));
         } else {
           if (!this.spdyHandshake(req, sock, PORT_FORWARD_PROTOCOL)) return;
           servePortForward(spdyOverSocket(sock as Socket, head), { dial, describe });
