@@ -28,13 +28,18 @@ export function relayRemoteCommand(session: RemoteCommandSession, url: string, o
       finished = true;
       void session.finish(st).then(resolve, () => resolve());
     };
+    // What the client sends before the runtime's websocket is open waits for it.
+    let pending: Buffer[] | undefined = [];
+    const send = (b: Buffer) => {
+      if (pending) pending.push(b);
+      else if (ws.readyState === ws.OPEN) ws.send(b, { binary: true });
+    };
+    session.stdin?.on('data', (d: Buffer) => send(Buffer.concat([Buffer.from([0]), d])));
+    session.resize.on('resize', (sz) => send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify(sz))])));
     ws.on('open', () => {
-      session.stdin?.on('data', (d: Buffer) => {
-        if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([0]), d]), { binary: true });
-      });
-      session.resize.on('resize', (sz) => {
-        if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify(sz))]), { binary: true });
-      });
+      const queued = pending ?? [];
+      pending = undefined;
+      for (const b of queued) ws.send(b, { binary: true });
     });
     ws.on('message', (data: Buffer) => {
       if (!data.length) return;

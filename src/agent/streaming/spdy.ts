@@ -246,7 +246,6 @@ export class SpdySession extends EventEmitter {
   }
 
   private async handle(f: Buffer): Promise<void> {
-    if (process.env.SKIFF_SPDY_DEBUG) console.error("spdy frame", f.toString("hex"), f.length);
     if (this.closed) return;
     const flags = f[4];
     const payload = f.subarray(8);
@@ -293,7 +292,6 @@ export class SpdySession extends EventEmitter {
   }
 
   private fail(err: unknown): void {
-    if (process.env.SKIFF_SPDY_DEBUG) console.error("spdy fail", err);
     if (this.closed) return;
     this.emit('error', err);
     this.close();

@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { relayRemoteCommand } from './relay.js';
+import { exitStatus, type RemoteCommandSession } from './remote-command.js';
+
+/**
+ * A stand-in for containerd's streaming server: websocket, v4.channel.k8s.io, an empty
+ * opening message on stdout (as the kubelet streaming library sends), stdin echoed
+ * upper-cased on stdout, resizes reported on stderr, and on "exit N" the final status.
+ */
+async function fakeStreamingServer(): Promise<{ url: string; paths: string[]; close: () => Promise<void> }> {
+  const paths: string[] = [];
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => (p.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
+  wss.on('connection', (ws, req) => {
+    paths.push(req.url ?? '');
+    ws.send(Buffer.from([1]));
+    ws.on('message', (d: Buffer) => {
+      const text = d.subarray(1).toString();
+      if (d[0] === 4) return ws.send(Buffer.concat([Buffer.from([2]), Buffer.from(`resized ${text}`)]));
+      const exit = /^exit (\d+)/.exec(text);
+      if (exit) {
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(exitStatus(Number(exit[1]), ['sh'])))]));
+        return ws.close(1000);
+      }
+      ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(text.toUpperCase())]));
+    });
+  });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const port = (wss.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}/exec/tok3n`, paths, close: () => new Promise((r) => {
+      for (const c of wss.clients) c.terminate();
+      wss.close(() => r());
+    }) };
+}
+
+function fakeSession() {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const statuses: any[] = [];
+  const resize = new EventEmitter();
+  const ac = new AbortController();
+  const session: RemoteCommandSession = { stdin, stdout, stderr, tty: true, resize, signal: ac.signal, finish: async (s) => void statuses.push(s) };
+  return { session, stdin, resize, statuses, out: () => out, err: () => err };
+}
+
+test('relay copies stdin, stdout, stderr and resize to a v4 streaming server and returns its status', async () => {
+  const fake = await fakeStreamingServer();
+  try {
+    const s = fakeSession();
+    const done = relayRemoteCommand(s.session, fake.url);
+    s.stdin.write('hello');
+    s.resize.emit('resize', { Width: 80, Height: 24 });
+    const until = async (f: () => boolean) => {
+      for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => s.out() === 'HELLO' && s.err().length > 0);
+    assert.equal(s.out(), 'HELLO');
+    assert.equal(s.err(), 'resized {"Width":80,"Height":24}');
+    s.stdin.write('exit 7');
+    await done;
+    assert.equal(fake.paths[0], '/exec/tok3n');
+    assert.equal(s.statuses.length, 1);
+    assert.equal(s.statuses[0].reason, 'NonZeroExitCode');
+    assert.deepEqual(s.statuses[0].details.causes, [{ reason: 'ExitCode', message: '7' }]);
+  } finally {
+    await fake.close();
+  }
+});
+
+test('relay reports a runtime it cannot reach as a failure status', async () => {
+  const s = fakeSession();
+  await relayRemoteCommand(s.session, 'http://127.0.0.1:1/exec/x', { connectTimeoutMs: 2000 });
+  assert.equal(s.statuses.length, 1);
+  assert.equal(s.statuses[0].status, 'Failure');
+  assert.match(s.statuses[0].message, /streaming server/);
+});
+
+test('relay ends with Success when the runtime closes without a status', async () => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'v4.channel.k8s.io' });
+  wss.on('connection', (ws) => {
+    ws.send(Buffer.concat([Buffer.from([1]), Buffer.from('bye\n')]));
+    ws.close(1000);
+  });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  try {
+    const s = fakeSession();
+    await relayRemoteCommand(s.session, `http://127.0.0.1:${(wss.address() as { port: number }).port}/attach/t`);
+    assert.equal(s.out(), 'bye\n');
+    assert.equal(s.statuses[0].status, 'Success');
+  } finally {
+    await new Promise((r) => wss.close(r));
+  }
+});
