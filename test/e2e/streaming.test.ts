@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server } from 'node:net';
 import { Cluster, kubectlVersion } from './cluster.js';
 
@@ -46,6 +46,10 @@ function kubectlUntil(c: Cluster, args: string[], done: (out: string) => boolean
     });
   });
   return { proc, result, output: () => out };
+}
+
+function hasScript(): boolean {
+  return spawnSync('sh', ['-c', 'command -v script']).status === 0;
 }
 
 /** A TCP echo server on loopback (what a simulated pod's port reaches). */
@@ -107,6 +111,7 @@ describe('streaming: logs, exec, attach, port-forward', { timeout: 240_000 }, ()
     const later = new Date(Date.now() + 1000).toISOString();
     assert.equal(await c.k(['logs', 'talker', '-c', 'main', `--since-time=${later}`]), '');
     assert.equal(await c.k(['logs', 'talker', '-c', 'main', '--since=1h']), 'hello\noops\nthird\n');
+    assert.equal(await c.k(['logs', 'talker', '--all-containers', '--prefix']), '[pod/talker/main] hello\n[pod/talker/main] oops\n[pod/talker/main] third\n[pod/talker/side] from-side\n');
     // kubectl picks the first container when none is named (and says so).
     const r = await c.kubectl(['logs', 'talker']);
     assert.equal(r.stdout, 'hello\noops\nthird\n');
@@ -177,6 +182,28 @@ describe('streaming: logs, exec, attach, port-forward', { timeout: 240_000 }, ()
     assert.equal(piped.stdout, 'line one\nline two\n');
     const v = await c.kubectl(['exec', 'talker', '-c', 'main', '-v=6', '--', 'true']);
     assert.match(v.stderr, /subprotocol is v5\.channel\.k8s\.io/);
+  });
+
+  it('kubectl exec -it: a terminal session with resize, typed commands and the exit code', { skip: !hasScript() && 'script(1) not installed' }, async () => {
+    // script(1) gives kubectl a pseudo-terminal, so it asks for a TTY and sends keystrokes raw.
+    const p = spawn('script', ['-qec', `kubectl --kubeconfig ${c.kubeconfig} exec -it talker -c main -- sh`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const t = setTimeout(() => (p.kill('SIGKILL'), reject(new Error(`exec -it timed out:\n${out}`))), 30_000);
+      p.on('close', (code) => (clearTimeout(t), resolve(code)));
+      // Wait for the shell's prompt before typing, as a person would.
+      const typeWhenReady = () => {
+        if (!out.includes('/ # ')) return void setTimeout(typeWhenReady, 50);
+        p.stdin.write('echo typed text\r');
+        p.stdin.write('hostname\r');
+        p.stdin.write('exit 3\r');
+      };
+      typeWhenReady();
+    });
+    assert.equal(code, 3, out);
+    assert.match(out, /typed text\r\n/);
+    assert.match(out, /talker\r\n/);
   });
 
   it('exec errors: unknown container, unknown command, pod not running', async () => {
