@@ -9,6 +9,7 @@
  * SPDY/3.1+portforward.k8s.io, kubectl 1.31+).
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { SpdySession, type SpdyStream } from './spdy.js';
 
@@ -16,8 +17,8 @@ export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 export const PORT_FORWARD_WS_TUNNEL = 'SPDY/3.1+portforward.k8s.io';
 
 export interface PortForwardTarget {
-  /** Opens a connection to the pod's port; rejects with the reason it cannot. */
-  dial(port: number): Promise<Socket>;
+  /** Opens a connection to the pod's port (a socket, or a runtime's relay); rejects with the reason it cannot. */
+  dial(port: number): Promise<Duplex>;
   /** For error messages: "pod NAME, uid UID". */
   describe: string;
 }
@@ -50,7 +51,8 @@ async function forward(error: SpdyStream, data: SpdyStream, port: number, target
     data.end();
     return;
   }
-  let sock: Socket;
+  let sock: Duplex;
+  let failure: Error | undefined;
   try {
     sock = await target.dial(port);
   } catch (err) {
@@ -63,7 +65,10 @@ async function forward(error: SpdyStream, data: SpdyStream, port: number, target
     const done = () => {
       if (--pending === 0) resolve();
     };
-    sock.on('error', () => {});
+    sock.on('error', (err) => {
+      failure = err;
+      resolve();
+    });
     data.on('data', (d: Buffer) => sock.write(d));
     data.once('end', () => {
       sock.end();
@@ -81,7 +86,9 @@ async function forward(error: SpdyStream, data: SpdyStream, port: number, target
     });
   });
   sock.destroy();
-  error.end();
+  if (!data.writableEnded) data.end();
+  if (failure) error.end(`error forwarding port ${port} to ${target.describe}: ${failure.message}`);
+  else error.end();
 }
 
 /** Carries a SPDY session in websocket binary messages (the port-forward tunnel). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { relayRemoteCommand } from './relay.js';
+import { dialRuntimePort, relayRemoteCommand } from './relay.js';
 import { exitStatus, type RemoteCommandSession } from './remote-command.js';
 
 /**
@@ -96,6 +96,44 @@ test('relay ends with Success when the runtime closes without a status', async (
     assert.equal(s.out(), 'bye\n');
     assert.equal(s.statuses[0].status, 'Success');
   } finally {
+    await new Promise((r) => wss.close(r));
+  }
+});
+
+test('dialRuntimePort speaks the websocket port-forward protocol: port prefixes, data on 0, errors on 1', async () => {
+  const urls: string[] = [];
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => (p.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
+  wss.on('connection', (ws, req) => {
+    urls.push(req.url ?? '');
+    const port = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('port'));
+    const prefix = Buffer.alloc(2);
+    prefix.writeUInt16LE(port);
+    ws.send(Buffer.concat([Buffer.from([0]), prefix]));
+    ws.send(Buffer.concat([Buffer.from([1]), prefix]));
+    ws.on('message', (d: Buffer) => {
+      const text = d.subarray(1).toString();
+      if (text === 'fail') {
+        ws.send(Buffer.concat([Buffer.from([1]), Buffer.from('boom')]));
+        return ws.close(1000);
+      }
+      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(text.toUpperCase())]));
+    });
+  });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const url = `http://127.0.0.1:${(wss.address() as { port: number }).port}/portforward/tok`;
+  try {
+    const conn = await dialRuntimePort(url, 8080);
+    const got = new Promise<string>((r) => conn.once('data', (d) => r(d.toString())));
+    conn.write('abc');
+    assert.equal(await got, 'ABC');
+    assert.equal(urls[0], '/portforward/tok?port=8080');
+    const failed = await dialRuntimePort(url, 9090);
+    const err = new Promise<Error>((r) => failed.once('error', r));
+    failed.write('fail');
+    assert.equal((await err).message, 'boom');
+    conn.destroy();
+  } finally {
+    for (const c of wss.clients) c.terminate();
     await new Promise((r) => wss.close(r));
   }
 });

@@ -6,7 +6,9 @@
  * client stdin → 0, 1 → client stdout, 2 → client stderr, 4 ← client resize, and the
  * runtime's final status on 3 becomes the client's status. v4 cannot half-close stdin,
  * so a client's stdin EOF reaches the runtime only when the session ends.
+ * Port-forward connections go the same way (dialRuntimePort).
  */
+import { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { errorStatus, successStatus, WS_V4, type RemoteCommandSession } from './remote-command.js';
 
@@ -72,5 +74,61 @@ export function relayRemoteCommand(session: RemoteCommandSession, url: string, o
       ws.terminate();
     });
     session.signal.addEventListener('abort', () => ws.close(), { once: true });
+  });
+}
+
+/**
+ * One port-forward connection through the runtime's streaming server: the websocket
+ * port-forward protocol (v4.channel.k8s.io, `?port=P`), where channel 0 carries the
+ * data and channel 1 errors, each opening with the port as two little-endian bytes.
+ * The result is a duplex like a socket; an error the runtime reports destroys it with
+ * that message. (No half-close: the pod sees the end only when the connection ends.)
+ */
+export function dialRuntimePort(url: string, port: number, o: RelayOptions = {}): Promise<Duplex> {
+  const wsUrl = url.replace(/^http/, 'ws') + (url.includes('?') ? '&' : '?') + `port=${port}`;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, [WS_V4], { ca: o.ca, handshakeTimeout: o.connectTimeoutMs ?? 10_000 });
+    const seen = [false, false];
+    let errText = '';
+    let opened = false;
+    const conn = new Duplex({
+      read() {},
+      write(chunk: Buffer, _e, cb) {
+        if (ws.readyState !== ws.OPEN) return cb();
+        ws.send(Buffer.concat([Buffer.from([0]), chunk]), { binary: true }, () => cb());
+      },
+      final(cb) {
+        cb();
+      },
+      destroy(err, cb) {
+        if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.terminate();
+        cb(err);
+      },
+    });
+    ws.on('open', () => {
+      opened = true;
+      resolve(conn);
+    });
+    ws.on('message', (d: Buffer) => {
+      const ch = d[0];
+      if (ch !== 0 && ch !== 1) return;
+      let payload = d.subarray(1);
+      if (!seen[ch]) {
+        // The opening port number on each channel.
+        seen[ch] = true;
+        payload = payload.subarray(2);
+      }
+      if (ch === 0) {
+        if (payload.length) conn.push(payload);
+      } else errText += payload.toString();
+    });
+    ws.on('close', () => {
+      if (errText.trim()) conn.destroy(new Error(errText.trim()));
+      else conn.push(null);
+    });
+    ws.on('error', (err) => {
+      if (!opened) reject(new Error(`error connecting to the runtime's streaming server: ${err.message}`));
+      else conn.destroy(err);
+    });
   });
 }

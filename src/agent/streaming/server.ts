@@ -21,7 +21,7 @@ import type { Logger } from '../../util/log.js';
 import type { ContainerStatus, Runtime } from '../runtime/types.js';
 import { readCriLog } from './cri-log.js';
 import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_WS_TUNNEL, servePortForward, spdyOverSocket, spdyOverWebSocket } from './port-forward.js';
-import { relayRemoteCommand } from './relay.js';
+import { dialRuntimePort, relayRemoteCommand } from './relay.js';
 import { errorStatus, exitStatus, remoteCommandOptions, spdyRemoteCommand, SPDY_PROTOCOL_V4, successStatus, wsRemoteCommand, WS_V4, WS_V5, type RemoteCommandOptions, type RemoteCommandSession } from './remote-command.js';
 import { ExecStartError, isInProcessStreaming } from './types.js';
 
@@ -204,10 +204,14 @@ export class StreamingServer {
         const sandbox = (await rt.listSandboxes()).find((s) => s.podUid === pod.metadata.uid && s.ready);
         if (!sandbox) throw badRequest(`pod ${parts[2]} has no running sandbox`);
         const describe = `pod ${parts[2]}, uid ${pod.metadata.uid}`;
-        const dial = (port: number) => {
-          if (!isInProcessStreaming(rt)) return Promise.reject(new Error('port-forward through this runtime is not supported yet'));
-          const addr = rt.portForwardAddress(sandbox.id, port);
-          return dialTcp(addr.host, addr.port);
+        const dial = async (port: number): Promise<Duplex> => {
+          if (isInProcessStreaming(rt)) {
+            const addr = rt.portForwardAddress(sandbox.id, port);
+            return dialTcp(addr.host, addr.port);
+          }
+          if (!rt.streamingUrl) throw new Error(`port-forward is not supported by the ${rt.name} runtime`);
+          // One runtime session per connection: CRI streaming URLs are single-use.
+          return dialRuntimePort(await rt.streamingUrl({ kind: 'portforward', sandboxId: sandbox.id, ports: [port] }), port);
         };
         if (isWs) {
           if (!this.wantsProtocol(req, PORT_FORWARD_WS_TUNNEL)) throw badRequest(`port-forward over websocket needs subprotocol ${PORT_FORWARD_WS_TUNNEL}`);
