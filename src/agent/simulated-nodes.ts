@@ -10,7 +10,7 @@ import type { Logger } from '../util/log.js';
 import { NodeAgent, PodDispatcher } from './agent.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
 import { SKIFF_VERSION } from '../apiserver/version.js';
-import { StreamingServer } from './streaming/server.js';
+import { agentStreamingNode, StreamingServer } from './streaming/index.js';
 
 export interface SimulatedNodesOptions {
   cs: Clientset;
@@ -61,12 +61,11 @@ export function startSimulatedNodes(o: SimulatedNodesOptions, signal: AbortSigna
     agents.push(agent);
   }
   o.informers.start(signal);
-  const pods = o.informers.informer('pods');
   agents.forEach((a, i) => {
     const start = async () => {
       if (streaming && i < MAX_STREAMING_LISTENERS) {
         try {
-          a.o.identity.kubeletPort = await streaming.listen({ nodeName: a.nodeName, runtime: () => a.containerRuntime, pod: (ns, n) => pods.cache.getByName(ns, n) }, a.o.identity.hostIP, 0);
+          a.o.identity.kubeletPort = await streaming.listen(agentStreamingNode(a, o.informers), a.o.identity.hostIP, 0);
         } catch (err) {
           o.log.warn('no streaming endpoint for this node', { node: a.nodeName, err });
         }
