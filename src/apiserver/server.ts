@@ -13,6 +13,7 @@ import { ApiError, errors } from './errors.js';
 import type { ApiHandler } from './handler.js';
 import type { Logger } from '../util/log.js';
 import { versionInfo } from './version.js';
+import { NODE_SERVING_CERT_PATH, serveNodeServingCert } from './node-certs.js';
 
 export interface HttpsServerOptions {
   pki: ClusterPki;
@@ -82,6 +83,8 @@ export class HttpsServer {
           // k3s serves the cluster CA here so joining agents can bootstrap trust.
           res.writeHead(200, { 'Content-Type': 'text/plain' });
           return void res.end(this.o.pki.ca.certPem);
+        case NODE_SERVING_CERT_PATH:
+          return await serveNodeServingCert(this.o.pki, req, res, user!);
         case '/version': {
           const body = JSON.stringify(versionInfo(), null, 2);
           res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -92,6 +95,7 @@ export class HttpsServer {
         sendStatus(res, new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
       }
     } catch (err) {
+      if (err instanceof ApiError) return sendStatus(res, err);
       this.o.log.error('request failed', { url: req.url, err });
       if (!res.headersSent) sendStatus(res, errors.internal(err));
       else res.destroy();

@@ -269,3 +269,37 @@ describe('streaming: logs, exec, attach, port-forward', { timeout: 240_000 }, ()
     }
   });
 });
+
+describe('streaming to an agent in its own process (skiff agent --server --token)', { timeout: 120_000 }, () => {
+  let c: Cluster;
+  let agent: ChildProcess | undefined;
+  before(async () => {
+    c = await Cluster.start(['--token', 'e2e-stream-token']);
+    const bin = new URL('../../../bin/skiff.js', import.meta.url).pathname;
+    agent = spawn(process.execPath, [bin, 'agent', '--simulated', '--server', c.url, '--token', 'e2e-stream-token', '--node-name', 'remote'], { stdio: 'ignore' });
+    await c.until('remote node ready with its streaming port', async () => {
+      const n = await c.getJson('/api/v1/nodes/remote-0');
+      return n.status?.daemonEndpoints?.kubeletEndpoint?.Port !== 10250 && n.spec?.podCIDR;
+    });
+  });
+  after(async () => {
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    await c?.destroy();
+  });
+
+  it('logs and exec reach the remote agent with a serving certificate from the cluster CA', async () => {
+    await c.k(['apply', '-f', '-'], { input: podYaml('far', [{ name: 'c', script: 'echo from afar; sleep inf' }]) });
+    await c.until('far running', async () => (await c.getJson('/api/v1/namespaces/default/pods/far')).status?.phase === 'Running');
+    assert.equal(await c.k(['logs', 'far']), 'from afar\n');
+    assert.equal(await c.k(['exec', 'far', '--', 'hostname']), 'far\n');
+  });
+
+  it('only cluster administrators get node serving certificates', async () => {
+    const r = await c.raw('POST', '/v1-skiff/serving-kubelet.crt', { body: JSON.stringify({ nodeName: 'x' }), anonymous: true });
+    assert.equal(r.code, 401);
+  });
+});
