@@ -8,12 +8,13 @@
  * Its certificate is signed by the cluster CA; callers authenticate with a client
  * certificate from the cluster CA (the API server's kubelet client, or any
  * system:masters user) or with the cluster token as a bearer token.
- * Several nodes (hollow nodes in one process) share one handler, each on a listener of
- * its own at its node address, so the API server reaches each node like a real one.
+ * Several nodes (hollow nodes in one process) share one TLS server; each has a plain TCP
+ * listener of its own at its node address (which tells the requests apart), so the API
+ * server reaches each node like a real one.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -57,7 +58,11 @@ function statusBody(e: HttpError): string {
 const badRequest = (m: string) => new HttpError(400, 'BadRequest', m);
 
 export class StreamingServer {
-  private readonly servers: Server[] = [];
+  /** One TLS context and HTTP parser for every node; plain TCP listeners feed it. */
+  private readonly https: Server;
+  private readonly listeners: NetServer[] = [];
+  /** Which node a connection is for, by the local address it arrived on. */
+  private readonly nodes = new Map<string, StreamingNode>();
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (p) => this.pickProtocol(p) });
   /**
    * The port-forward tunnel's subprotocol `SPDY/3.1+portforward.k8s.io` is not an RFC 7230
@@ -68,6 +73,9 @@ export class StreamingServer {
 
   constructor(private readonly o: StreamingServerOptions) {
     this.tunnelWss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_WS_TUNNEL}`));
+    this.https = createServer({ key: o.tls.keyPem, cert: o.tls.certPem, ca: o.tls.caPem, requestCert: true, rejectUnauthorized: false }, (req, res) => void this.request(req, res));
+    this.https.on('upgrade', (req, sock, head) => void this.upgrade(req, sock, head));
+    this.https.requestTimeout = 0;
   }
 
   private pickProtocol(offered: Set<string>): string | false {
@@ -77,23 +85,29 @@ export class StreamingServer {
 
   /** Serves node on host:port (0: any free port); resolves with the port. */
   async listen(node: StreamingNode, host: string, port: number): Promise<number> {
-    const server = createServer({ key: this.o.tls.keyPem, cert: this.o.tls.certPem, ca: this.o.tls.caPem, requestCert: true, rejectUnauthorized: false }, (req, res) => void this.request(node, req, res));
-    server.on('upgrade', (req, sock, head) => void this.upgrade(node, req, sock, head));
-    server.requestTimeout = 0;
+    const l = createNetServer((sock) => this.https.emit('connection', sock));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
+      l.once('error', reject);
+      l.listen(port, host, () => {
+        l.off('error', reject);
         resolve();
       });
     });
-    this.servers.push(server);
-    return (server.address() as { port: number }).port;
+    this.listeners.push(l);
+    const addr = l.address() as AddressInfo;
+    this.nodes.set(`${addr.address}:${addr.port}`, node);
+    return addr.port;
+  }
+
+  private nodeOf(req: IncomingMessage): StreamingNode | undefined {
+    const s = req.socket;
+    return this.nodes.get(`${(s.localAddress ?? '').replace(/^::ffff:/, '')}:${s.localPort}`);
   }
 
   async close(): Promise<void> {
     for (const c of [...this.wss.clients, ...this.tunnelWss.clients]) c.terminate();
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => (s.close(() => r()), s.closeAllConnections()))));
+    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    this.https.closeAllConnections();
   }
 
   private authorized(req: IncomingMessage): boolean {
@@ -106,11 +120,13 @@ export class StreamingServer {
     return subj?.CN === 'kube-apiserver-kubelet-client' || groups.includes('system:masters');
   }
 
-  private async request(node: StreamingNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ac = new AbortController();
     res.on('close', () => ac.abort());
     try {
       if (!this.authorized(req)) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
+      const node = this.nodeOf(req);
+      if (!node) throw new HttpError(404, 'NotFound', 'no node is served at this address');
       const url = new URL(req.url ?? '/', 'http://x');
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       if (parts[0] === 'containerLogs' && parts.length === 4 && req.method === 'GET') return await this.logs(node, parts[1], parts[2], parts[3], url.searchParams, res, ac.signal);
@@ -177,9 +193,12 @@ export class StreamingServer {
     res.end();
   }
 
-  private async upgrade(node: StreamingNode, req: IncomingMessage, sock: Duplex, head: Buffer): Promise<void> {
+  private async upgrade(req: IncomingMessage, sock: Duplex, head: Buffer): Promise<void> {
+    sock.on('error', () => {});
     try {
       if (!this.authorized(req)) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
+      const node = this.nodeOf(req);
+      if (!node) throw new HttpError(404, 'NotFound', 'no node is served at this address');
       const url = new URL(req.url ?? '/', 'http://x');
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const kind = parts[0];
