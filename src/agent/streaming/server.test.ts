@@ -31,6 +31,7 @@ describe('agent streaming server', () => {
   let port: number;
   const rt = new SimulatedRuntime({ podCidr: '10.42.0.0/24', logDir: join(dir, 'logs') });
   const pod = { metadata: { namespace: 'ns', name: 'p', uid: 'uid-1' }, status: { containerStatuses: [{ name: 'c', state: { running: {} }, lastState: {} }] } };
+  const waiting = { metadata: { namespace: 'ns', name: 'w', uid: 'uid-2' }, status: { containerStatuses: [{ name: 'c', state: { waiting: { reason: 'ContainerCreating' } }, lastState: {} }] } };
 
   before(async () => {
     const secrets = await loadOrCreateSecrets(join(dir, 'tls'));
@@ -39,7 +40,7 @@ describe('agent streaming server', () => {
     apiClient = await issueClientCert(ca, 'kube-apiserver-kubelet-client', []);
     stranger = await issueClientCert(ca, 'jane', ['developers']);
     server = new StreamingServer({ tls: { ...serving, caPem: ca.certPem }, token: 'cluster-token', log: silentLogger });
-    port = await server.listen({ nodeName: 'n1', runtime: () => rt, pod: (ns, name) => (ns === 'ns' && name === 'p' ? pod : undefined) }, '127.0.0.1', 0);
+    port = await server.listen({ nodeName: 'n1', runtime: () => rt, pod: (ns, name) => (ns !== 'ns' ? undefined : name === 'p' ? pod : name === 'w' ? waiting : undefined) }, '127.0.0.1', 0);
     const exited = new Promise<ContainerStatus>((r) => rt.onContainerEvent(r));
     const sb = await rt.runPodSandbox({ podUid: 'uid-1', namespace: 'ns', name: 'p', hostNetwork: false });
     const id = await rt.createContainer(sb.id, { name: 'c', image: 'busybox', command: ['sh', '-c', 'echo one; echo two'], podAnnotations: {} });
@@ -69,6 +70,9 @@ describe('agent streaming server', () => {
     const prev = await get(port, '/containerLogs/ns/p/c?previous=true', { ca: ca.certPem, client: apiClient });
     assert.equal(prev.code, 400);
     assert.equal(JSON.parse(prev.body).message, 'previous terminated container "c" in pod "p" not found');
+    const w = await get(port, '/containerLogs/ns/w/c', { ca: ca.certPem, client: apiClient });
+    assert.equal(w.code, 400);
+    assert.equal(JSON.parse(w.body).message, 'container "c" in pod "w" is waiting to start: ContainerCreating');
     const exec = await get(port, '/exec/ns/p/c?command=true', { ca: ca.certPem, client: apiClient });
     assert.equal(exec.code, 400);
   });
