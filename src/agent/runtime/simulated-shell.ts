@@ -291,12 +291,13 @@ export async function runProgram(prog: Node[], io: ShellIO): Promise<number> {
           await runList(s.body);
         }
       } else {
-        // A loop that does nothing but test must not spin: yield to the event loop each round.
+        // Hollow pods share the agent's process: a loop without sleep runs at most 100
+        // rounds a second instead of spinning (and filling its log) at full speed.
         for (;;) {
           if (io.signal.aborted) throw new Exit(143);
           if ((await runList(s.cond)) !== 0) break;
           await runList(s.body);
-          await new Promise((r) => setImmediate(r));
+          await sleep(10, io.signal);
         }
         status = 0;
       }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriLogWriter, parseCriLine, readCriLog, type LogReadOptions } from './cri-log.js';
@@ -191,6 +191,49 @@ test('follow stops when aborted', async () => {
     const done = readCriLog({ path: p, follow: true, signal: ac.signal, isRunning: () => true, sink: { write: () => true } });
     ac.abort();
     await done;
+  } finally {
+    t.done();
+  }
+});
+
+test('the writer rotates past its size limit and a follower moves on to the new file', async () => {
+  const t = tmp();
+  try {
+    const p = join(t.dir, '0.log');
+    const w = new CriLogWriter(p, 200);
+    w.write('stdout', 'before rotation\n');
+    let running = true;
+    const got: string[] = [];
+    let notify: (() => void) | undefined;
+    const done = readCriLog({
+      path: p,
+      follow: true,
+      signal: new AbortController().signal,
+      pollMs: 20,
+      isRunning: () => running,
+      sink: {
+        write: (b) => {
+          got.push(b.toString());
+          notify?.();
+          return true;
+        },
+      },
+    });
+    const waitFor = async (s: string) => {
+      while (!got.join('').includes(s)) await new Promise<void>((r) => (notify = r));
+    };
+    await waitFor('before rotation\n');
+    // Two ~60-byte entries fit; the third goes to a fresh file.
+    w.write('stdout', 'x'.repeat(20) + '\n');
+    w.write('stdout', 'y'.repeat(20) + '\n');
+    w.write('stdout', 'after rotation\n');
+    assert.ok(existsSync(`${p}.1`), 'rotated file kept');
+    await waitFor('after rotation\n');
+    running = false;
+    await done;
+    assert.equal(got.join(''), `before rotation\n${'x'.repeat(20)}\n${'y'.repeat(20)}\nafter rotation\n`);
+    // A new reader sees only the current file, as kubectl logs does after a rotation.
+    assert.equal(await read(p), 'after rotation\n');
   } finally {
     t.done();
   }

@@ -12,7 +12,7 @@
  * (keep reading as the file grows; stop once the container has exited and the file is
  * drained).
  */
-import { appendFileSync, mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -76,8 +76,19 @@ export function formatCriLine(time: Date, stream: LogStream, content: string | B
  * the agent always comes after the last line is on disk.
  */
 export class CriLogWriter {
-  constructor(readonly path: string) {
+  private size: number;
+
+  /** maxBytes: rotate past this size (the kubelet's containerLogMaxSize, 10Mi), keeping one rotated file. */
+  constructor(
+    readonly path: string,
+    private readonly maxBytes = 10 * 1024 * 1024,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.size = statSync(path).size;
+    } catch {
+      this.size = 0;
+    }
   }
 
   write(stream: LogStream, data: string | Buffer, now = new Date()): void {
@@ -93,7 +104,15 @@ export class CriLogWriter {
       out.push(formatCriLine(now, stream, buf.subarray(start, nl)));
       start = nl + 1;
     }
-    if (out.length) appendFileSync(this.path, Buffer.concat(out));
+    if (!out.length) return;
+    const b = Buffer.concat(out);
+    if (this.size > 0 && this.size + b.length > this.maxBytes) {
+      // kubectl logs reads the current file only, as with the kubelet's rotation.
+      renameSync(this.path, `${this.path}.1`);
+      this.size = 0;
+    }
+    appendFileSync(this.path, b);
+    this.size += b.length;
   }
 }
 
@@ -168,7 +187,8 @@ export interface ReadLogOptions extends LogReadOptions {
 }
 
 /** Streams a CRI log file to the sink under the PodLogOptions; resolves when done. */
-export async function readCriLog(o: ReadLogOptions): Promise<void> {
+export async function readCriLog(o0: ReadLogOptions): Promise<void> {
+  let o = o0;
   const fmt = new LogFormatter(o, o.sink);
   let fh: FileHandle | undefined;
   let offset = 0;
@@ -237,11 +257,30 @@ export async function readCriLog(o: ReadLogOptions): Promise<void> {
       });
       wake = undefined;
       if (!(await drain())) return;
+      // Rotated: the name now holds a new file. Finish the old one, then follow the new.
+      if (fh && (await rotated(fh, o.path))) {
+        if (!(await drain())) return;
+        await fh.close();
+        fh = undefined;
+        pending = Buffer.alloc(0);
+        watcher?.close();
+        watcher = undefined;
+        o = { ...o, tailLines: undefined };
+        if (!(await drain())) return;
+      }
     }
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     watcher?.close();
     await fh?.close();
+  }
+}
+
+async function rotated(fh: FileHandle, path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).ino !== (await fh.stat()).ino;
+  } catch {
+    return false;
   }
 }
 
