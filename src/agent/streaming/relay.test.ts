@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { dialRuntimePort, relayRemoteCommand } from './relay.js';
+import { dialRuntimePort, relayRemoteCommand, relayRemoteCommandSpdy } from './relay.js';
 import { exitStatus, type RemoteCommandSession } from './remote-command.js';
 
 /**
@@ -135,5 +135,40 @@ test('dialRuntimePort speaks the websocket port-forward protocol: port prefixes,
   } finally {
     for (const c of wss.clients) c.terminate();
     await new Promise((r) => wss.close(r));
+  }
+});
+
+test('relay over SPDY: stdin EOF reaches the command (half-close), output and exit status come back', async () => {
+  // The runtime's streaming server, SPDY side: the same server code the agent serves kubectl with.
+  const { createServer } = await import('node:http');
+  const { spdyOverSocket } = await import('./port-forward.js');
+  const { spdyRemoteCommand } = await import('./remote-command.js');
+  const server = createServer();
+  server.on('upgrade', (req, sock, head) => {
+    sock.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
+    void spdyRemoteCommand(spdyOverSocket(sock as any, head), { stdin: true, stdout: true, stderr: true, tty: false, command: ['cat'] }).then(async (rc) => {
+      // `cat`: copy stdin to stdout until EOF, then exit 5.
+      let n = 0;
+      for await (const d of rc.stdin!) {
+        n += (d as Buffer).length;
+        rc.stdout!.write(d);
+      }
+      rc.stderr!.write(`read ${n} bytes\n`);
+      await rc.finish(exitStatus(5, ['cat']));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const s = fakeSession();
+    const done = relayRemoteCommandSpdy(s.session, `http://127.0.0.1:${(server.address() as { port: number }).port}/exec/abc`);
+    s.stdin.end('all of stdin');
+    await done;
+    assert.equal(s.out(), 'all of stdin');
+    assert.equal(s.err(), 'read 12 bytes\n');
+    assert.equal(s.statuses[0].reason, 'NonZeroExitCode');
+    assert.equal(s.statuses[0].details.causes[0].message, '5');
+  } finally {
+    server.closeAllConnections();
+    server.close();
   }
 });

@@ -1,16 +1,20 @@
 /**
  * Relays a client's exec/attach session to the runtime's own streaming server (CRI
  * Exec/Attach return a URL on containerd's streaming server). The agent dials that URL
- * as a websocket with subprotocol v4.channel.k8s.io (containerd's streaming server
- * speaks v4 and the pre-v4 channel protocol over websocket) and copies channels:
+ * over SPDY/3.1 (relayRemoteCommandSpdy, the default: it can half-close stdin) or as a
+ * websocket with subprotocol v4.channel.k8s.io (containerd's streaming server speaks
+ * v4 and the pre-v4 channel protocol over websocket) and copies channels:
  * client stdin → 0, 1 → client stdout, 2 → client stderr, 4 ← client resize, and the
  * runtime's final status on 3 becomes the client's status. v4 cannot half-close stdin,
  * so a client's stdin EOF reaches the runtime only when the session ends.
  * Port-forward connections go the same way (dialRuntimePort).
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
-import { errorStatus, successStatus, WS_V4, type RemoteCommandSession } from './remote-command.js';
+import { errorStatus, SPDY_PROTOCOL_V4 as SPDY_V4, successStatus, WS_V4, type RemoteCommandSession } from './remote-command.js';
+import { SpdySession } from './spdy.js';
 
 export interface RelayOptions {
   /** TLS trust for an https/wss streaming URL (containerd's is plain http on loopback by default). */
@@ -131,4 +135,82 @@ export function dialRuntimePort(url: string, port: number, o: RelayOptions = {})
       else conn.destroy(err);
     });
   });
+}
+
+/**
+ * The same relay over SPDY/3.1 (v4.channel.k8s.io), which the runtime's streaming server
+ * also speaks and which, unlike websocket v4, can half-close: the client's stdin EOF
+ * (v5's close signal, or SPDY FIN) reaches the command (`kubectl exec -i ... < file`,
+ * `kubectl cp`). This is the default way the agent relays exec and attach.
+ */
+export function relayRemoteCommandSpdy(session: RemoteCommandSession, url: string, o: RelayOptions = {}): Promise<void> {
+  const u = new URL(url);
+  const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)({
+    host: u.hostname,
+    port: u.port,
+    path: u.pathname + u.search,
+    method: 'POST',
+    ca: o.ca,
+    timeout: o.connectTimeoutMs ?? 10_000,
+    headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': SPDY_V4 },
+  } as RequestOptions);
+  return new Promise<void>((resolve) => {
+    let finished = false;
+    const finish = (st: object) => {
+      if (finished) return;
+      finished = true;
+      void session.finish(st).then(resolve, () => resolve());
+    };
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (err) => finish(errorStatus(`error connecting to the runtime's streaming server: ${err.message}`)));
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => finish(errorStatus(`the runtime's streaming server refused the session (${res.statusCode}): ${body.trim()}`)));
+    });
+    req.on('upgrade', (_res, sock, head) => {
+      const spdy = spdyClientOverSocket(sock, head);
+      void (async () => {
+        const error = await spdy.open({ streamType: 'error' });
+        error.end();
+        const stdin = session.stdin ? await spdy.open({ streamType: 'stdin' }) : undefined;
+        const stdout = session.stdout ? await spdy.open({ streamType: 'stdout' }) : undefined;
+        const stderr = session.stderr ? await spdy.open({ streamType: 'stderr' }) : undefined;
+        const resize = session.tty ? await spdy.open({ streamType: 'resize' }) : undefined;
+        if (stdin && session.stdin) session.stdin.pipe(stdin);
+        if (resize) session.resize.on('resize', (sz) => resize.write(JSON.stringify(sz)));
+        const ended = (s?: Duplex) => (s ? new Promise<void>((r) => (s.once('end', () => r()), s.once('close', () => r()))) : Promise.resolve());
+        if (stdout) stdout.on('data', (d: Buffer) => session.stdout!.write(d));
+        if (stderr) stderr.on('data', (d: Buffer) => session.stderr!.write(d));
+        let status = '';
+        error.on('data', (d: Buffer) => (status += d));
+        await Promise.all([ended(error), ended(stdout), ended(stderr)]);
+        spdy.close();
+        if (!status.trim()) return finish(successStatus());
+        try {
+          finish(JSON.parse(status));
+        } catch {
+          finish(errorStatus(status.trim()));
+        }
+      })().catch((err) => {
+        spdy.close();
+        finish(errorStatus(`streaming session with the runtime failed: ${(err as Error).message}`));
+      });
+      session.signal.addEventListener('abort', () => spdy.close(), { once: true });
+    });
+    req.end();
+  });
+}
+
+function spdyClientOverSocket(sock: Duplex, head: Buffer): SpdySession {
+  const spdy = new SpdySession((b) => {
+    if (!sock.destroyed) sock.write(b);
+  });
+  sock.on('data', (d: Buffer) => spdy.feed(d));
+  sock.on('close', () => spdy.close());
+  sock.on('error', () => spdy.close());
+  spdy.on('error', () => {});
+  spdy.on('close', () => sock.destroy());
+  if (head.length) spdy.feed(head);
+  return spdy;
 }

@@ -22,7 +22,7 @@ import type { Logger } from '../../util/log.js';
 import type { ContainerStatus, Runtime } from '../runtime/types.js';
 import { readCriLog } from './cri-log.js';
 import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_WS_TUNNEL, servePortForward, spdyOverSocket, spdyOverWebSocket } from './port-forward.js';
-import { dialRuntimePort, relayRemoteCommand } from './relay.js';
+import { dialRuntimePort, relayRemoteCommandSpdy } from './relay.js';
 import { errorStatus, exitStatus, remoteCommandOptions, spdyRemoteCommand, SPDY_PROTOCOL_V4, successStatus, wsRemoteCommand, WS_V4, WS_V5, type RemoteCommandOptions, type RemoteCommandSession } from './remote-command.js';
 import { ExecStartError, isInProcessStreaming } from './types.js';
 
@@ -293,7 +293,8 @@ export class StreamingServer {
       }
       if (rt.streamingUrl) {
         const url = await rt.streamingUrl(kind === 'exec' ? { kind: 'exec', containerId: c.id, cmd: o.command, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr } : { kind: 'attach', containerId: c.id, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr });
-        return await relayRemoteCommand(s, url);
+        // SPDY, not websocket v4: only SPDY carries the client's stdin EOF to the runtime.
+        return await relayRemoteCommandSpdy(s, url);
       }
       await s.finish(errorStatus(`${kind} is not supported by the ${rt.name} runtime`));
     } catch (err) {

@@ -233,6 +233,35 @@ export class SpdySession extends EventEmitter {
     this.streams.delete(id);
   }
 
+  private nextId = 1;
+
+  /**
+   * Opens a stream from this end (the client side of a session: odd ids) and resolves
+   * once the peer replies (SYN_REPLY), as spdystream's CreateStream waits.
+   */
+  open(headers: Record<string, string>, timeoutMs = 30_000): Promise<SpdyStream> {
+    const id = this.nextId;
+    this.nextId += 2;
+    const s = new SpdyStream(id, headers, this);
+    this.streams.set(id, s);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no reply to stream ${JSON.stringify(headers)}`)), timeoutMs);
+      const closed = () => {
+        clearTimeout(t);
+        reject(new Error('connection closed before the stream was accepted'));
+      };
+      this.once('close', closed);
+      s.once('reply', () => {
+        clearTimeout(t);
+        this.off('close', closed);
+        resolve(s);
+      });
+      const head = Buffer.alloc(10);
+      head.writeUInt32BE(id, 0);
+      this.send(controlFrame(SYN_STREAM, 0, Buffer.concat([head, this.compressor.compress(headers)])));
+    });
+  }
+
   feed(chunk: Buffer): void {
     if (this.closed) return;
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
@@ -263,6 +292,12 @@ export class SpdySession extends EventEmitter {
         this.streams.set(id, s);
         if (flags & FLAG_FIN) s.onData(Buffer.alloc(0), true);
         this.emit('stream', s);
+        return;
+      }
+      case SYN_REPLY: {
+        // Keep the inflate context in step even if nobody waits for this reply.
+        await this.decompressor.decompress(payload.subarray(4));
+        this.streams.get(payload.readUInt32BE(0) & 0x7fffffff)?.emit('reply');
         return;
       }
       case HEADERS:
