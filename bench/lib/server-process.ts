@@ -80,6 +80,7 @@ export class ServerProcess {
     const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
     const args = [...nodeArgs, join(root, 'bin/skiff.js'), 'server', '--data-dir', this.dir, '--https-listen-port', '0', '--log-level', 'warn', ...storeArgs];
     if (!o.full) args.push('--disable-controllers');
+    else args.push('--disable-agent'); // no real local node (containerd) in API benchmarks
     // detached: its own process group, so a terminal ^C reaches only us and we stop it in order.
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child = child;

@@ -6,6 +6,7 @@
  */
 import type { Clientset, InformerFactory } from '../client/clientset.js';
 import { keyOf } from '../client/cache.js';
+import { isNotFound } from '../client/rest.js';
 import { runWorkers } from '../client/controller.js';
 import { sleep } from '../client/informer.js';
 import { WorkQueue } from '../client/workqueue.js';
@@ -13,13 +14,16 @@ import type { Logger } from '../util/log.js';
 import { LEASE_RENEW_MS, registerNode, renewLease, type NodeIdentity } from './node-status.js';
 import { PodWorkers } from './pod-worker.js';
 import type { Runtime } from './runtime/types.js';
+import type { PodSpecOptions } from './pod-spec.js';
 
 export interface NodeAgentOptions {
   cs: Clientset;
   informers: InformerFactory;
   identity: NodeIdentity;
   /** Makes the runtime once the node's pod CIDR is known. */
-  runtime: (podCidr: string) => Runtime;
+  runtime: (podCidr: string) => Runtime | Promise<Runtime>;
+  /** Pod spec → runtime config settings (cluster DNS, pod log root, ...). */
+  podSpec?: PodSpecOptions;
   log: Logger;
   workers?: number;
   /** How often the Node status is re-posted even if unchanged (kubelet: 5 min). */
@@ -67,15 +71,26 @@ export class NodeAgent {
     let podCidr: string | undefined;
     while (!signal.aborted && !(podCidr = nodes.cache.getByName(undefined, identity.name)?.spec?.podCIDR)) await sleep(100, signal);
     if (signal.aborted) return;
-    this.runtime = this.o.runtime(podCidr!);
+    this.runtime = await this.o.runtime(podCidr!);
     const pods = this.o.informers.informer('pods');
-    this.workers = new PodWorkers({ runtime: this.runtime, pods: cs.resource('pods'), nodeName: identity.name, hostIP: identity.hostIP, log });
+    const secrets = cs.resource('secrets');
+    this.workers = new PodWorkers({
+      runtime: this.runtime,
+      pods: cs.resource('pods'),
+      nodeName: identity.name,
+      hostIP: identity.hostIP,
+      log,
+      spec: this.o.podSpec,
+      getSecret: (ns, name) => secrets.get(ns, name).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err))),
+    });
     this.runtime.onContainerEvent((c) => {
       const key = this.workers?.observe(c);
       if (key) this.queue.add(key);
     });
     await pods.waitForSync(signal);
-    for (const p of pods.cache.list()) if (p.spec?.nodeName === identity.name) this.queue.add(keyOf(p));
+    const mine = pods.cache.list().filter((p: any) => p.spec?.nodeName === identity.name);
+    await this.adoptRunning(mine).catch((err) => log.error('adopting running pods failed', { node: identity.name, err }));
+    for (const p of mine) this.queue.add(keyOf(p));
     await runWorkers({
       name: `agent/${identity.name}`,
       queue: this.queue,
@@ -88,6 +103,34 @@ export class NodeAgent {
       },
     });
     await this.runtime.close();
+  }
+
+  /**
+   * After a restart: the sandboxes an earlier agent process left are matched to their
+   * pods by UID and adopted with their containers (which keep running, restart counts
+   * unchanged); sandboxes of pods that are gone are stopped and removed.
+   */
+  private async adoptRunning(pods: any[]): Promise<void> {
+    const rt = this.runtime!;
+    const byUid = new Map(pods.map((p) => [p.metadata.uid, p]));
+    const sandboxes = await rt.listSandboxes();
+    const adopted = new Set<string>();
+    // Ready sandboxes first: a pod whose sandbox died gets a new one from its pod worker.
+    sandboxes.sort((a, b) => Number(b.ready) - Number(a.ready));
+    for (const sb of sandboxes) {
+      const pod = byUid.get(sb.podUid);
+      const terminal = pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed';
+      if (pod && !adopted.has(sb.podUid) && (sb.ready || terminal)) {
+        const containers = await rt.listContainers(sb.id);
+        this.workers!.adopt(keyOf(pod), sb.podUid, sb.id, pod.spec?.hostNetwork ? this.o.identity.hostIP : sb.ip, containers, pod);
+        adopted.add(sb.podUid);
+        continue;
+      }
+      this.o.log.info('removing a sandbox no pod needs', { node: this.o.identity.name, sandbox: sb.id, podUid: sb.podUid });
+      await rt.stopPodSandbox(sb.id).catch(() => {});
+      await rt.removePodSandbox(sb.id).catch(() => {});
+    }
+    if (adopted.size) this.o.log.info('adopted running pods', { node: this.o.identity.name, pods: adopted.size });
   }
 
   private async heartbeat(uid: string, signal: AbortSignal): Promise<void> {

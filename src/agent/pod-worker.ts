@@ -8,12 +8,18 @@ import type { ResourceClient } from '../client/resource.js';
 import { isNotFound, isConflict } from '../client/rest.js';
 import type { Logger } from '../util/log.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
-import type { ContainerStatus, Runtime } from './runtime/types.js';
+import { ImagePullError, type ContainerConfig, type ContainerStatus, type Runtime } from './runtime/types.js';
+import { pullAuthFromSecrets } from './pull-secrets.js';
+import { etcHostsPath, removeEtcHosts, writeEtcHosts } from './etc-hosts.js';
+import { containerConfigFor, sandboxConfigFor, type PodSpecOptions } from './pod-spec.js';
 
 /** Crash-loop back-off: 10 s doubling to 5 min; reset after 10 min of running (as the kubelet). */
 export const BACKOFF_INITIAL_S = 10;
 export const BACKOFF_MAX_S = 300;
 export const BACKOFF_RESET_MS = 10 * 60 * 1000;
+/** Image pull back-off (kubelet: 10 s doubling to 5 min), shown as ImagePullBackOff. */
+export const PULL_BACKOFF_INITIAL_S = 10;
+export const PULL_BACKOFF_MAX_S = 300;
 
 interface PodState {
   uid: string;
@@ -23,6 +29,8 @@ interface PodState {
   init: Map<string, ContainerRecord>;
   app: Map<string, ContainerRecord>;
   lastStatus?: string;
+  /** Image pull back-off per container name. */
+  pullBackoff?: Map<string, { until: number; seconds: number }>;
 }
 
 export interface PodWorkerOptions {
@@ -32,6 +40,10 @@ export interface PodWorkerOptions {
   hostIP: string;
   log: Logger;
   now?: () => Date;
+  /** How pod specs map to sandbox/container configs (DNS, log root, ...). */
+  spec?: PodSpecOptions;
+  /** Reads a Secret (imagePullSecrets); undefined when it does not exist. */
+  getSecret?: (namespace: string, name: string) => Promise<any | undefined>;
 }
 
 export type SyncOutcome = void | { requeueAfterMs: number };
@@ -63,7 +75,9 @@ export class PodWorkers {
     const initNames = new Set((pod.spec?.initContainers ?? []).map((c: any) => c.name));
     for (const c of containers.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())) {
       const m = initNames.has(c.name) ? st.init : st.app;
-      const rec = m.get(c.name) ?? { restartCount: restarts.get(c.name) ?? 0 };
+      // The higher of the last posted count and the attempt the container was created as
+      // (an agent killed between a restart and its status write).
+      const rec = m.get(c.name) ?? { restartCount: Math.max(restarts.get(c.name) ?? 0, c.restartCount ?? 0) };
       if (rec.current) rec.previous = rec.current;
       rec.current = c;
       m.set(c.name, rec);
@@ -97,6 +111,9 @@ export class PodWorkers {
       this.states.set(key, st);
     }
     const phase = pod.status?.phase;
+    // A finished pod this agent has no containers for (adopted after a restart without
+    // them): its posted status is final, nothing here could improve it.
+    if ((phase === 'Succeeded' || phase === 'Failed') && !st.sandboxId) return;
     let requeue: number | undefined;
     if (phase !== 'Succeeded' && phase !== 'Failed') requeue = await this.converge(pod, st);
     await this.writeStatus(pod, st);
@@ -107,26 +124,23 @@ export class PodWorkers {
   private async converge(pod: any, st: PodState): Promise<number | undefined> {
     const rt = this.o.runtime;
     if (!st.sandboxId) {
-      const sb = await rt.runPodSandbox({ podUid: pod.metadata.uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostNetwork: !!pod.spec?.hostNetwork });
+      const sb = await rt.runPodSandbox(sandboxConfigFor(pod, this.o.spec ?? {}));
       st.sandboxId = sb.id;
       st.podIP = pod.spec?.hostNetwork ? this.o.hostIP : sb.ip;
+      if (this.o.spec?.podsDir) writeEtcHosts(this.o.spec.podsDir, pod, sb.ip, this.o.spec.clusterDomain);
       st.startTime = st.startTime ?? this.now().toISOString().replace(/\.\d+Z$/, 'Z');
     }
     const policy = pod.spec?.restartPolicy ?? 'Always';
-    const annotations = pod.metadata.annotations ?? {};
     // Init containers: one at a time, in order; app containers only after all succeeded.
     for (const c of pod.spec?.initContainers ?? []) {
       const rec = st.init.get(c.name) ?? { restartCount: 0 };
       st.init.set(c.name, rec);
       const cur = rec.current;
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
-      if (!cur) {
-        await this.start(st, rec, c, annotations);
-        return undefined;
-      }
+      if (!cur) return this.start(st, rec, c, pod);
       if (cur.state === 'running' || cur.state === 'created') return undefined;
       if (policy === 'Never') return undefined; // init failed: the pod fails
-      return this.restart(st, rec, c, annotations);
+      return this.restart(st, rec, c, pod);
     }
     let soonest: number | undefined;
     for (const c of pod.spec?.containers ?? []) {
@@ -134,31 +148,78 @@ export class PodWorkers {
       st.app.set(c.name, rec);
       const cur = rec.current;
       if (!cur) {
-        await this.start(st, rec, c, annotations);
+        const wait = await this.start(st, rec, c, pod);
+        if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
         continue;
       }
       if (cur.state !== 'exited') continue;
       const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0);
       if (!restart) continue;
-      const wait = await this.restart(st, rec, c, annotations);
+      const wait = await this.restart(st, rec, c, pod);
       if (wait !== undefined) soonest = soonest === undefined ? wait : Math.min(soonest, wait);
     }
     return soonest;
   }
 
-  private async start(st: PodState, rec: ContainerRecord, c: any, annotations: Record<string, string>): Promise<void> {
+  /** Creates and starts a container; returns ms to wait if its image pull is backing off. */
+  private async start(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
     const rt = this.o.runtime;
-    const id = await rt.createContainer(st.sandboxId!, { name: c.name, image: c.image, command: c.command, args: c.args, podAnnotations: annotations });
-    await rt.startContainer(id);
+    const now = this.now().getTime();
+    st.pullBackoff ??= new Map();
+    const pb = st.pullBackoff.get(c.name);
+    if (pb && pb.until > now) {
+      if (rec.waitingReason === 'ErrImagePull') {
+        rec.waitingReason = 'ImagePullBackOff';
+        rec.waitingMessage = `Back-off pulling image "${c.image}"`;
+      }
+      return pb.until - now;
+    }
+    let id: string;
+    try {
+      const cfg = containerConfigFor(pod, c, rec.restartCount, this.o.spec ?? {});
+      cfg.pullAuth = await this.pullAuth(pod);
+      const hosts = this.o.spec?.podsDir && etcHostsPath(this.o.spec.podsDir, pod);
+      if (hosts) cfg.mounts = [...(cfg.mounts ?? []), { containerPath: '/etc/hosts', hostPath: hosts }];
+      id = await rt.createContainer(st.sandboxId!, cfg);
+    } catch (err) {
+      if (!(err instanceof ImagePullError)) throw err;
+      const seconds = pb ? Math.min(PULL_BACKOFF_MAX_S, pb.seconds * 2) : PULL_BACKOFF_INITIAL_S;
+      st.pullBackoff.set(c.name, { until: now + seconds * 1000, seconds });
+      rec.waitingReason = err.reason;
+      rec.waitingMessage = err.message;
+      this.o.log.info('image pull failed', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name, image: c.image, reason: err.reason, err: err.message });
+      // Resync soon: as the kubelet's, the next sync inside the window shows ImagePullBackOff.
+      return Math.min(1000, seconds * 1000);
+    }
+    st.pullBackoff.delete(c.name);
+    rec.waitingReason = rec.waitingMessage = undefined;
+    try {
+      await rt.startContainer(id);
+    } catch (err) {
+      // A container that cannot start (no such executable, ...) is an exited instance
+      // (StartError, exit code 128) that restarts under the restart policy, as upstream.
+      const failed = await rt.containerStatus(id).catch(() => undefined);
+      if (!failed || failed.state !== 'exited') throw err;
+      this.o.log.info('container failed to start', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name, err });
+    }
     if (rec.current) {
       if (rec.previous) await rt.removeContainer(rec.previous.id).catch(() => {});
       rec.previous = rec.current;
     }
     rec.current = await rt.containerStatus(id);
+    return undefined;
+  }
+
+  /** Registry credentials from the pod's imagePullSecrets (a missing Secret is skipped, as the kubelet does). */
+  private async pullAuth(pod: any): Promise<ContainerConfig['pullAuth']> {
+    const refs: any[] = pod.spec?.imagePullSecrets ?? [];
+    if (!refs.length || !this.o.getSecret) return undefined;
+    const secrets = await Promise.all(refs.map((r) => this.o.getSecret!(pod.metadata.namespace, r.name).catch(() => undefined)));
+    return pullAuthFromSecrets(secrets.filter(Boolean));
   }
 
   /** Restarts an exited container, honouring crash-loop back-off; returns ms to wait if backing off. */
-  private async restart(st: PodState, rec: ContainerRecord, c: any, annotations: Record<string, string>): Promise<number | undefined> {
+  private async restart(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
     const now = this.now().getTime();
     const cur = rec.current!;
     const ranFor = (cur.finishedAt?.getTime() ?? now) - (cur.startedAt?.getTime() ?? now);
@@ -171,8 +232,7 @@ export class PodWorkers {
     if (rec.backoffUntil > now) return rec.backoffUntil - now;
     rec.backoffUntil = undefined;
     rec.restartCount++;
-    await this.start(st, rec, c, annotations);
-    return undefined;
+    return this.start(st, rec, c, pod);
   }
 
   private async writeStatus(pod: any, st: PodState): Promise<void> {
@@ -211,6 +271,7 @@ export class PodWorkers {
       await rt.stopPodSandbox(st.sandboxId);
       await rt.removePodSandbox(st.sandboxId);
     }
+    if (this.o.spec?.podsDir) removeEtcHosts(this.o.spec.podsDir, st.uid);
     this.states.delete(key);
   }
 }

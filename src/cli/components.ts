@@ -3,12 +3,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import yaml from 'js-yaml';
 import { createLogger, type Level } from '../util/log.js';
-import { runControllerManager, runScheduler, runSimulatedAgents } from '../server/components.js';
 import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, UsageError, type FlagSpec, type LeaderElectionTimings } from './flags.js';
 import { restFromFlags } from './client-config.js';
 import { randomBytes } from 'node:crypto';
-import { proxyPrerequisites } from '../proxy/host.js';
-import { runProxy } from '../proxy/run.js';
+import { Clientset, InformerFactory } from '../client/clientset.js';
+import { defaultDataDir } from '../server/config.js';
 import { NODE_SERVING_CERT_PATH } from '../apiserver/node-certs.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +34,19 @@ const specs: Record<string, { usage: string; flags: FlagSpec[] }> = {
     flags: [...common, { name: 'config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration file' }, { name: 'leader-elect', type: 'string', metavar: 'BOOL', help: 'Use leader election', default: 'true' }, ...leaderElectionFlags],
   },
   agent: {
-    usage: 'Usage: skiff agent [flags]\n\nRuns node agents. With --simulated, hollow nodes that run no containers.',
+    usage: 'Usage: skiff agent [flags]\n\nRuns this machine as a node: pods run under containerd (started by the agent unless --container-runtime-endpoint names one). With --simulated, hollow nodes that run no containers.',
     flags: [
       ...common,
       { name: 'simulated', type: 'boolean', help: 'Run simulated (hollow) nodes: no containers' },
       { name: 'simulated-nodes', type: 'string', metavar: 'N', help: 'How many simulated nodes', default: '1' },
       { name: 'node-name', type: 'string', metavar: 'NAME', help: 'Node name (prefix when several)', default: hostname() },
       { name: 'simulated-start-delay', type: 'string', metavar: 'MS', help: 'Milliseconds a simulated container takes to start', default: '0' },
+      { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'Folder for containerd, CNI and pod logs', default: defaultDataDir() },
+      { name: 'container-runtime-endpoint', type: 'string', metavar: 'SOCKET', help: 'CRI socket of an existing containerd (default: run our own)' },
+      { name: 'node-ip', type: 'string', metavar: 'IP', help: 'InternalIP of this node (default: the first non-loopback IPv4 address)' },
+      { name: 'cluster-cidr', type: 'string', metavar: 'CIDR', help: 'Pod network (kept on this machine)', default: '10.42.0.0/16' },
+      { name: 'cluster-dns', type: 'string', metavar: 'IP', help: 'Cluster DNS address for pods', default: '10.43.0.10' },
+      { name: 'cluster-domain', type: 'string', metavar: 'DOMAIN', help: 'Cluster domain', default: 'cluster.local' },
     ],
   },
   proxy: {
@@ -73,6 +78,15 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
     process.stdout.write(helpText(spec.usage, spec.flags));
     return 0;
   }
+  if (cmd === 'agent' && !f.simulated) {
+    // Before connecting anywhere: a machine that cannot run containers says so at once.
+    const { criPrerequisites } = await import('../agent/real-node.js');
+    const missing = criPrerequisites(f['container-runtime-endpoint']);
+    if (missing.length) {
+      process.stderr.write(`Error: the cri runtime cannot start: missing ${missing.join('; ')}.\nRun with --simulated for hollow nodes that run no containers.\n`);
+      return 1;
+    }
+  }
   const log = createLogger({ level: f['log-level'] as Level, component: cmd });
   let rest;
   try {
@@ -85,11 +99,15 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => ac.abort());
   const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
   const leaderElect = f['leader-elect'] !== 'false';
-  if (cmd === 'controller-manager') await runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'] }, ac.signal);
+  // Roles load their modules on demand: an agent process does not carry the controllers.
+  const roles = () => import('../server/components.js');
+  if (cmd === 'controller-manager') await (await roles()).runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'] }, ac.signal);
   else if (cmd === 'scheduler') {
     const config = f.config ? yaml.load(readFileSync(f.config, 'utf8')) : undefined;
-    await runScheduler({ rest, log, identity, leaderElect, leaderElection, config }, ac.signal);
+    await (await roles()).runScheduler({ rest, log, identity, leaderElect, leaderElection, config }, ac.signal);
   } else if (cmd === 'proxy') {
+    const { proxyPrerequisites } = await import('../proxy/host.js');
+    const { runProxy } = await import('../proxy/run.js');
     const missing = proxyPrerequisites();
     if (missing) {
       process.stderr.write(`Error: ${missing}\n`);
@@ -98,8 +116,34 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
     await runProxy({ rest, log, nodeName: f['node-name'], clusterCidr: f['cluster-cidr'], serviceCidr: f['service-cidr'] }, ac.signal);
   } else {
     if (!f.simulated) {
-      process.stderr.write('Error: only simulated nodes are available in this build: pass --simulated (the containerd runtime comes with the node agent milestone)\n');
-      return 2;
+      const { startRealNode } = await import('../agent/real-node.js');
+      const cs = new Clientset(rest, 'skiff-agent');
+      const informers = new InformerFactory(cs, log.child('informers'));
+      informers.start(ac.signal);
+      try {
+        const { done } = await startRealNode(
+          {
+            cs,
+            informers,
+            log,
+            dataDir: f['data-dir'],
+            nodeName: f['node-name'],
+            nodeIP: f['node-ip'],
+            containerRuntimeEndpoint: f['container-runtime-endpoint'],
+            clusterCidr: f['cluster-cidr'],
+            clusterDns: f['cluster-dns'],
+            clusterDomain: f['cluster-domain'],
+          },
+          ac.signal,
+        );
+        await done;
+      } catch (err) {
+        process.stderr.write(`Error: ${(err as Error).message}\n`);
+        rest.close();
+        return 1;
+      }
+      rest.close();
+      return 0;
     }
     const count = Number(f['simulated-nodes']);
     // The nodes' streaming endpoint (logs, exec, port-forward) needs a certificate from the cluster CA.
@@ -112,7 +156,7 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
     }
     // Hollow containers' logs live as long as this process.
     const logDir = join(tmpdir(), `skiff-agent-${process.pid}-logs`);
-    await runSimulatedAgents({ rest, log, count, namePrefix: f['node-name'], startDelayMs: Number(f['simulated-start-delay']) || 0, streaming, logDir }, ac.signal);
+    await (await roles()).runSimulatedAgents({ rest, log, count, namePrefix: f['node-name'], startDelayMs: Number(f['simulated-start-delay']) || 0, streaming, logDir }, ac.signal);
     rmSync(logDir, { recursive: true, force: true });
   }
   rest.close();

@@ -1,7 +1,6 @@
 /** skiff's command line: `skiff server`, ... (one binary, several roles, like k3s). */
-import { runServer } from './server.js';
-import { runComponent } from './components.js';
-import { runMigrate } from './migrate.js';
+// Each command loads only its own modules: an agent process stays small (no API server,
+// store or controllers in its memory).
 
 const USAGE = `Usage: skiff <command> [flags]
 
@@ -11,6 +10,7 @@ Commands:
   controller-manager  Run the controllers on their own
   scheduler           Run the scheduler on its own
   proxy               Run a node's service proxy (nftables) on its own
+  images              Import image archives into the node's containerd (images import FILE), list them
   migrate             Copy the data dir's SQLite store into etcd (--datastore-endpoint)
 
 Run 'skiff <command> --help' for a command's flags.
@@ -21,16 +21,19 @@ export async function main(argv: string[]): Promise<void> {
   let code: number;
   switch (cmd) {
     case 'server':
-      code = await runServer(rest);
+      code = await (await import('./server.js')).runServer(rest);
+      break;
+    case 'images':
+      code = await (await import('./images.js')).runImages(rest);
       break;
     case 'migrate':
-      code = await runMigrate(rest);
+      code = await (await import('./migrate.js')).runMigrate(rest);
       break;
     case 'agent':
     case 'controller-manager':
     case 'scheduler':
     case 'proxy':
-      code = await runComponent(cmd, rest);
+      code = await (await import('./components.js')).runComponent(cmd, rest);
       break;
     case undefined:
     case '--help':

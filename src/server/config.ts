@@ -12,6 +12,10 @@ export interface ServerConfig {
   writeKubeconfig?: string;
   token?: string;
   disableAgent: boolean;
+  /** The local node agent: an existing CRI socket (else skiff runs its own containerd), node name and IP. */
+  containerRuntimeEndpoint?: string;
+  nodeName?: string;
+  nodeIP?: string;
   clusterCidr: string;
   serviceCidr: string;
   /** NodePorts come from this range (MIN-MAX). */

@@ -24,6 +24,7 @@ import { BootstrapTokenError, ensureSharedSecrets } from './bootstrap-secrets.js
 import { resolveClusterToken, tokenPath } from './token.js';
 import { firstIp, type ServerConfig } from './config.js';
 import { backendSpec, noticeSqliteStore } from './datastore.js';
+import { criPrerequisites, startRealNode } from '../agent/real-node.js';
 
 export interface RunningInfo {
   url: string;
@@ -47,6 +48,8 @@ export class SkiffServer {
   private readonly components = new AbortController();
   private rest?: RestClient;
   private running: Promise<unknown>[] = [];
+  /** Work that must finish on stop however long it takes (bounded): the local node's containerd. */
+  private closing: Promise<unknown>[] = [];
   pki?: ClusterPki;
   private token?: string;
   private nodeServing?: KeyCert;
@@ -175,13 +178,55 @@ export class SkiffServer {
       this.running.push(runSimulatedAgents({ rest: this.rest, shared, log: log.child('agent'), count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs, logDir: join(c.dataDir, 'pod-logs'), streaming }, signal));
     }
     if (c.dnsListen) this.running.push(this.startDns(shared, signal));
+    if (!c.disableAgent) void this.startLocalNode(shared, signal);
     log.info('components started', { identity, simulatedNodes: c.simulatedNodes });
+  }
+
+  /**
+   * The local node agent on the real runtime (containerd), as k3s's server runs its
+   * kubelet. Simulated nodes replace it; without root or containerd the server runs
+   * without a local node and says what is missing.
+   */
+  private async startLocalNode(shared: InformerFactory, signal: AbortSignal): Promise<void> {
+    const c = this.config;
+    const log = this.log.child('node');
+    if (c.simulatedNodes > 0) {
+      log.info('simulated nodes requested: no real local node');
+      return;
+    }
+    const missing = criPrerequisites(c.containerRuntimeEndpoint);
+    if (missing.length) {
+      log.warn(`no local node: the cri runtime needs ${missing.join('; ')}. Pods stay Pending until a node joins (or run with --simulated-nodes N for hollow nodes)`);
+      return;
+    }
+    try {
+      const { done } = await startRealNode(
+        {
+          cs: new Clientset(this.rest!, 'skiff-agent'),
+          informers: shared,
+          log,
+          dataDir: c.dataDir,
+          nodeName: c.nodeName ?? hostname(),
+          nodeIP: c.nodeIP,
+          containerRuntimeEndpoint: c.containerRuntimeEndpoint,
+          clusterCidr: c.clusterCidr,
+          clusterDns: c.clusterDns,
+          clusterDomain: c.clusterDomain,
+          labels: { 'node-role.kubernetes.io/control-plane': 'true' },
+        },
+        signal,
+      );
+      this.closing.push(done);
+    } catch (err) {
+      if (!signal.aborted) log.error('the local node did not start', { err: String((err as Error).message ?? err) });
+    }
   }
 
   async stop(): Promise<void> {
     this.isReady = false;
     this.components.abort();
     await Promise.race([Promise.allSettled(this.running), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await Promise.race([Promise.allSettled(this.closing), new Promise((r) => setTimeout(r, 15_000).unref())]);
     this.rest?.close();
     await this.handler?.close();
     await this.https?.stop();

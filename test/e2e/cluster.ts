@@ -54,7 +54,10 @@ export class Cluster {
     this.log = '';
     // Suites run side by side: each server's cluster DNS takes a free port unless a suite picks one.
     const dns = this.args.includes('--dns-listen') ? [] : ['--dns-listen', '127.0.0.1:0'];
-    const child = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'server', '--data-dir', this.dataDir, '--https-listen-port', '0', ...dns, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // No real local node (containerd, pod networking on this machine) unless a suite asks
+    // for one with --real-node, which only suites inside their own network namespace do.
+    const args = this.args.includes('--real-node') ? this.args.filter((a) => a !== '--real-node') : this.args.includes('--disable-agent') ? this.args : ['--disable-agent', ...this.args];
+    const child = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'server', '--data-dir', this.dataDir, '--https-listen-port', '0', ...dns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (d) => (this.log += d));
     child.stderr!.on('data', (d) => (this.log += d));
