@@ -116,13 +116,22 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
     await runProxy({ rest, log, nodeName: f['node-name'], clusterCidr: f['cluster-cidr'], serviceCidr: f['service-cidr'] }, ac.signal);
   } else {
     if (!f.simulated) {
-      const { startRealNode } = await import('../agent/real-node.js');
+      const { defaultNodeIP, startRealNode } = await import('../agent/real-node.js');
       const cs = new Clientset(rest, 'skiff-agent');
       const informers = new InformerFactory(cs, log.child('informers'));
       informers.start(ac.signal);
+      // The node's streaming endpoint (logs, exec, port-forward) needs a certificate from the cluster CA.
+      let streaming: { tls: { certPem: string; keyPem: string; caPem: string }; token?: string } | undefined;
+      try {
+        const tls = await rest.request(NODE_SERVING_CERT_PATH, { method: 'POST', body: { nodeName: f['node-name'], ips: [f['node-ip'] ?? defaultNodeIP(), '127.0.0.1'] } });
+        streaming = { tls, token: f.token };
+      } catch (err) {
+        log.warn('no serving certificate from the server: kubectl logs/exec/port-forward will not reach this node', { err });
+      }
       try {
         const { done } = await startRealNode(
           {
+            streaming,
             cs,
             informers,
             log,

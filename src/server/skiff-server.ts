@@ -24,7 +24,7 @@ import { BootstrapTokenError, ensureSharedSecrets } from './bootstrap-secrets.js
 import { resolveClusterToken, tokenPath } from './token.js';
 import { firstIp, type ServerConfig } from './config.js';
 import { backendSpec, noticeSqliteStore } from './datastore.js';
-import { criPrerequisites, startRealNode } from '../agent/real-node.js';
+import { criPrerequisites, defaultNodeIP, startRealNode } from '../agent/real-node.js';
 
 export interface RunningInfo {
   url: string;
@@ -200,8 +200,12 @@ export class SkiffServer {
       return;
     }
     try {
+      const nodeName = c.nodeName ?? hostname();
+      const nodeIP = c.nodeIP ?? defaultNodeIP();
+      const serving = await issueServingCert(this.pki!.ca, `CN=system:node:${nodeName}, O=system:nodes`, { dns: [nodeName, 'localhost'], ips: [nodeIP, '127.0.0.1'] });
       const { done } = await startRealNode(
         {
+          streaming: { tls: { ...serving, caPem: this.pki!.ca.certPem }, token: this.token },
           cs: new Clientset(this.rest!, 'skiff-agent'),
           informers: shared,
           log,
