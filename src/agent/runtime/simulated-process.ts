@@ -28,6 +28,8 @@ interface Proc {
   ac: AbortController;
   output: EventEmitter;
   stdin?: PassThrough;
+  /** spec.stdinOnce: the first attached client's stdin EOF closes the container's stdin. */
+  stdinOnce: boolean;
   env: Record<string, string>;
   sandboxId: string;
 }
@@ -81,7 +83,7 @@ export class SimulatedProcesses {
       log?.write(stream, s);
       output.emit('data', stream, s);
     };
-    const proc: Proc = { ac: new AbortController(), output, stdin: cfg.stdin ? new PassThrough() : undefined, env: info.env, sandboxId: info.sandboxId };
+    const proc: Proc = { ac: new AbortController(), output, stdin: cfg.stdin ? new PassThrough() : undefined, stdinOnce: !!cfg.stdinOnce, env: info.env, sandboxId: info.sandboxId };
     this.procs.set(containerId, proc);
     const sb = this.sandboxes.get(info.sandboxId);
     void runProgram(prog, {
@@ -178,7 +180,10 @@ export class SimulatedProcesses {
     if (!p) return;
     const onData = (stream: LogStream, s: string) => (stream === 'stderr' && !io.tty ? io.stderr : io.stdout)?.write(s);
     p.output.on('data', onData);
-    if (io.stdin && p.stdin) io.stdin.on('data', (d) => p.stdin!.write(d));
+    if (io.stdin && p.stdin) {
+      io.stdin.on('data', (d) => p.stdin!.write(d));
+      if (p.stdinOnce) io.stdin.once('end', () => p.stdin!.end());
+    }
     await new Promise<void>((resolve) => {
       p.output.once('exit', () => resolve());
       io.signal.addEventListener('abort', () => resolve(), { once: true });

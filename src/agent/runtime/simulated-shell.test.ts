@@ -94,3 +94,24 @@ test('simulated exec: hostname, cat of stdin, unknown commands refused, exit cod
     await rt.close();
   }
 });
+
+test('simulated attach: output as it is written, stdin to a container that reads it, stdinOnce closes it', async () => {
+  const rt = new SimulatedRuntime({ podCidr: '10.42.0.0/24' });
+  try {
+    const exited = new Promise<ContainerStatus>((r) => rt.onContainerEvent(r));
+    const sb = await rt.runPodSandbox({ podUid: 'u1', namespace: 'ns', name: 'p', hostNetwork: false });
+    const id = await rt.createContainer(sb.id, { name: 'c', image: 'busybox', command: ['cat'], stdin: true, stdinOnce: true, podAnnotations: {} });
+    await rt.startContainer(id);
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    const stdin = new PassThrough();
+    const attached = rt.attachStream(id, { stdin, stdout: out, tty: false, signal: new AbortController().signal });
+    stdin.end('typed into attach\n');
+    await attached;
+    assert.equal(text, 'typed into attach\n');
+    assert.equal((await exited).exitCode, 0);
+  } finally {
+    await rt.close();
+  }
+});

@@ -238,3 +238,14 @@ test('the writer rotates past its size limit and a follower moves on to the new 
     t.done();
   }
 });
+
+test('timestamps are printed with nine fractional digits whatever the file holds', async () => {
+  const t = tmp();
+  try {
+    const p = join(t.dir, '0.log');
+    writeFileSync(p, '2016-10-06T00:17:09.6697942Z stdout F trimmed\n2016-10-06T00:17:10Z stdout F none\n');
+    assert.equal(await read(p, { timestamps: true }), '2016-10-06T00:17:09.669794200Z trimmed\n2016-10-06T00:17:10.000000000Z none\n');
+  } finally {
+    t.done();
+  }
+});

@@ -116,6 +116,17 @@ export class CriLogWriter {
   }
 }
 
+/**
+ * The kubelet prints --timestamps with exactly nine fractional digits
+ * ("2006-01-02T15:04:05.000000000Z07:00"), while containerd writes RFC3339Nano, which
+ * drops trailing zeros ("...:09.6697942Z"): pad (or cut) the fraction to nine digits.
+ */
+export function fixedWidthTime(text: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (!m) return text;
+  return `${m[1]}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}${m[3]}`;
+}
+
 /** Byte offset where the last `n` lines of the file start (0 if it has fewer). */
 async function tailOffset(fh: FileHandle, size: number, n: number): Promise<number> {
   if (n <= 0) return size;
@@ -158,7 +169,7 @@ class LogFormatter {
   emit(e: CriLogEntry): boolean {
     if (this.o.sinceTime && e.time.getTime() < this.o.sinceTime.getTime()) return true;
     const parts: Buffer[] = [];
-    if (this.o.timestamps && this.atLineStart) parts.push(Buffer.from(`${e.timeText} `));
+    if (this.o.timestamps && this.atLineStart) parts.push(Buffer.from(`${fixedWidthTime(e.timeText)} `));
     parts.push(e.content);
     if (!e.partial) parts.push(Buffer.from('\n'));
     this.atLineStart = !e.partial;
