@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server } from 'node:net';
+import { PassThrough } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
 import { Cluster, kubectlVersion } from './cluster.js';
 
 function podYaml(name: string, containers: { name: string; script: string }[], restartPolicy = 'Always'): string {
@@ -247,6 +249,35 @@ describe('streaming: logs, exec, attach, port-forward', { timeout: 240_000 }, ()
       assert.doesNotMatch(output(), /fallback to secondary dialer/);
     } finally {
       proc.kill('SIGKILL');
+      echo.server.close();
+    }
+  });
+
+  it('@kubernetes/client-node: Exec (websocket), Log, PortForward (channel websocket)', async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(c.kubeconfig);
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    const status = await new Promise<any>((resolve, reject) => {
+      new k8s.Exec(kc).exec('default', 'talker', 'main', ['sh', '-c', 'hostname; exit 2'], out, null, null, false, resolve).catch(reject);
+    });
+    assert.equal(text, 'talker\n');
+    assert.equal(status.reason, 'NonZeroExitCode');
+    const logs = new PassThrough();
+    let logText = '';
+    logs.on('data', (d) => (logText += d));
+    await new k8s.Log(kc).log('default', 'talker', 'main', logs, { tailLines: 1 });
+    await c.until('log text', async () => logText === 'third\n');
+    const echo = await echoServer();
+    const pf = new k8s.PortForward(kc);
+    const local = createServer((sock) => void pf.portForward('default', 'talker', [echo.port], sock, null, sock));
+    await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
+    try {
+      const port = (local.address() as { port: number }).port;
+      assert.equal((await roundTrip(port, Buffer.from('through client-node'))).toString(), 'through client-node');
+    } finally {
+      local.close();
       echo.server.close();
     }
   });

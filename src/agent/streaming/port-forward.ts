@@ -120,3 +120,62 @@ export function spdyOverSocket(sock: Socket, head?: Buffer): SpdySession {
   if (head?.length) spdy.feed(head);
   return spdy;
 }
+
+/**
+ * The older websocket port-forward (what @kubernetes/client-node and other websocket
+ * clients speak, subprotocol v4/v5.channel.k8s.io with `?port=P`): port i gets channel
+ * 2i for data and 2i+1 for errors, each opening with the port as two little-endian
+ * bytes; one connection per port for the life of the websocket. With v5, [255, 2i]
+ * half-closes the connection to port i.
+ */
+export function serveChannelPortForward(ws: WebSocket, protocol: string, ports: number[], target: PortForwardTarget): void {
+  const send = (ch: number, b: Buffer | string) => {
+    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), Buffer.from(b)]), { binary: true });
+  };
+  const conns: (Duplex | undefined)[] = [];
+  const queued: Buffer[][] = ports.map(() => []);
+  const halfClosed = ports.map(() => false);
+  ports.forEach((port, i) => {
+    const prefix = Buffer.alloc(2);
+    prefix.writeUInt16LE(port);
+    send(2 * i, prefix);
+    send(2 * i + 1, prefix);
+    target.dial(port).then(
+      (sock) => {
+        if (ws.readyState !== ws.OPEN) return void sock.destroy();
+        conns[i] = sock;
+        for (const b of queued[i]) sock.write(b);
+        if (halfClosed[i]) sock.end();
+        sock.on('data', (d: Buffer) => send(2 * i, d));
+        sock.on('error', (err) => {
+          send(2 * i + 1, `error forwarding port ${port} to ${target.describe}: ${err.message}`);
+          ws.close(1000);
+        });
+        sock.on('close', () => ws.close(1000));
+      },
+      (err) => {
+        send(2 * i + 1, `error forwarding port ${port} to ${target.describe}: ${(err as Error).message}`);
+        ws.close(1000);
+      },
+    );
+  });
+  ws.on('message', (d: Buffer) => {
+    if (!d.length) return;
+    const ch = d[0];
+    if (ch === 255 && protocol === 'v5.channel.k8s.io') {
+      const i = d[1] / 2;
+      if (!Number.isInteger(i) || i >= ports.length) return;
+      halfClosed[i] = true;
+      conns[i]?.end();
+      return;
+    }
+    if (ch % 2 !== 0 || ch / 2 >= ports.length) return;
+    const i = ch / 2;
+    const payload = Buffer.from(d.subarray(1));
+    if (conns[i]) conns[i]!.write(payload);
+    else queued[i].push(payload);
+  });
+  ws.on('close', () => {
+    for (const c of conns) c?.destroy();
+  });
+}

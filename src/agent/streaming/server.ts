@@ -21,7 +21,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../util/log.js';
 import type { ContainerStatus, Runtime } from '../runtime/types.js';
 import { readCriLog } from './cri-log.js';
-import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_WS_TUNNEL, servePortForward, spdyOverSocket, spdyOverWebSocket } from './port-forward.js';
+import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_WS_TUNNEL, serveChannelPortForward, servePortForward, spdyOverSocket, spdyOverWebSocket } from './port-forward.js';
 import { dialRuntimePort, relayRemoteCommandSpdy } from './relay.js';
 import { errorStatus, exitStatus, remoteCommandOptions, spdyRemoteCommand, SPDY_PROTOCOL_V4, successStatus, wsRemoteCommand, WS_V4, WS_V5, type RemoteCommandOptions, type RemoteCommandSession } from './remote-command.js';
 import { ExecStartError, isInProcessStreaming } from './types.js';
@@ -232,10 +232,15 @@ export class StreamingServer {
           // One runtime session per connection: CRI streaming URLs are single-use.
           return dialRuntimePort(await rt.streamingUrl({ kind: 'portforward', sandboxId: sandbox.id, ports: [port] }), port);
         };
-        if (isWs) {
-          if (!this.wantsProtocol(req, PORT_FORWARD_WS_TUNNEL)) throw badRequest(`port-forward over websocket needs subprotocol ${PORT_FORWARD_WS_TUNNEL}`);
+        if (isWs && this.wantsProtocol(req, PORT_FORWARD_WS_TUNNEL)) {
           delete req.headers['sec-websocket-protocol'];
           this.tunnelWss.handleUpgrade(req, sock, head, (ws) => servePortForward(spdyOverWebSocket(ws), { dial, describe }));
+        } else if (isWs) {
+          if (!this.wantsProtocol(req, WS_V5) && !this.wantsProtocol(req, WS_V4)) throw badRequest(`port-forward over websocket needs subprotocol ${PORT_FORWARD_WS_TUNNEL}, ${WS_V5} or ${WS_V4}`);
+          const ports = url.searchParams.getAll('port').map(Number);
+          if (!ports.length) throw badRequest('query parameter "port" is required');
+          if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw badRequest(`invalid port in ${JSON.stringify(url.searchParams.getAll('port'))}`);
+          this.wss.handleUpgrade(req, sock, head, (ws) => serveChannelPortForward(ws, ws.protocol, ports, { dial, describe }));
         } else {
           if (!this.spdyHandshake(req, sock, PORT_FORWARD_PROTOCOL)) return;
           servePortForward(spdyOverSocket(sock as Socket, head), { dial, describe });
