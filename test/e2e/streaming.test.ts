@@ -152,7 +152,7 @@ describe('streaming: logs, exec, attach, port-forward', { timeout: 240_000 }, ()
   });
 
   it('kubectl logs --previous shows the last attempt after a restart', async () => {
-    await c.k(['apply', '-f', '-'], { input: podYaml('crasher', [{ name: 'c', script: 'echo up; sleep 2; exit 2' }]) });
+    await c.k(['apply', '-f', '-'], { input: podYaml('crasher', [{ name: 'c', script: 'echo up; sleep 4; exit 2' }]) });
     await c.until('crasher running', async () => (await c.getJson('/api/v1/namespaces/default/pods/crasher')).status?.containerStatuses?.[0]?.state?.running);
     const none = await c.kubectl(['logs', 'crasher', '--previous']);
     assert.notEqual(none.code, 0);
