@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { CriLogWriter, type LogStream } from '../streaming/cri-log.js';
 import { ExecStartError, type StreamIO } from '../streaming/types.js';
-import { parseCommand, parseScript, runProgram, type Node } from './simulated-shell.js';
+import { hasIO, parseCommand, parseScript, runProgram, type Node } from './simulated-shell.js';
 import type { ContainerConfig, SandboxConfig } from './types.js';
 
 interface SandboxInfo {
@@ -76,7 +76,8 @@ export class SimulatedProcesses {
   start(containerId: string, cfg: ContainerConfig, logPath: string | undefined, onExit: (code: number) => void): boolean {
     const prog = parseCommand([...(cfg.command ?? []), ...(cfg.args ?? [])]);
     const info = this.envs.get(containerId);
-    if (!prog || !info) return false;
+    // Sleeps and exits alone are the runtime's timers (cheaper with thousands of hollow pods).
+    if (!prog || !info || !hasIO(prog)) return false;
     const log = logPath ? new CriLogWriter(logPath) : undefined;
     const output = new EventEmitter();
     const emit = (stream: LogStream, s: string) => {
@@ -173,6 +174,11 @@ export class SimulatedProcesses {
       }
     }
     return status;
+  }
+
+  /** Whether the container runs a program (output, stdin) rather than just a timer. */
+  has(containerId: string): boolean {
+    return this.procs.has(containerId);
   }
 
   async attachStream(containerId: string, io: StreamIO): Promise<void> {

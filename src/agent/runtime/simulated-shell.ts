@@ -172,6 +172,15 @@ class Parser {
   }
 }
 
+const TALKERS = new Set(['echo', 'printf', 'hostname', 'env', 'cat']);
+
+/** Whether a program prints or reads anything (a program of sleeps and exits needs no process to simulate). */
+export function hasIO(prog: Node[]): boolean {
+  return prog.some(({ stmt: s }) =>
+    s.kind === 'cmd' ? TALKERS.has(s.words[0].map((p) => p.text).join('').replace(/^\/(usr\/)?bin\//, '')) : s.kind === 'for' ? hasIO(s.body) : hasIO(s.cond) || hasIO(s.body),
+  );
+}
+
 /** Parses a shell script; undefined when it uses anything this shell does not know. */
 export function parseScript(src: string): Node[] | undefined {
   const toks = tokenize(src);

@@ -61,6 +61,7 @@ export class SimulatedRuntime implements Runtime, InProcessStreaming {
   readonly name = 'simulated';
   private readonly procs: SimulatedProcesses;
   private readonly configs = new Map<string, ContainerConfig>();
+  private readonly exitWaiters = new Map<string, Set<() => void>>();
   private readonly sandboxes = new Map<string, SandboxStatus>();
   private readonly containers = new Map<string, ContainerStatus & { plan: Plan; timer?: NodeJS.Timeout }>();
   private readonly listeners: ((c: ContainerStatus) => void)[] = [];
@@ -160,6 +161,7 @@ export class SimulatedRuntime implements Runtime, InProcessStreaming {
     c.reason = reason;
     c.finishedAt = new Date();
     this.procs.stop(c.id);
+    for (const w of [...(this.exitWaiters.get(c.id) ?? [])]) w();
     for (const l of this.listeners) l(this.snapshot(c));
   }
 
@@ -203,8 +205,22 @@ export class SimulatedRuntime implements Runtime, InProcessStreaming {
     return this.procs.execStream(containerId, cmd, io);
   }
 
-  attachStream(containerId: string, io: StreamIO): Promise<void> {
-    return this.procs.attachStream(containerId, io);
+  async attachStream(containerId: string, io: StreamIO): Promise<void> {
+    if (this.procs.has(containerId)) return this.procs.attachStream(containerId, io);
+    // A container that prints nothing: stay attached until it ends or the client leaves.
+    const c = this.containers.get(containerId);
+    if (!c || c.state !== 'running') return;
+    await new Promise<void>((resolve) => {
+      const waiters = this.exitWaiters.get(containerId) ?? new Set<() => void>();
+      this.exitWaiters.set(containerId, waiters);
+      const done = () => {
+        waiters.delete(done);
+        if (!waiters.size) this.exitWaiters.delete(containerId);
+        resolve();
+      };
+      waiters.add(done);
+      io.signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   portForwardAddress(sandboxId: string, port: number): { host: string; port: number } {

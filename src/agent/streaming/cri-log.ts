@@ -76,20 +76,14 @@ export function formatCriLine(time: Date, stream: LogStream, content: string | B
  * the agent always comes after the last line is on disk.
  */
 export class CriLogWriter {
-  private size: number;
+  /** Bytes in the current file; unknown until the first write (the file and its folder are made lazily). */
+  private size?: number;
 
   /** maxBytes: rotate past this size (the kubelet's containerLogMaxSize, 10Mi), keeping one rotated file. */
   constructor(
     readonly path: string,
     private readonly maxBytes = 10 * 1024 * 1024,
-  ) {
-    mkdirSync(dirname(path), { recursive: true });
-    try {
-      this.size = statSync(path).size;
-    } catch {
-      this.size = 0;
-    }
-  }
+  ) {}
 
   write(stream: LogStream, data: string | Buffer, now = new Date()): void {
     const buf = Buffer.from(data);
@@ -106,6 +100,14 @@ export class CriLogWriter {
     }
     if (!out.length) return;
     const b = Buffer.concat(out);
+    if (this.size === undefined) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      try {
+        this.size = statSync(this.path).size;
+      } catch {
+        this.size = 0;
+      }
+    }
     if (this.size > 0 && this.size + b.length > this.maxBytes) {
       // kubectl logs reads the current file only, as with the kubelet's rotation.
       renameSync(this.path, `${this.path}.1`);
