@@ -86,6 +86,19 @@ if (!IN_NETNS) {
       assert.match(out, /tty-42/);
     });
 
+    it('kubectl cp both ways (tar over exec: stdin EOF and stdout through the relay)', async () => {
+      const { writeFileSync, readFileSync } = await import('node:fs');
+      const local = join(dataDir, 'cp-in.txt');
+      writeFileSync(local, 'copied into the pod\n'.repeat(1000));
+      const up = await c.kubectl(['cp', local, 'shell:/tmp/in.txt'], { timeoutMs: 60_000 });
+      assert.equal(up.code, 0, up.stderr);
+      assert.equal((await c.k(['exec', 'shell', '--', 'wc', '-l', '/tmp/in.txt'])).trim(), '1000 /tmp/in.txt');
+      const back = join(dataDir, 'cp-out.txt');
+      const down = await c.kubectl(['cp', 'shell:/tmp/in.txt', back], { timeoutMs: 60_000 });
+      assert.equal(down.code, 0, down.stderr);
+      assert.equal(readFileSync(back, 'utf8'), readFileSync(local, 'utf8'));
+    });
+
     it('logs -f ends when the container exits; --previous after a restart', async () => {
       await c.k(['apply', '-f', '-'], { input: pod('count', ['sh', '-c', 'for i in 1 2 3; do echo n $i; sleep 1; done'], { restartPolicy: 'Never' }) });
       await running('count');
