@@ -86,6 +86,28 @@ if (!IN_NETNS) {
       assert.match(out, /tty-42/);
     });
 
+    it('kubectl attach shows what the container prints', async () => {
+      await c.k(['apply', '-f', '-'], { input: pod('ticker', ['sh', '-c', 'while true; do echo tick; sleep 0.5; done']) });
+      await running('ticker');
+      const p = spawn('kubectl', ['--kubeconfig', c.kubeconfig, 'attach', 'ticker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        const out = await new Promise<string>((resolve, reject) => {
+          let got = '';
+          const t = setTimeout(() => reject(new Error(`no output attached: ${got}`)), 30_000);
+          p.stdout.on('data', (d) => {
+            got += d;
+            if (got.includes('tick\n')) {
+              clearTimeout(t);
+              resolve(got);
+            }
+          });
+        });
+        assert.match(out, /tick/);
+      } finally {
+        p.kill('SIGKILL');
+      }
+    });
+
     it('kubectl cp both ways (tar over exec: stdin EOF and stdout through the relay)', async () => {
       const { writeFileSync, readFileSync } = await import('node:fs');
       const local = join(dataDir, 'cp-in.txt');
