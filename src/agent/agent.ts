@@ -49,6 +49,11 @@ export class NodeAgent {
     return this.o.identity.name;
   }
 
+  /** The node's runtime, once its pod CIDR is known (the streaming server reads it). */
+  get containerRuntime(): Runtime | undefined {
+    return this.runtime;
+  }
+
   /** Called by the pod dispatcher for every event about a pod bound to this node. */
   enqueue(key: string): void {
     this.queue.add(key);

@@ -17,6 +17,8 @@ export interface NodeIdentity {
   runtimeVersion: string;
   kernelVersion?: string;
   osImage?: string;
+  /** Port of the agent's streaming endpoint (kubelet: 10250). */
+  kubeletPort?: number;
 }
 
 export const LEASE_DURATION_S = 40;
@@ -70,7 +72,7 @@ export function nodeStatus(id: NodeIdentity, now: Date, prevConditions?: any[]):
       { type: 'InternalIP', address: id.hostIP },
       { type: 'Hostname', address: id.name },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: id.kubeletPort ?? 10250 } },
     nodeInfo: {
       machineID: '',
       systemUUID: '',

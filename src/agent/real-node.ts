@@ -13,10 +13,8 @@ import { join } from 'node:path';
 import type { Clientset, InformerFactory } from '../client/clientset.js';
 import type { Logger } from '../util/log.js';
 import { NodeAgent, PodDispatcher } from './agent.js';
-import { startContainerd, waitForCri, type StartedContainerd } from './runtime/cri/containerd.js';
-import { writeCniConfig } from './runtime/cri/cni.js';
-import { ensureBuiltinImages } from './runtime/cri/images.js';
-import { CriRuntime } from './runtime/cri/runtime.js';
+import { agentStreamingNode, StreamingServer } from './streaming/index.js';
+import { CriRuntime, ensureBuiltinImages, startContainerd, waitForCri, writeCniConfig, type StartedContainerd } from './runtime/cri/index.js';
 
 export interface RealNodeOptions {
   cs: Clientset;
@@ -32,6 +30,8 @@ export interface RealNodeOptions {
   clusterDns?: string;
   clusterDomain?: string;
   labels?: Record<string, string>;
+  /** The kubelet-style streaming endpoint (logs, exec, attach, port-forward): its certificate and port (10250; 0 any). */
+  streaming?: { tls: { certPem: string; keyPem: string; caPem: string }; token?: string; port?: number };
 }
 
 const onPath = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
@@ -126,10 +126,20 @@ export async function startRealNode(o: RealNodeOptions, signal: AbortSignal): Pr
     },
   });
   dispatcher.add(agent);
+  let streaming: StreamingServer | undefined;
+  if (o.streaming) {
+    streaming = new StreamingServer({ tls: o.streaming.tls, token: o.streaming.token, log: log.child('streaming') });
+    try {
+      agent.o.identity.kubeletPort = await streaming.listen(agentStreamingNode(agent, o.informers), agent.o.identity.hostIP, o.streaming.port ?? 10250);
+    } catch (err) {
+      log.warn('no streaming endpoint: kubectl logs/exec/port-forward will not reach this node', { err });
+    }
+  }
   log.info('real node starting', { node: o.nodeName, runtime: runtimeVersion, socket, ownContainerd: !!containerd });
   const done = agent
     .start(signal)
     .catch((err) => log.error('node agent failed', { node: o.nodeName, err }))
+    .finally(() => streaming?.close())
     .finally(() => containerd?.stop().catch((err) => log.warn('stopping containerd failed', { err })));
   return { done };
 }

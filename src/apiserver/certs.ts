@@ -198,6 +198,11 @@ export async function ensurePki(opts: PkiOptions): Promise<ClusterPki> {
   return { ca, serving, admin, serviceAccountKey };
 }
 
+/** Issues a serving certificate (e.g. a node agent's streaming endpoint) signed by the cluster CA. */
+export async function issueServingCert(ca: KeyCert, subject: string, sans: { dns: string[]; ips: string[] }): Promise<KeyCert> {
+  return createLeaf(ca, { subject, usage: 'server', sans });
+}
+
 /** Issues a client certificate (e.g. for an agent or a controller) signed by the cluster CA. */
 export async function issueClientCert(ca: KeyCert, user: string, groups: string[]): Promise<KeyCert> {
   const subject = [`CN=${user}`, ...groups.map((g) => `O=${g}`)].join(', ');

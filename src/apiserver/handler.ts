@@ -2,9 +2,12 @@
  * The API handler: everything under /api, /apis and /openapi. Routes a request to
  * discovery, OpenAPI, or a resource verb (get, list, watch, create, update, patch,
  * delete, deletecollection, and the status/scale/binding/eviction/finalize
- * subresources), negotiating Table output, and turns every failure into a metav1.Status.
+ * subresources, and the pods' log/exec/attach/portforward streams through the node
+ * agents), negotiating Table output, and turns every failure into a metav1.Status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { podLog, proxyUpgrade, streamPath, writeUpgradeError, type KubeletClientConfig, type StreamSubresource } from './rest/pod-stream.js';
 import type { Registry } from '../api/registry.js';
 import type { Backend } from '../store/types.js';
 import { aggregated, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
@@ -40,6 +43,8 @@ export interface ApiHandlerOptions {
   /** Services get ClusterIPs from this CIDR and node ports from this range (k3s: 10.43.0.0/16, 30000-32767). */
   serviceCidr?: string;
   serviceNodePortRange?: string;
+  /** Credentials for calling node agents (pods/log, exec, attach, portforward). */
+  kubeletClient?: KubeletClientConfig;
 }
 
 const notFoundResource = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -168,6 +173,30 @@ export class ApiHandler {
     }
   }
 
+  /**
+   * A protocol upgrade (websocket or SPDY) on pods/exec, attach or portforward: checked
+   * here, then proxied to the pod's node. Returns false for anything else.
+   */
+  async handleUpgrade(req: IncomingMessage, sock: Duplex, head: Buffer, _user: UserInfo): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const p = parsePath(url.pathname.replace(/\/+$/, ''));
+    if (p.type !== 'resource') return false;
+    const { info } = p;
+    const sub = info.subresource as StreamSubresource | undefined;
+    if (info.group || info.plural !== 'pods' || !info.namespace || !info.name || (sub !== 'exec' && sub !== 'attach' && sub !== 'portforward')) return false;
+    try {
+      if (req.method !== 'GET' && req.method !== 'POST') throw errors.methodNotSupported(`pods/${sub}`, req.method ?? '');
+      const def = this.o.registry.lookup('', info.version, 'pods');
+      if (!def) throw notFoundResource();
+      const pod = await this.store.get(def, info.namespace, info.name);
+      const path = streamPath(pod, sub, url.searchParams);
+      await proxyUpgrade({ registry: this.o.registry, store: this.store, now: this.now, watches: this.watches }, req, sock, head, pod, path, this.o.kubeletClient);
+    } catch (err) {
+      writeUpgradeError(sock, err);
+    }
+    return true;
+  }
+
   private sendAggregated(res: ServerResponse, body: any, v: string): true {
     const text = JSON.stringify(body);
     res.writeHead(200, { 'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`, 'Content-Length': String(Buffer.byteLength(text)) });
@@ -223,6 +252,8 @@ export class ApiHandler {
       else if (sub === 'binding' && def.plural === 'pods' && !def.group && m === 'POST') return binding(ctx);
       else if (sub === 'eviction' && def.plural === 'pods' && !def.group && m === 'POST') return eviction(ctx);
       else if (sub === 'finalize' && def.plural === 'namespaces' && m === 'PUT') return finalize(ctx);
+      else if (sub === 'log' && def.plural === 'pods' && !def.group && m === 'GET') return podLog(ctx, req, res, await this.store.get(def, info.namespace, info.name!), query, this.o.kubeletClient);
+      else if ((sub === 'exec' || sub === 'attach' || sub === 'portforward') && def.plural === 'pods' && !def.group && (m === 'GET' || m === 'POST')) throw errors.badRequest('Upgrade request required');
       else throw notFoundResource();
       throw errors.methodNotSupported(`${def.plural}/${sub}`, m);
     }

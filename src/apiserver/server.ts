@@ -13,6 +13,7 @@ import { ApiError, errors } from './errors.js';
 import type { ApiHandler } from './handler.js';
 import type { Logger } from '../util/log.js';
 import { versionInfo } from './version.js';
+import { NODE_SERVING_CERT_PATH, serveNodeServingCert } from './node-certs.js';
 
 export interface HttpsServerOptions {
   pki: ClusterPki;
@@ -53,6 +54,7 @@ export class HttpsServer {
       (req, res) => void this.serve(req, res),
     );
     // Watches are long-lived: no request timeout; idle keep-alive sockets still close.
+    server.on('upgrade', (req, sock, head) => void this.upgrade(req, sock, head));
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
     this.server = server;
@@ -81,6 +83,8 @@ export class HttpsServer {
           // k3s serves the cluster CA here so joining agents can bootstrap trust.
           res.writeHead(200, { 'Content-Type': 'text/plain' });
           return void res.end(this.o.pki.ca.certPem);
+        case NODE_SERVING_CERT_PATH:
+          return await serveNodeServingCert(this.o.pki, req, res, user!);
         case '/version': {
           const body = JSON.stringify(versionInfo(), null, 2);
           res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -91,9 +95,27 @@ export class HttpsServer {
         sendStatus(res, new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
       }
     } catch (err) {
+      if (err instanceof ApiError) return sendStatus(res, err);
       this.o.log.error('request failed', { url: req.url, err });
       if (!res.headersSent) sendStatus(res, errors.internal(err));
       else res.destroy();
+    }
+  }
+
+  /** Upgrades (exec, attach, port-forward streams): authenticated like any request. */
+  private async upgrade(req: IncomingMessage, sock: import('node:stream').Duplex, head: Buffer): Promise<void> {
+    sock.on('error', () => {});
+    const reject = (err: ApiError) => {
+      const body = JSON.stringify(err.toStatus());
+      sock.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    try {
+      const user = this.o.authenticator.authenticate(req);
+      if (!user) return reject(errors.unauthorized());
+      if (!(await this.o.handler.handleUpgrade(req, sock, head, user))) reject(new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
+    } catch (err) {
+      this.o.log.error('upgrade failed', { url: req.url, err });
+      reject(errors.internal(err));
     }
   }
 

@@ -1,5 +1,5 @@
 /** `skiff controller-manager`, `skiff scheduler`, `skiff agent`: one component per process. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import yaml from 'js-yaml';
 import { createLogger, type Level } from '../util/log.js';
@@ -8,6 +8,9 @@ import { restFromFlags } from './client-config.js';
 import { randomBytes } from 'node:crypto';
 import { Clientset, InformerFactory } from '../client/clientset.js';
 import { defaultDataDir } from '../server/config.js';
+import { NODE_SERVING_CERT_PATH } from '../apiserver/node-certs.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const common: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', metavar: 'FILE', help: 'kubeconfig to reach the API server' },
@@ -113,13 +116,22 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
     await runProxy({ rest, log, nodeName: f['node-name'], clusterCidr: f['cluster-cidr'], serviceCidr: f['service-cidr'] }, ac.signal);
   } else {
     if (!f.simulated) {
-      const { startRealNode } = await import('../agent/real-node.js');
+      const { defaultNodeIP, startRealNode } = await import('../agent/real-node.js');
       const cs = new Clientset(rest, 'skiff-agent');
       const informers = new InformerFactory(cs, log.child('informers'));
       informers.start(ac.signal);
+      // The node's streaming endpoint (logs, exec, port-forward) needs a certificate from the cluster CA.
+      let streaming: { tls: { certPem: string; keyPem: string; caPem: string }; token?: string } | undefined;
+      try {
+        const tls = await rest.request(NODE_SERVING_CERT_PATH, { method: 'POST', body: { nodeName: f['node-name'], ips: [f['node-ip'] ?? defaultNodeIP(), '127.0.0.1'] } });
+        streaming = { tls, token: f.token };
+      } catch (err) {
+        log.warn('no serving certificate from the server: kubectl logs/exec/port-forward will not reach this node', { err });
+      }
       try {
         const { done } = await startRealNode(
           {
+            streaming,
             cs,
             informers,
             log,
@@ -143,7 +155,18 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
       return 0;
     }
     const count = Number(f['simulated-nodes']);
-    await (await roles()).runSimulatedAgents({ rest, log, count, namePrefix: f['node-name'], startDelayMs: Number(f['simulated-start-delay']) || 0 }, ac.signal);
+    // The nodes' streaming endpoint (logs, exec, port-forward) needs a certificate from the cluster CA.
+    let streaming: { tls: { certPem: string; keyPem: string; caPem: string }; token?: string } | undefined;
+    try {
+      const tls = await rest.request(NODE_SERVING_CERT_PATH, { method: 'POST', body: { nodeName: f['node-name'], ips: ['127.0.0.1'] } });
+      streaming = { tls, token: f.token };
+    } catch (err) {
+      log.warn('no serving certificate from the server: kubectl logs/exec/port-forward will not reach these nodes', { err });
+    }
+    // Hollow containers' logs live as long as this process.
+    const logDir = join(tmpdir(), `skiff-agent-${process.pid}-logs`);
+    await (await roles()).runSimulatedAgents({ rest, log, count, namePrefix: f['node-name'], startDelayMs: Number(f['simulated-start-delay']) || 0, streaming, logDir }, ac.signal);
+    rmSync(logDir, { recursive: true, force: true });
   }
   rest.close();
   return 0;

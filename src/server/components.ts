@@ -62,11 +62,15 @@ export interface SimulatedAgentOptions {
   namePrefix?: string;
   capacity?: { cpu: string; memory: string; pods: string };
   startDelayMs?: number;
+  /** Container logs go here (per node). */
+  logDir?: string;
+  /** TLS for the nodes' streaming endpoint (logs, exec, attach, port-forward); none without it. */
+  streaming?: { tls: { certPem: string; keyPem: string; caPem: string }; token?: string };
 }
 
 export async function runSimulatedAgents(o: SimulatedAgentOptions, signal: AbortSignal): Promise<void> {
   const cs = new Clientset(o.rest, 'skiff-agent');
   const informers = o.shared ?? new InformerFactory(cs, o.log.child('informers'));
-  startSimulatedNodes({ cs, informers, count: o.count, namePrefix: o.namePrefix, capacity: o.capacity, startDelayMs: o.startDelayMs, log: o.log }, signal);
+  startSimulatedNodes({ cs, informers, count: o.count, namePrefix: o.namePrefix, capacity: o.capacity, startDelayMs: o.startDelayMs, log: o.log, logDir: o.logDir, streaming: o.streaming }, signal);
   await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
 }

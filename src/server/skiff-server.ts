@@ -9,7 +9,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { buildRegistry } from '../api/index.js';
 import { createAuthenticator } from '../apiserver/auth.js';
-import { ensurePki, loadOrCreateSecrets, type ClusterPki, type ClusterSecrets } from '../apiserver/certs.js';
+import { ensurePki, issueClientCert, issueServingCert, loadOrCreateSecrets, type ClusterPki, type ClusterSecrets, type KeyCert } from '../apiserver/certs.js';
 import { ApiHandler } from '../apiserver/handler.js';
 import { writeKubeconfig } from '../apiserver/kubeconfig.js';
 import { HttpsServer } from '../apiserver/server.js';
@@ -24,7 +24,7 @@ import { BootstrapTokenError, ensureSharedSecrets } from './bootstrap-secrets.js
 import { resolveClusterToken, tokenPath } from './token.js';
 import { firstIp, type ServerConfig } from './config.js';
 import { backendSpec, noticeSqliteStore } from './datastore.js';
-import { criPrerequisites, startRealNode } from '../agent/real-node.js';
+import { criPrerequisites, defaultNodeIP, startRealNode } from '../agent/real-node.js';
 
 export interface RunningInfo {
   url: string;
@@ -51,6 +51,8 @@ export class SkiffServer {
   /** Work that must finish on stop however long it takes (bounded): the local node's containerd. */
   private closing: Promise<unknown>[] = [];
   pki?: ClusterPki;
+  private token?: string;
+  private nodeServing?: KeyCert;
 
   constructor(readonly config: ServerConfig, private readonly log: Logger) {}
 
@@ -85,7 +87,19 @@ export class SkiffServer {
 
     const registry = buildRegistry();
     const advertise = bindIsAny ? '127.0.0.1' : c.bindAddress;
-    this.handler = new ApiHandler({ registry, backend: this.backend, serverAddress: `${advertise}:${c.httpsListenPort}`, serviceCidr: c.serviceCidr, serviceNodePortRange: c.serviceNodePortRange });
+    // The API server's client certificate towards node agents (kube-apiserver's --kubelet-client-certificate).
+    const kubeletClient = await issueClientCert(this.pki.ca, 'kube-apiserver-kubelet-client', ['system:masters']);
+    this.handler = new ApiHandler({
+      registry,
+      backend: this.backend,
+      serverAddress: `${advertise}:${c.httpsListenPort}`,
+      serviceCidr: c.serviceCidr,
+      serviceNodePortRange: c.serviceNodePortRange,
+      kubeletClient: { caPem: this.pki.ca.certPem, certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem },
+    });
+    this.token = token;
+    // Hollow nodes in this process share one serving certificate for their streaming endpoints.
+    if (c.simulatedNodes > 0 && !c.disableControllers) this.nodeServing = await issueServingCert(this.pki.ca, 'CN=system:node:skiff-simulated, O=system:nodes', { dns: ['localhost'], ips: ['127.0.0.1'] });
     await this.handler.bootstrap();
 
     const authenticator = createAuthenticator({
@@ -160,7 +174,8 @@ export class SkiffServer {
     if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr }, signal));
     if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, shared, log: log.child('scheduler'), identity, leaderElection: c.leaderElection, config: c.schedulerConfig }, signal));
     if (c.simulatedNodes > 0) {
-      this.running.push(runSimulatedAgents({ rest: this.rest, shared, log: log.child('agent'), count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs }, signal));
+      const streaming = this.nodeServing && { tls: { ...this.nodeServing, caPem: this.pki!.ca.certPem }, token: this.token };
+      this.running.push(runSimulatedAgents({ rest: this.rest, shared, log: log.child('agent'), count: c.simulatedNodes, capacity: c.simulatedNodeCapacity, startDelayMs: c.simulatedStartDelayMs, logDir: join(c.dataDir, 'pod-logs'), streaming }, signal));
     }
     if (c.dnsListen) this.running.push(this.startDns(shared, signal));
     if (!c.disableAgent) void this.startLocalNode(shared, signal);
@@ -185,8 +200,12 @@ export class SkiffServer {
       return;
     }
     try {
+      const nodeName = c.nodeName ?? hostname();
+      const nodeIP = c.nodeIP ?? defaultNodeIP();
+      const serving = await issueServingCert(this.pki!.ca, `CN=system:node:${nodeName}, O=system:nodes`, { dns: [nodeName, 'localhost'], ips: [nodeIP, '127.0.0.1'] });
       const { done } = await startRealNode(
         {
+          streaming: { tls: { ...serving, caPem: this.pki!.ca.certPem }, token: this.token },
           cs: new Clientset(this.rest!, 'skiff-agent'),
           informers: shared,
           log,

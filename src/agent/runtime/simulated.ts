@@ -15,10 +15,16 @@
  * Stopping sends a simulated SIGTERM: the container exits 143 at once, unless its command
  * traps TERM, then it exits 137 when the grace period ends (SIGKILL).
  * `history` records starts, execs, signals and exits in order, for tests.
+ * Commands the tiny shell understands (echo, sleep, for/while loops, ...) really run:
+ * their output is logged for `kubectl logs`, and exec/attach/port-forward work
+ * (simulated-process.ts). The two are separate: a `kubectl exec rm F` does not change the
+ * file set that exec probes read.
  */
 import { randomBytes } from 'node:crypto';
 import { execScript, planScript, SimFiles } from './sim-script.js';
 import type { ContainerConfig, ContainerStatus, ExecResult, Runtime, SandboxConfig, SandboxStatus } from './types.js';
+import { SimulatedProcesses } from './simulated-process.js';
+import type { InProcessStreaming, StreamIO } from '../streaming/types.js';
 
 export interface SimulatedRuntimeOptions {
   /** The node's pod CIDR (a /24 or larger IPv4 block). */
@@ -27,6 +33,8 @@ export interface SimulatedRuntimeOptions {
   startDelayMs?: number;
   /** Every sandbox gets this IP (unit tests point pods at 127.0.0.1 to probe real listeners). */
   podIp?: string;
+  /** Where container logs go (<logDir>/<ns>_<pod>_<uid>/<container>/<attempt>.log); none if unset. */
+  logDir?: string;
 }
 
 interface Plan {
@@ -73,8 +81,11 @@ function intToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
-export class SimulatedRuntime implements Runtime {
+export class SimulatedRuntime implements Runtime, InProcessStreaming {
   readonly name = 'simulated';
+  private readonly procs: SimulatedProcesses;
+  private readonly configs = new Map<string, ContainerConfig>();
+  private readonly exitWaiters = new Map<string, Set<() => void>>();
   private readonly sandboxes = new Map<string, SandboxStatus>();
   private readonly containers = new Map<string, SimContainer>();
   readonly history: SimHistoryEntry[] = [];
@@ -88,6 +99,7 @@ export class SimulatedRuntime implements Runtime {
     const [ip, bits] = o.podCidr.split('/');
     this.base = ipToInt(ip);
     this.size = 2 ** (32 - Number(bits));
+    this.procs = new SimulatedProcesses({ logRoot: o.logDir });
   }
 
   private allocIp(): string {
@@ -106,6 +118,7 @@ export class SimulatedRuntime implements Runtime {
   async runPodSandbox(cfg: SandboxConfig): Promise<SandboxStatus> {
     const s: SandboxStatus = { id: randomBytes(16).toString('hex'), podUid: cfg.podUid, ip: cfg.hostNetwork ? '' : (this.o.podIp ?? this.allocIp()), ready: true };
     this.sandboxes.set(s.id, s);
+    this.procs.addSandbox(s.id, cfg);
     return s;
   }
 
@@ -122,9 +135,12 @@ export class SimulatedRuntime implements Runtime {
     for (const [cid, c] of this.containers) if (c.sandboxId === id) {
       if (c.timer) clearTimeout(c.timer);
       this.containers.delete(cid);
+      this.procs.forget(cid);
+      this.configs.delete(cid);
     }
     if (s.ip && !this.o.podIp) this.usedIps.delete(s.ip);
     this.sandboxes.delete(id);
+    this.procs.removeSandbox(id);
   }
 
   async createContainer(sandboxId: string, cfg: ContainerConfig): Promise<string> {
@@ -140,6 +156,7 @@ export class SimulatedRuntime implements Runtime {
       imageId: `sha256:${randomBytes(32).toString('hex')}`,
       plan: planFor(cfg),
       restartCount: cfg.restartCount,
+      logPath: this.procs.logPath(sandboxId, cfg),
       files: new SimFiles(),
       ignoresSigterm: script?.ignoresSigterm ?? false,
       exited: [],
@@ -147,6 +164,8 @@ export class SimulatedRuntime implements Runtime {
     const c = this.containers.get(id)!;
     // The command's file changes, at offsets from the start (placed once it starts).
     (c as any).fileScript = script?.files ?? [];
+    this.procs.created(id, sandboxId, cfg);
+    this.configs.set(id, cfg);
     return id;
   }
 
@@ -158,6 +177,9 @@ export class SimulatedRuntime implements Runtime {
     c.startedAt = new Date();
     for (const f of (c as any).fileScript as { atMs: number; path: string; content: string | undefined }[]) c.files.write(f.path, f.content, c.startedAt.getTime() + f.atMs);
     this.record(c, 'start');
+    const cfg = this.configs.get(id)!;
+    const annotated = cfg.podAnnotations['skiff.dev/simulate-exit-code'] !== undefined || cfg.podAnnotations['skiff.dev/simulate-duration-seconds'] !== undefined;
+    if (!annotated && this.procs.start(id, cfg, c.logPath, (code) => this.finish(c, code, code === 0 ? 'Completed' : 'Error'))) return;
     if (c.plan.exitCode !== undefined) {
       const code = c.plan.exitCode;
       c.timer = setTimeout(() => this.finish(c, code, code === 0 ? 'Completed' : 'Error'), c.plan.durationMs ?? 0);
@@ -178,7 +200,9 @@ export class SimulatedRuntime implements Runtime {
     c.exitCode = exitCode;
     c.reason = reason;
     c.finishedAt = new Date();
+    this.procs.stop(c.id);
     for (const w of c.exited.splice(0)) w();
+    for (const w of [...(this.exitWaiters.get(c.id) ?? [])]) w();
     for (const l of this.listeners) l(this.snapshot(c));
   }
 
@@ -219,6 +243,8 @@ export class SimulatedRuntime implements Runtime {
     const c = this.containers.get(id);
     if (c?.timer) clearTimeout(c.timer);
     this.containers.delete(id);
+    this.procs.forget(id);
+    this.configs.delete(id);
   }
 
   private snapshot(c: SimContainer): ContainerStatus {
@@ -243,8 +269,37 @@ export class SimulatedRuntime implements Runtime {
     this.listeners.push(cb);
   }
 
+  execStream(containerId: string, cmd: string[], io: StreamIO): Promise<number> {
+    return this.procs.execStream(containerId, cmd, io);
+  }
+
+  async attachStream(containerId: string, io: StreamIO): Promise<void> {
+    if (this.procs.has(containerId)) return this.procs.attachStream(containerId, io);
+    // A container that prints nothing: stay attached until it ends or the client leaves.
+    const c = this.containers.get(containerId);
+    if (!c || c.state !== 'running') return;
+    await new Promise<void>((resolve) => {
+      const waiters = this.exitWaiters.get(containerId) ?? new Set<() => void>();
+      this.exitWaiters.set(containerId, waiters);
+      const done = () => {
+        waiters.delete(done);
+        if (!waiters.size) this.exitWaiters.delete(containerId);
+        resolve();
+      };
+      waiters.add(done);
+      io.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  portForwardAddress(sandboxId: string, port: number): { host: string; port: number } {
+    return this.procs.portForwardAddress(sandboxId, port);
+  }
+
   async close(): Promise<void> {
-    for (const c of this.containers.values()) if (c.timer) clearTimeout(c.timer);
+    for (const c of this.containers.values()) {
+      if (c.timer) clearTimeout(c.timer);
+      this.procs.forget(c.id);
+    }
     this.containers.clear();
     this.sandboxes.clear();
   }
