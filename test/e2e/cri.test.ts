@@ -167,6 +167,24 @@ if (!IN_NETNS) {
       assert.ok(lines.includes('10.9.9.9\talias-a\talias-b'), log);
     });
 
+    it('applies the securityContext (runAsUser, readOnlyRootFilesystem) and shareProcessNamespace', async () => {
+      await apply(
+        pod('secure', {
+          restartPolicy: 'Never',
+          shareProcessNamespace: true,
+          securityContext: { runAsUser: 1234, runAsGroup: 2345 },
+          containers: [
+            ctr('sleeper', ['sleep', '3600']),
+            ctr('probe', ['sh', '-c', 'sleep 1; echo "uid=$(id -u) gid=$(id -g)"; (touch /x 2>/dev/null && echo writable) || echo read-only; ps -o args | grep -c "^sleep 3600"'], { securityContext: { readOnlyRootFilesystem: true } }),
+          ],
+        }),
+      );
+      const p = await waitPod('secure', 'probe done', (p) => !!status(p, 'probe')?.state?.terminated);
+      const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_secure_${p.metadata.uid}`, 'probe', '0.log'), 'utf8');
+      const lines = log.split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
+      assert.deepEqual(lines, ['uid=1234 gid=2345', 'read-only', '1'], log);
+    });
+
     it('forwards a hostPort on the node address to the pod (CNI portmap)', async () => {
       await apply(pod('hostport', { containers: [ctr('web', ['sh', '-c', 'mkdir -p /www && echo via-hostport > /www/index.html && exec httpd -f -p 8080 -h /www'], { ports: [{ containerPort: 8080, hostPort: 18080 }] })] }));
       await waitPod('hostport', 'Running', (p) => p.status?.phase === 'Running');
