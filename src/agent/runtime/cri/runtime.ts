@@ -186,6 +186,8 @@ export class CriRuntime implements Runtime {
       }
     }
     this.sandboxConfigs.set(podSandboxId, config);
+    // Known ready from here: a death before the next relist is still a change.
+    this.sandboxReady.set(podSandboxId, true);
     const s = await this.cri.runtime.PodSandboxStatus({ podSandboxId });
     return { id: podSandboxId, podUid: cfg.podUid, ip: cfg.hostNetwork ? '' : (s.status?.network?.ip ?? ''), ready: s.status?.state === 'SANDBOX_READY' };
   }
