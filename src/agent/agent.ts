@@ -134,12 +134,12 @@ export class NodeAgent {
     const byUid = new Map(pods.map((p) => [p.metadata.uid, p]));
     const sandboxes = await rt.listSandboxes();
     const adopted = new Set<string>();
-    // Ready sandboxes first: a pod whose sandbox died gets a new one from its pod worker.
+    // Ready sandboxes first. A pod with only a dead one (a reboot, say) is adopted with it:
+    // its pod worker sees the sandbox gone and re-creates the pod, restart counts growing.
     sandboxes.sort((a, b) => Number(b.ready) - Number(a.ready));
     for (const sb of sandboxes) {
       const pod = byUid.get(sb.podUid);
-      const terminal = pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed';
-      if (pod && !adopted.has(sb.podUid) && (sb.ready || terminal)) {
+      if (pod && !adopted.has(sb.podUid)) {
         const containers = await rt.listContainers(sb.id);
         this.workers!.adopt(keyOf(pod), sb.podUid, sb.id, pod.spec?.hostNetwork ? this.o.identity.hostIP : sb.ip, containers, pod);
         adopted.add(sb.podUid);

@@ -83,6 +83,9 @@ export function sandboxConfigFor(pod: any, o: PodSpecOptions): SandboxConfig {
     logDirectory: o.podLogRoot ? join(o.podLogRoot, `${m.namespace}_${m.name}_${m.uid}`) : undefined,
     dnsConfig: podDnsConfig(pod, o),
     cgroupParent: podCgroupParent(pod),
+    hostPID: !!spec.hostPID,
+    hostIPC: !!spec.hostIPC,
+    shareProcessNamespace: !!spec.shareProcessNamespace,
   };
 }
 
@@ -136,5 +139,22 @@ export function containerConfigFor(pod: any, c: any, restartCount: number, o: Po
     stdinOnce: !!c.stdinOnce,
     restartCount,
     podAnnotations: pod.metadata.annotations ?? {},
+    securityContext: securityContextFor(pod, c),
   };
+}
+
+/** The container's securityContext over the pod's (runAsUser, runAsGroup, supplementalGroups). */
+function securityContextFor(pod: any, c: any): ContainerConfig['securityContext'] {
+  const p = pod.spec?.securityContext ?? {};
+  const s = c.securityContext ?? {};
+  const out: NonNullable<ContainerConfig['securityContext']> = {
+    privileged: s.privileged,
+    runAsUser: s.runAsUser ?? p.runAsUser,
+    runAsGroup: s.runAsGroup ?? p.runAsGroup,
+    readOnlyRootFilesystem: s.readOnlyRootFilesystem,
+    capabilities: s.capabilities,
+    supplementalGroups: [...(p.supplementalGroups ?? []), ...(p.fsGroup !== undefined ? [p.fsGroup] : [])],
+    allowPrivilegeEscalation: s.allowPrivilegeEscalation,
+  };
+  return out;
 }

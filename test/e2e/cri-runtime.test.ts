@@ -37,4 +37,38 @@ if (!IN_NETNS) {
     await cleanupNode(dataDir, 'conformance');
   });
   runtimeConformance({ name: 'cri (containerd)', podCidr: POD_CIDR, image: BUSYBOX_IMAGE, make: async () => new CriRuntime({ endpoint: containerd!.socket, nodeName: 'conformance', log: silentLogger }) });
+
+  describe('cri runtime: exec, streaming URLs, stats, sandbox readiness', () => {
+    it('runs ExecSync, hands out exec/attach/port-forward URLs, reports stats, and knows a stopped sandbox is not ready', async () => {
+      const rt = new CriRuntime({ endpoint: containerd!.socket, nodeName: 'conformance-extra', log: silentLogger });
+      try {
+        const sb = await rt.runPodSandbox({ podUid: 'extra-1', namespace: 'x', name: 'extra', hostNetwork: false });
+        const id = await rt.createContainer(sb.id, { name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never', command: ['sleep', '3600'], podAnnotations: {} });
+        await rt.startContainer(id);
+        const ok = await rt.execSync(id, ['sh', '-c', 'echo out; echo err >&2; exit 4'], 10);
+        assert.equal(ok.exitCode, 4);
+        assert.equal(ok.stdout.toString(), 'out\n');
+        assert.equal(ok.stderr.toString(), 'err\n');
+        const hostname = await rt.execSync(id, ['hostname'], 10);
+        assert.equal(hostname.stdout.toString().trim(), 'extra');
+        for (const url of [
+          await rt.streamingUrl({ kind: 'exec', containerId: id, cmd: ['sh'], tty: false, stdin: true, stdout: true, stderr: true }),
+          await rt.streamingUrl({ kind: 'attach', containerId: id, tty: false, stdin: false, stdout: true, stderr: true }),
+          await rt.streamingUrl({ kind: 'portforward', sandboxId: sb.id, ports: [8080] }),
+        ])
+          assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/(exec|attach|portforward)\/\S+$/);
+        const stats = await rt.containerStats(id);
+        assert.ok((stats.memoryWorkingSetBytes ?? 0) > 0, JSON.stringify(stats));
+        assert.ok((stats.cpuUsageCoreNanoSeconds ?? 0) > 0, JSON.stringify(stats));
+        assert.equal(await rt.podSandboxReady(sb.id), true);
+        await rt.stopPodSandbox(sb.id);
+        assert.equal(await rt.podSandboxReady(sb.id), false);
+        await rt.removePodSandbox(sb.id);
+        assert.equal(await rt.podSandboxReady(sb.id), false);
+      } finally {
+        await rt.removeAll();
+        await rt.close();
+      }
+    });
+  });
 }

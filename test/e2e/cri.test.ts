@@ -167,6 +167,24 @@ if (!IN_NETNS) {
       assert.ok(lines.includes('10.9.9.9\talias-a\talias-b'), log);
     });
 
+    it('applies the securityContext (runAsUser, readOnlyRootFilesystem) and shareProcessNamespace', async () => {
+      await apply(
+        pod('secure', {
+          restartPolicy: 'Never',
+          shareProcessNamespace: true,
+          securityContext: { runAsUser: 1234, runAsGroup: 2345 },
+          containers: [
+            ctr('sleeper', ['sleep', '3600']),
+            ctr('probe', ['sh', '-c', 'sleep 1; echo "uid=$(id -u) gid=$(id -g)"; (touch /x 2>/dev/null && echo writable) || echo read-only; ps -o args | grep -c "^sleep 3600"'], { securityContext: { readOnlyRootFilesystem: true } }),
+          ],
+        }),
+      );
+      const p = await waitPod('secure', 'probe done', (p) => !!status(p, 'probe')?.state?.terminated);
+      const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_secure_${p.metadata.uid}`, 'probe', '0.log'), 'utf8');
+      const lines = log.split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
+      assert.deepEqual(lines, ['uid=1234 gid=2345', 'read-only', '1'], log);
+    });
+
     it('forwards a hostPort on the node address to the pod (CNI portmap)', async () => {
       await apply(pod('hostport', { containers: [ctr('web', ['sh', '-c', 'mkdir -p /www && echo via-hostport > /www/index.html && exec httpd -f -p 8080 -h /www'], { ports: [{ containerPort: 8080, hostPort: 18080 }] })] }));
       await waitPod('hostport', 'Running', (p) => p.status?.phase === 'Running');
@@ -353,18 +371,27 @@ if (!IN_NETNS) {
       await apply(pod('phoenix', { containers: [ctr('c', ['sleep', '3600'])] }));
       const before = await waitPod('phoenix', 'Running', (p) => p.status?.phase === 'Running' && status(p, 'c')?.state?.running);
       const socket = join(dataDir, 'containerd', 'containerd.sock');
-      const cri = connectCri(socket);
-      const sandboxes = (await cri.runtime.ListPodSandbox({ filter: { labelSelector: { 'io.kubernetes.pod.uid': before.metadata.uid } } })).items;
-      cri.close();
-      assert.equal(sandboxes.length, 1);
-      const tasks = spawnSync('ctr', ['-a', socket, '-n', 'k8s.io', 'tasks', 'ls'], { encoding: 'utf8' }).stdout;
-      const pausePid = Number(tasks.split('\n').find((l) => l.startsWith(sandboxes[0].id))?.split(/\s+/)[1]);
-      assert.ok(pausePid > 0, tasks);
-      process.kill(pausePid, 'SIGKILL');
+      const killPause = async () => {
+        const cri = connectCri(socket);
+        const sandboxes = (await cri.runtime.ListPodSandbox({ filter: { labelSelector: { 'io.kubernetes.pod.uid': before.metadata.uid }, state: { state: 'SANDBOX_READY' } } })).items;
+        cri.close();
+        assert.equal(sandboxes.length, 1);
+        const tasks = spawnSync('ctr', ['-a', socket, '-n', 'k8s.io', 'tasks', 'ls'], { encoding: 'utf8' }).stdout;
+        const pausePid = Number(tasks.split('\n').find((l) => l.startsWith(sandboxes[0].id))?.split(/\s+/)[1]);
+        assert.ok(pausePid > 0, tasks);
+        process.kill(pausePid, 'SIGKILL');
+      };
+      await killPause();
       const after = await waitPod('phoenix', 'running again in a new sandbox', (p) => status(p, 'c')?.restartCount === 1 && !!status(p, 'c')?.state?.running);
       assert.notEqual(status(after, 'c').containerID, status(before, 'c').containerID);
       assert.ok(status(after, 'c').lastState.terminated, JSON.stringify(status(after, 'c')));
       assert.equal(after.status.phase, 'Running');
+      // The same while no agent runs (as after a reboot): the next agent re-creates the pod.
+      await c.kill();
+      await killPause();
+      c = await Cluster.start(args, dataDir);
+      const again = await waitPod('phoenix', 'running in a third sandbox', (p) => status(p, 'c')?.restartCount === 2 && !!status(p, 'c')?.state?.running);
+      assert.notEqual(status(again, 'c').containerID, status(after, 'c').containerID);
     });
 
     it('stops and removes a deleted pod\'s containers and logs', async () => {

@@ -23,6 +23,10 @@ export interface SandboxConfig {
   dnsConfig?: { servers: string[]; searches: string[]; options: string[] };
   /** Cgroup parent of the pod (QoS class tiers). */
   cgroupParent?: string;
+  /** Namespaces shared with the node (hostPID, hostIPC) or among the pod's containers (shareProcessNamespace). */
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  shareProcessNamespace?: boolean;
 }
 
 export interface Mount {
@@ -61,6 +65,16 @@ export interface ContainerConfig {
   restartCount?: number;
   /** Annotations of the pod: the simulated runtime reads its behaviour knobs here. */
   podAnnotations: Record<string, string>;
+  /** The container's securityContext (merged over the pod's) as the runtime applies it. */
+  securityContext?: {
+    privileged?: boolean;
+    runAsUser?: number;
+    runAsGroup?: number;
+    readOnlyRootFilesystem?: boolean;
+    capabilities?: { add?: string[]; drop?: string[] };
+    supplementalGroups?: number[];
+    allowPrivilegeEscalation?: boolean;
+  };
 }
 
 /** A failed image pull (the pod shows ErrImagePull, then ImagePullBackOff). */

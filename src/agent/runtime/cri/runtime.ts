@@ -156,7 +156,6 @@ export class CriRuntime implements Runtime {
   }
 
   private toCriSandboxConfig(cfg: SandboxConfig): any {
-    const ns = cfg.hostNetwork ? 'NODE' : 'POD';
     return {
       metadata: { name: cfg.name, uid: cfg.podUid, namespace: cfg.namespace, attempt: 0 },
       // A host-network pod has the node's own hostname (CRI: empty for a NODE network).
@@ -168,7 +167,7 @@ export class CriRuntime implements Runtime {
       annotations: { ...cfg.annotations, [ANNOTATION_SANDBOX_CONFIG]: JSON.stringify({ ...cfg, annotations: undefined, labels: undefined }) },
       linux: {
         cgroupParent: cfg.cgroupParent ?? '',
-        securityContext: { namespaceOptions: { network: ns, pid: 'CONTAINER', ipc: 'POD' } },
+        securityContext: { namespaceOptions: namespaceOptions(cfg) },
       },
     };
   }
@@ -187,6 +186,8 @@ export class CriRuntime implements Runtime {
       }
     }
     this.sandboxConfigs.set(podSandboxId, config);
+    // Known ready from here: a death before the next relist is still a change.
+    this.sandboxReady.set(podSandboxId, true);
     const s = await this.cri.runtime.PodSandboxStatus({ podSandboxId });
     return { id: podSandboxId, podUid: cfg.podUid, ip: cfg.hostNetwork ? '' : (s.status?.network?.ip ?? ''), ready: s.status?.state === 'SANDBOX_READY' };
   }
@@ -241,7 +242,9 @@ export class CriRuntime implements Runtime {
     const sandboxConfig = await this.sandboxConfig(sandboxId);
     await ensureImage(this.cri, cfg, sandboxConfig);
     const attempt = cfg.restartCount ?? 0;
-    const hostNetwork = sandboxConfig.linux?.securityContext?.namespaceOptions?.network === 'NODE';
+    const namespaces = sandboxConfig.linux?.securityContext?.namespaceOptions ?? { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
+    const sc = cfg.securityContext ?? {};
+    const id = (v: number | undefined) => (v === undefined ? undefined : { value: String(v) });
     const r = cfg.resources;
     const config = {
       metadata: { name: cfg.name, attempt },
@@ -267,7 +270,16 @@ export class CriRuntime implements Runtime {
         resources: r
           ? { cpuShares: String(r.cpuShares ?? 0), cpuQuota: String(r.cpuQuota ?? 0), cpuPeriod: String(r.cpuPeriod ?? 0), memoryLimitInBytes: String(r.memoryLimitBytes ?? 0), oomScoreAdj: String(r.oomScoreAdj ?? 0) }
           : undefined,
-        securityContext: { namespaceOptions: { network: hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD' } },
+        securityContext: {
+          namespaceOptions: namespaces,
+          privileged: !!sc.privileged,
+          runAsUser: id(sc.runAsUser),
+          runAsGroup: sc.runAsUser !== undefined ? id(sc.runAsGroup) : undefined,
+          readonlyRootfs: !!sc.readOnlyRootFilesystem,
+          supplementalGroups: (sc.supplementalGroups ?? []).map(String),
+          capabilities: sc.capabilities ? { addCapabilities: sc.capabilities.add ?? [], dropCapabilities: sc.capabilities.drop ?? [] } : undefined,
+          noNewPrivs: sc.allowPrivilegeEscalation === false,
+        },
       },
     };
     const { containerId } = await this.cri.runtime.CreateContainer({ podSandboxId: sandboxId, config, sandboxConfig });
@@ -394,6 +406,15 @@ export class CriRuntime implements Runtime {
     this.events?.close();
     this.cri.close();
   }
+}
+
+/** CRI namespace modes: the pod's network unless hostNetwork, pid per container unless shared or the node's. */
+function namespaceOptions(cfg: SandboxConfig): { network: string; pid: string; ipc: string } {
+  return {
+    network: cfg.hostNetwork ? 'NODE' : 'POD',
+    pid: cfg.hostPID ? 'NODE' : cfg.shareProcessNamespace ? 'POD' : 'CONTAINER',
+    ipc: cfg.hostIPC ? 'NODE' : 'POD',
+  };
 }
 
 /** rmdir of a cgroup in every v1 hierarchy (and v2); only an empty cgroup goes. */
