@@ -75,17 +75,18 @@ spec:
 `;
 
 /**
- * Matches the Service but never becomes ready: its init container serves "warming" on
- * the pod IP forever, so the app container (and readiness) never comes. Any traffic the
- * proxy sent to it would show up as "warming".
+ * Matches the Service but is not ready: its init container serves "warming" on the pod IP
+ * (any traffic the proxy sent it would show) until GET /cgi-bin/go; then the init
+ * container ends, the app container starts serving the pod's hostname and the pod is Ready.
  */
+const WARM_UP = String.raw`mkdir -p /www/cgi-bin && echo warming > /www/index.html && printf '#!/bin/sh\ntouch /tmp/go\nprintf "Content-Type: text/plain\\r\\n\\r\\nok\\n"\n' > /www/cgi-bin/go && chmod +x /www/cgi-bin/go && httpd -p 8080 -h /www && while [ ! -f /tmp/go ]; do sleep 0.2; done`;
 const warming = JSON.stringify({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'warming', labels: { app: 'web' } },
   spec: {
     terminationGracePeriodSeconds: 1,
-    initContainers: [{ name: 'warm', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'mkdir -p /www && echo warming > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
+    initContainers: [{ name: 'warm', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', WARM_UP] }],
     containers: [{ name: 'httpd', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', SERVE_HOSTNAME], ports: [{ name: 'http', containerPort: 8080 }] }],
   },
 });
@@ -197,13 +198,20 @@ if (!IN_NETNS) {
     });
 
     it('lists the ready pods as endpoints and the warming pod as not ready', async () => {
-      const slices = (await getJson('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb')).items;
-      const eps = slices.flatMap((s: any) => s.endpoints ?? []);
+      // The EndpointSlice and Endpoints controllers follow the pods' readiness shortly after it.
+      const eps = await c.until('the web EndpointSlice with 3 ready endpoints and the warming one', async () => {
+        const slices = (await getJson('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb')).items;
+        const eps = slices.flatMap((s: any) => s.endpoints ?? []);
+        return eps.length === 4 && eps.filter((e: any) => e.conditions?.ready).length === 3 ? eps : undefined;
+      });
       const ready = eps.filter((e: any) => e.conditions?.ready).map((e: any) => e.addresses[0]).sort();
       assert.deepEqual(ready, backends.map((b) => b.ip).sort());
       assert.ok(eps.some((e: any) => e.targetRef?.name === 'warming' && e.conditions?.ready === false), JSON.stringify(eps));
-      const table = await c.k(['get', 'endpoints', 'web']);
-      for (const b of backends) assert.ok(table.includes(`${b.ip}:8080`), table);
+      const table = await c.until('kubectl get endpoints to list the 3 ready pods', async () => {
+        const t = await c.k(['get', 'endpoints', 'web']);
+        return backends.every((b) => t.includes(`${b.ip}:8080`)) ? t : undefined;
+      });
+      assert.doesNotMatch(table, /more/);
     });
 
     it('spreads 30 sequential requests from a pod to the ClusterIP exactly 10 per backend, none to the pod that is not ready', async () => {
@@ -249,6 +257,15 @@ if (!IN_NETNS) {
       for (let i = 0; i < 6; i++) seen.push(await httpGet(`http://${NODE_IP}:${np}/`));
       assert.deepEqual(counts(seen), Object.fromEntries(backends.map((b) => [b.name, 2])));
       assert.ok(backends.map((b) => b.name).includes(await httpGet(`http://${vip}/`)));
+    });
+
+    it('sends a pod its share once it becomes ready (40 requests, 10 to each of 4 backends)', async () => {
+      const warmIP = (await getJson('/api/v1/namespaces/default/pods/warming')).status.podIP;
+      assert.equal(await httpGet(`http://${warmIP}:8080/cgi-bin/go`), 'ok');
+      await c.until('the warming pod to be Ready', async () => (await getJson('/api/v1/namespaces/default/pods/warming')).status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True', 60_000);
+      await c.until('the proxy to add its endpoint', async () => sh('nft list table ip skiff').includes(`${warmIP} . 8080`), 10_000);
+      const r = await inPod('rr-ready', `for i in $(seq 1 40); do timeout 10 wget -q -O- http://${vip}/ || echo FAILED; done`);
+      assert.deepEqual(counts(r.out), Object.fromEntries([...backends.map((b) => b.name), 'warming'].map((n) => [n, 10])), r.text);
     });
   });
 }
