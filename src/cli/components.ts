@@ -47,6 +47,8 @@ const specs: Record<string, { usage: string; flags: FlagSpec[] }> = {
       { name: 'cluster-cidr', type: 'string', metavar: 'CIDR', help: 'Pod network (kept on this machine)', default: '10.42.0.0/16' },
       { name: 'cluster-dns', type: 'string', metavar: 'IP', help: 'Cluster DNS address for pods', default: '10.43.0.10' },
       { name: 'cluster-domain', type: 'string', metavar: 'DOMAIN', help: 'Cluster domain', default: 'cluster.local' },
+      { name: 'service-cidr', type: 'string', metavar: 'CIDR', help: 'Service network (routed locally by the service proxy)', default: '10.43.0.0/16' },
+      { name: 'disable-kube-proxy', type: 'boolean', help: 'Do not run the service proxy (nftables rules for Services) with this node' },
     ],
   },
   proxy: {
@@ -128,6 +130,9 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
       } catch (err) {
         log.warn('no serving certificate from the server: kubectl logs/exec/port-forward will not reach this node', { err });
       }
+      // The node's service proxy runs beside it (k3s runs kube-proxy in every agent).
+      const { runNodeProxy } = await import('../proxy/node-proxy.js');
+      const proxy = runNodeProxy({ rest, informers, log: log.child('proxy'), nodeName: f['node-name'], clusterCidr: f['cluster-cidr'], serviceCidr: f['service-cidr'], disabled: f['disable-kube-proxy'] }, ac.signal);
       try {
         const { done } = await startRealNode(
           {
@@ -146,7 +151,10 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
           ac.signal,
         );
         await done;
+        ac.abort();
+        await proxy;
       } catch (err) {
+        ac.abort();
         process.stderr.write(`Error: ${(err as Error).message}\n`);
         rest.close();
         return 1;

@@ -30,11 +30,17 @@ export interface DnsOptions {
   port: number;
   resolvConf: string;
   log: Logger;
+  /**
+   * More addresses to answer on, at the same port (once the first listener has it): the
+   * node's address, which pods reach through the cluster DNS ClusterIP's DNAT.
+   */
+  alsoOn?: string[];
 }
 
-export async function runDns(o: DnsOptions, signal: AbortSignal): Promise<{ port: number; server: DnsServer }> {
+export async function runDns(o: DnsOptions, signal: AbortSignal): Promise<{ port: number; server: DnsServer; hosts: string[] }> {
   const upstreams = resolvConfServers(o.resolvConf);
   const server = new DnsServer({ host: o.host, port: o.port, zone: o.zone, upstreams, log: o.log });
+  const servers = [server];
   const svcInf = o.informers.informer('services');
   const sliceInf = o.informers.informer(ENDPOINTSLICES);
   const rebuild = () => {
@@ -47,7 +53,8 @@ export async function runDns(o: DnsOptions, signal: AbortSignal): Promise<{ port
       if (!l) bySvc.set(k, (l = []));
       l.push(s);
     }
-    server.setServices(svcInf.cache.list().map((svc) => serviceRecord(svc, bySvc.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [])));
+    const records = svcInf.cache.list().map((svc) => serviceRecord(svc, bySvc.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? []));
+    for (const s of servers) s.setServices(records);
   };
   let timer: NodeJS.Timeout | undefined;
   const kick = () => {
@@ -58,7 +65,21 @@ export async function runDns(o: DnsOptions, signal: AbortSignal): Promise<{ port
   await Promise.all([svcInf.waitForSync(signal), sliceInf.waitForSync(signal)]);
   rebuild();
   const { port } = await server.start();
-  o.log.info('cluster DNS serving', { zone: o.zone, listen: `${o.host}:${port}`, upstreams });
-  signal.addEventListener('abort', () => void server.close(), { once: true });
-  return { port, server };
+  signal.addEventListener('abort', () => void Promise.all(servers.map((s) => s.close())), { once: true });
+  const hosts = [o.host];
+  for (const host of o.alsoOn ?? []) {
+    const more = new DnsServer({ host, port, zone: o.zone, upstreams, log: o.log });
+    try {
+      await more.start();
+    } catch (err) {
+      await more.close().catch(() => undefined);
+      o.log.error('cluster DNS cannot listen on an extra address', { listen: `${host}:${port}`, err: String(err) });
+      continue;
+    }
+    servers.push(more);
+    hosts.push(host);
+  }
+  rebuild();
+  o.log.info('cluster DNS serving', { zone: o.zone, listen: hosts.map((h) => `${h}:${port}`), upstreams });
+  return { port, server, hosts };
 }

@@ -23,6 +23,13 @@ describe('proxy rules', () => {
     assert.match(text, /add element ip skiff hairpin-pairs \{ 10\.42\.0\.2 \. 10\.42\.0\.2, 10\.42\.0\.3 \. 10\.42\.0\.3 \}/);
   });
 
+  it('hairpins only DNAT-ed connections, and never loopback endpoints (the kubernetes Service on 127.0.0.1)', () => {
+    const [api] = servicePorts(svc({}), [slice(['127.0.0.1', '10.42.0.2'])], 'n1');
+    const st = desiredState([api], O);
+    assert.deepEqual([...st.maps.get('hairpin-pairs')!.keys()], ['10.42.0.2 . 10.42.0.2']);
+    assert.ok(st.chains.get('nat-postrouting')!.includes('ct status dnat ip saddr . ip daddr @hairpin-pairs masquerade'));
+  });
+
   it('rejects ports without endpoints and keeps traffic policy Local to this node', () => {
     const [none] = servicePorts(svc({ type: 'NodePort', ports: [{ name: 'http', port: 80, protocol: 'TCP', nodePort: 30080 }] }), [], 'n1');
     const st = desiredState([none], O);

@@ -52,7 +52,9 @@ function baseChains(): [string, string[], string?][] {
     ['nat-output', ['jump services'], 'type nat hook output priority -100; policy accept;'],
     ['mark-for-masquerade', [`meta mark set meta mark | ${MASQ_MARK}`]],
     ['masquerading', [`meta mark & ${MASQ_MARK} == 0 return`, `meta mark set meta mark xor ${MASQ_MARK}`, 'masquerade fully-random']],
-    ['nat-postrouting', ['ip saddr . ip daddr @hairpin-pairs masquerade', 'jump masquerading'], 'type nat hook postrouting priority srcnat; policy accept;'],
+    // Hairpin only for connections this table DNAT-ed: the pair alone would also match
+    // every connection a host-network endpoint (the node's own address) makes to itself.
+    ['nat-postrouting', ['ct status dnat ip saddr . ip daddr @hairpin-pairs masquerade', 'jump masquerading'], 'type nat hook postrouting priority srcnat; policy accept;'],
   ];
 }
 
@@ -82,7 +84,9 @@ export function portState(sp: ServicePort, o: RenderOptions): NftState {
   const p = sp.protocol;
   // One chain spreading over a set of endpoints; shared by the paths that use the same set.
   const lb = (name: string, eps: Endpoint[], pre: string[]) => {
-    for (const e of eps) el('hairpin-pairs', `${e.ip} . ${e.ip}`, '');
+    // Loopback endpoints (the API server's own `kubernetes` endpoint) never hairpin: masquerading
+    // 127.0.0.1 to itself would rewrite the node's loopback connections, breaking those already open.
+    for (const e of eps) if (!e.ip.startsWith('127.')) el('hairpin-pairs', `${e.ip} . ${e.ip}`, '');
     const rules = [...pre];
     if (!sp.affinitySeconds) {
       rules.push(eps.length === 1 ? `meta l4proto ${p} dnat to ${eps[0].ip}:${eps[0].port}` : `meta l4proto ${p} dnat ip addr . port to numgen inc mod ${eps.length} map { ${eps.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(', ')} }`);

@@ -18,6 +18,8 @@ export interface ServerConfig {
   nodeIP?: string;
   clusterCidr: string;
   serviceCidr: string;
+  /** k3s's --disable-kube-proxy: the local real node runs no service proxy. */
+  disableKubeProxy?: boolean;
   /** NodePorts come from this range (MIN-MAX). */
   serviceNodePortRange: string;
   clusterDns: string;

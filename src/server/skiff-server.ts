@@ -17,7 +17,8 @@ import { openBackend, type Backend } from '../store/index.js';
 import type { Logger } from '../util/log.js';
 import { RestClient } from '../client/rest.js';
 import { Clientset, InformerFactory } from '../client/clientset.js';
-import { runDns } from '../dns/run.js';
+import { runNodeProxy } from '../proxy/node-proxy.js';
+import { startClusterDns } from './cluster-dns.js';
 import { runControllerManager, runScheduler, runSimulatedAgents } from './components.js';
 import { serverIdentity } from './identity.js';
 import { BootstrapTokenError, ensureSharedSecrets } from './bootstrap-secrets.js';
@@ -139,19 +140,11 @@ export class SkiffServer {
     );
   }
 
-  /** The cluster DNS server, published as the kube-dns Service; a port in use costs DNS, not the server. */
-  private async startDns(shared: InformerFactory, signal: AbortSignal): Promise<void> {
+  /** The cluster DNS server, published as the kube-dns Service (on the local node's address when one runs). */
+  private startDns(shared: InformerFactory, signal: AbortSignal): Promise<void> {
     const c = this.config;
-    const i = c.dnsListen.lastIndexOf(':');
-    const host = c.dnsListen.slice(0, i) || '127.0.0.1';
-    const log = this.log.child('dns');
-    try {
-      const { port } = await runDns({ informers: shared, zone: c.clusterDomain, host, port: Number(c.dnsListen.slice(i + 1)), resolvConf: c.resolvConf, log }, signal);
-      const address = host === '0.0.0.0' ? (c.bindAddress === '0.0.0.0' ? '127.0.0.1' : c.bindAddress) : host;
-      await this.handler!.publishDns(c.clusterDns, address, port);
-    } catch (err) {
-      if (!signal.aborted) log.error('cluster DNS not started', { err: String(err) });
-    }
+    const realNode = !c.disableAgent && c.simulatedNodes === 0 && criPrerequisites(c.containerRuntimeEndpoint).length === 0;
+    return startClusterDns({ config: c, informers: shared, handler: this.handler!, log: this.log.child('dns'), nodeIP: realNode ? (c.nodeIP ?? defaultNodeIP()) : undefined }, signal);
   }
 
   /** Controllers, scheduler and agents: API clients over loopback, exactly as separate processes would be. */
@@ -199,6 +192,9 @@ export class SkiffServer {
       log.warn(`no local node: the cri runtime needs ${missing.join('; ')}. Pods stay Pending until a node joins (or run with --simulated-nodes N for hollow nodes)`);
       return;
     }
+    const nodeName = c.nodeName ?? hostname();
+    // The service proxy runs with the node (k3s's kube-proxy), from before its first pod.
+    this.running.push(runNodeProxy({ rest: this.rest!, informers: shared, log: this.log.child('proxy'), nodeName, clusterCidr: c.clusterCidr, serviceCidr: c.serviceCidr, disabled: c.disableKubeProxy }, signal));
     try {
       const nodeName = c.nodeName ?? hostname();
       const nodeIP = c.nodeIP ?? defaultNodeIP();
@@ -210,7 +206,7 @@ export class SkiffServer {
           informers: shared,
           log,
           dataDir: c.dataDir,
-          nodeName: c.nodeName ?? hostname(),
+          nodeName,
           nodeIP: c.nodeIP,
           containerRuntimeEndpoint: c.containerRuntimeEndpoint,
           clusterCidr: c.clusterCidr,

@@ -1,0 +1,50 @@
+/**
+ * The cluster DNS of a server process, published as the kube-dns Service (ClusterIP
+ * --cluster-dns, 10.43.0.10) whose EndpointSlice names where it answers. It always listens
+ * on --dns-listen (for the host: 127.0.0.1:10053 by default). When this server runs a real
+ * local node, pods must reach it too: they send to the ClusterIP, the node's service
+ * proxy DNATs that to the endpoint, and a loopback endpoint would be unreachable from a
+ * pod's network namespace. So it also answers on the node's address at the same port and
+ * publishes that address (a pod's packet DNAT-ed to its own node's address arrives over
+ * the bridge and is delivered locally; pods on other nodes are routed to it).
+ */
+import type { InformerFactory } from '../client/clientset.js';
+import type { ApiHandler } from '../apiserver/handler.js';
+import { runDns } from '../dns/run.js';
+import type { Logger } from '../util/log.js';
+import type { ServerConfig } from './config.js';
+
+export interface ClusterDnsOptions {
+  config: ServerConfig;
+  informers: InformerFactory;
+  handler: ApiHandler;
+  log: Logger;
+  /** The local real node's address, when this server runs one: pods' way to the DNS. */
+  nodeIP?: string;
+}
+
+/** host and port of a HOST:PORT flag (host defaults to 127.0.0.1). */
+export function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(listen.slice(i + 1)) };
+}
+
+/** Starts the DNS and publishes its endpoint; a port in use costs DNS, not the server. */
+export async function startClusterDns(o: ClusterDnsOptions, signal: AbortSignal): Promise<void> {
+  const c = o.config;
+  const { host, port } = splitListen(c.dnsListen);
+  const anyHost = host === '0.0.0.0';
+  const nodeIP = o.nodeIP && !o.nodeIP.startsWith('127.') ? o.nodeIP : undefined;
+  if (o.nodeIP && !nodeIP) o.log.warn('the local node has a loopback address: pods cannot reach the cluster DNS', { nodeIP: o.nodeIP });
+  try {
+    const started = await runDns(
+      { informers: o.informers, zone: c.clusterDomain, host, port, resolvConf: c.resolvConf, log: o.log, alsoOn: nodeIP && !anyHost && nodeIP !== host ? [nodeIP] : [] },
+      signal,
+    );
+    const reachable = nodeIP && (anyHost || started.hosts.includes(nodeIP));
+    const address = reachable ? nodeIP : anyHost ? (c.bindAddress === '0.0.0.0' ? '127.0.0.1' : c.bindAddress) : host;
+    await o.handler.publishDns(c.clusterDns, address, started.port);
+  } catch (err) {
+    if (!signal.aborted) o.log.error('cluster DNS not started', { err: String(err) });
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * Services with real pods: `skiff server` with its local node on containerd + CNI, its
+ * in-process service proxy (nftables) and cluster DNS, driven with the real kubectl
+ * inside a network namespace this suite creates (no packet can leave the machine). A
+ * Deployment of three busybox httpd pods answering their own hostname behind a ClusterIP
+ * Service; client pods (busybox wget and nslookup, output read from their CRI log files;
+ * bounded with `timeout`, as Debian's static busybox wget crashes on its own -T option)
+ * check round robin over the VIP, names resolved by the cluster DNS through 10.43.0.10,
+ * a matching pod that is not ready left out, a Service without endpoints refused at
+ * once, headless and SRV records; NodePort and ClusterIP from the node itself.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cluster } from './cluster.js';
+import { IN_NETNS, runInNetns, sh } from '../netns.js';
+import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
+
+const NODE = 'node1';
+const NODE_IP = '192.168.78.1';
+const IMAGE = 'skiff.local/busybox:latest';
+const SERVE_HOSTNAME = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www';
+
+const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: httpd
+        image: ${IMAGE}
+        imagePullPolicy: IfNotPresent
+        command: [sh, -c, '${SERVE_HOSTNAME}']
+        ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-np}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-headless}
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty}
+spec:
+  selector: {app: nobody}
+  ports: [{port: 80}]
+`;
+
+/**
+ * Matches the Service but is not ready: its init container serves "warming" on the pod IP
+ * (any traffic the proxy sent it would show) until GET /cgi-bin/go; then the init
+ * container ends, the app container starts serving the pod's hostname and the pod is Ready.
+ */
+const WARM_UP = String.raw`mkdir -p /www/cgi-bin && echo warming > /www/index.html && printf '#!/bin/sh\ntouch /tmp/go\nprintf "Content-Type: text/plain\\r\\n\\r\\nok\\n"\n' > /www/cgi-bin/go && chmod +x /www/cgi-bin/go && httpd -p 8080 -h /www && while [ ! -f /tmp/go ]; do sleep 0.2; done`;
+const warming = JSON.stringify({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'warming', labels: { app: 'web' } },
+  spec: {
+    terminationGracePeriodSeconds: 1,
+    initContainers: [{ name: 'warm', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', WARM_UP] }],
+    containers: [{ name: 'httpd', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', SERVE_HOSTNAME], ports: [{ name: 'http', containerPort: 8080 }] }],
+  },
+});
+
+function httpGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body.trim()));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** How a TCP connect from the node ends: 'connected' or the error code. */
+function tryConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port, timeout: 3000 });
+    s.on('connect', () => (s.destroy(), resolve('connected')));
+    s.on('timeout', () => (s.destroy(), resolve('timeout')));
+    s.on('error', (e: any) => resolve(e.code));
+  });
+}
+
+const counts = (xs: string[]) => xs.reduce((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {} as Record<string, number>);
+
+if (!IN_NETNS) {
+  const skip = criSkipReason() || (sh('command -v nft >/dev/null && echo yes || true').trim() !== 'yes' && 'needs nft (nftables)');
+  describe('Services with real pods (in a private network namespace)', () => {
+    it('passes every scenario inside `unshare --net`', { skip }, async () => {
+      const r = await runInNetns(fileURLToPath(import.meta.url), 480_000);
+      if (r.code !== 0) assert.fail(`the services suite failed inside its network namespace:\n${r.output}`);
+      const summary = r.output.match(/ℹ tests \d+[\s\S]*?ℹ fail \d+/)?.[0] ?? '';
+      assert.match(summary, /ℹ fail 0/, r.output);
+    });
+  });
+} else {
+  describe('Services with real pods', () => {
+    let c: Cluster;
+    const dataDir = mkdtempSync(join(tmpdir(), 'skiff-svc-'));
+    let vip = '';
+    let backends: { name: string; ip: string }[] = [];
+
+    const apply = (manifest: string) => c.k(['apply', '-f', '-'], { input: manifest });
+    const getJson = (path: string) => c.getJson(path);
+    const clusterIP = async (svc: string) => (await getJson(`/api/v1/namespaces/default/services/${svc}`)).spec.clusterIP as string;
+
+    /** Runs a script in a fresh client pod to completion; its phase and output lines (from the CRI log file). */
+    async function inPod(name: string, script: string): Promise<{ phase: string; out: string[]; text: string }> {
+      await apply(JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script] }] } }));
+      const p = await c.until(`client pod ${name} to finish`, async () => {
+        const p = await getJson(`/api/v1/namespaces/default/pods/${name}`);
+        return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+      }, 90_000);
+      const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_${name}_${p.metadata.uid}`, 'c', '0.log'), 'utf8');
+      const out = log.split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
+      return { phase: p.status.phase, out, text: out.join('\n') };
+    }
+
+    before(async () => {
+      try {
+        await setup();
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n--- server log ---\n${c?.logs().slice(-20_000)}`, { cause: err });
+      }
+    });
+    const step = (m: string) => process.env.SKIFF_TEST_DEBUG && process.stderr.write(`# ${new Date().toISOString()} ${m}\n`);
+    async function setup() {
+      setupNodeNetwork(NODE_IP);
+      // Names outside the cluster are never looked up: no upstream resolvers at all.
+      const resolv = join(dataDir, 'no-upstreams.conf');
+      writeFileSync(resolv, '# no upstream resolvers in this test\n');
+      c = await Cluster.start(['--real-node', '--node-name', NODE, '--node-ip', NODE_IP, '--resolv-conf', resolv], dataDir);
+      step("await c.until('the service proxy");
+      await c.until('the service proxy to program nftables', async () => c.logs().includes('service proxy programmed'), 60_000);
+      step("await c.until('the node to be Ready'");
+      await c.until('the node to be Ready', async () => {
+        const n = await getJson(`/api/v1/nodes/${NODE}`);
+        return n.spec?.podCIDR && n.status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True';
+      }, 60_000);
+      step('await apply(deployment);');
+      await apply(deployment);
+      await apply(warming);
+      step('const pods = await c.until(');
+      const pods = await c.until('3 web pods Ready and the warming pod with an IP', async () => {
+        const list = (await getJson('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items;
+        const ready = list.filter((p: any) => p.metadata.name !== 'warming' && p.status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True');
+        const w = list.find((p: any) => p.metadata.name === 'warming');
+        return ready.length === 3 && w?.status?.podIP ? list : undefined;
+      }, 120_000);
+      backends = pods.filter((p: any) => p.metadata.name !== 'warming').map((p: any) => ({ name: p.metadata.name, ip: p.status.podIP }));
+      step("vip = await clusterIP('web');");
+      vip = await clusterIP('web');
+    }
+    after(async () => {
+      await c?.kill();
+      await cleanupNode(dataDir, NODE);
+    });
+
+    it('publishes the kube-dns endpoint at the node address, not loopback', async () => {
+      const slice = await getJson('/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/kube-dns');
+      assert.deepEqual(slice.endpoints.map((e: any) => e.addresses[0]), [NODE_IP]);
+      const table = sh('nft list table ip skiff');
+      assert.match(table, new RegExp(`10\\.43\\.0\\.10 \\. udp \\. 53 : goto svc-`), 'the DNS ClusterIP is programmed for UDP');
+      assert.match(table, new RegExp(`10\\.43\\.0\\.10 \\. tcp \\. 53 : goto svc-`), 'and TCP');
+    });
+
+    it('lists the ready pods as endpoints and the warming pod as not ready', async () => {
+      // The EndpointSlice and Endpoints controllers follow the pods' readiness shortly after it.
+      const eps = await c.until('the web EndpointSlice with 3 ready endpoints and the warming one', async () => {
+        const slices = (await getJson('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb')).items;
+        const eps = slices.flatMap((s: any) => s.endpoints ?? []);
+        return eps.length === 4 && eps.filter((e: any) => e.conditions?.ready).length === 3 ? eps : undefined;
+      });
+      const ready = eps.filter((e: any) => e.conditions?.ready).map((e: any) => e.addresses[0]).sort();
+      assert.deepEqual(ready, backends.map((b) => b.ip).sort());
+      assert.ok(eps.some((e: any) => e.targetRef?.name === 'warming' && e.conditions?.ready === false), JSON.stringify(eps));
+      const table = await c.until('kubectl get endpoints to list the 3 ready pods', async () => {
+        const t = await c.k(['get', 'endpoints', 'web']);
+        return backends.every((b) => t.includes(`${b.ip}:8080`)) ? t : undefined;
+      });
+      assert.doesNotMatch(table, /more/);
+    });
+
+    it('spreads 30 sequential requests from a pod to the ClusterIP exactly 10 per backend, none to the pod that is not ready', async () => {
+      const warmIP = (await getJson('/api/v1/namespaces/default/pods/warming')).status.podIP;
+      const r = await inPod('rr', `for i in $(seq 1 30); do timeout 10 wget -q -O- http://${vip}/ || echo FAILED; done; echo direct=$(timeout 10 wget -q -O- http://${warmIP}:8080/)`);
+      assert.equal(r.phase, 'Succeeded', r.text);
+      const answers = r.out.filter((l) => !l.startsWith('direct='));
+      assert.deepEqual(counts(answers), Object.fromEntries(backends.map((b) => [b.name, 10])), r.text);
+      // The warming pod does answer on its own address: had the proxy chosen it, it would show.
+      assert.ok(r.out.includes('direct=warming'), r.text);
+    });
+
+    it('resolves service names through the cluster DNS at 10.43.0.10 (full name, short name, nslookup)', async () => {
+      const r = await inPod('dns', ['echo full=$(timeout 10 wget -q -O- http://web.default.svc.cluster.local/)', 'echo short=$(timeout 10 wget -q -O- http://web/)', 'nslookup web', 'nslookup -type=SRV _http._tcp.web.default.svc.cluster.local'].join('; '));
+      assert.equal(r.phase, 'Succeeded', r.text);
+      const names = backends.map((b) => b.name);
+      assert.ok(names.includes(r.out.find((l) => l.startsWith('full='))!.slice(5)), r.text);
+      assert.ok(names.includes(r.out.find((l) => l.startsWith('short='))!.slice(6)), r.text);
+      // busybox nslookup names the server it asked, then the answer.
+      assert.match(r.text, /Server:\s+10\.43\.0\.10/);
+      assert.match(r.text, new RegExp(`Name:\\s+web\\.default\\.svc\\.cluster\\.local\\s+Address:\\s+${vip.replace(/\./g, '\\.')}`), r.text);
+      assert.match(r.text, /_http\._tcp\.web\.default\.svc\.cluster\.local\s+service = 0 \d+ 80 web\.default\.svc\.cluster\.local/, r.text);
+    });
+
+    it('returns every ready pod IP for a headless service', async () => {
+      const r = await inPod('headless', 'nslookup web-headless.default.svc.cluster.local');
+      assert.equal(r.phase, 'Succeeded', r.text);
+      const ips = [...r.text.matchAll(/Address:\s+(10\.42\.\d+\.\d+)/g)].map((m) => m[1]).sort();
+      assert.deepEqual(ips, backends.map((b) => b.ip).sort(), r.text);
+    });
+
+    it('refuses connections at once to a Service without endpoints', async () => {
+      const ip = await clusterIP('empty');
+      const r = await inPod('refused', `timeout 10 wget -q -O- http://${ip}/ 2>&1; echo exit=$?`);
+      assert.match(r.text, /Connection refused/, r.text);
+      assert.match(r.text, /exit=1/);
+      assert.equal(await tryConnect(ip, 80), 'ECONNREFUSED', 'from the node too');
+    });
+
+    it('reaches the NodePort at the node IP and the ClusterIP from the node', async () => {
+      const np = (await getJson('/api/v1/namespaces/default/services/web-np')).spec.ports[0].nodePort;
+      const seen: string[] = [];
+      for (let i = 0; i < 6; i++) seen.push(await httpGet(`http://${NODE_IP}:${np}/`));
+      assert.deepEqual(counts(seen), Object.fromEntries(backends.map((b) => [b.name, 2])));
+      assert.ok(backends.map((b) => b.name).includes(await httpGet(`http://${vip}/`)));
+    });
+
+    it('sends a pod its share once it becomes ready (40 requests, 10 to each of 4 backends)', async () => {
+      const warmIP = (await getJson('/api/v1/namespaces/default/pods/warming')).status.podIP;
+      assert.equal(await httpGet(`http://${warmIP}:8080/cgi-bin/go`), 'ok');
+      await c.until('the warming pod to be Ready', async () => (await getJson('/api/v1/namespaces/default/pods/warming')).status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True', 60_000);
+      await c.until('the proxy to add its endpoint', async () => sh('nft list table ip skiff').includes(`${warmIP} . 8080`), 10_000);
+      const r = await inPod('rr-ready', `for i in $(seq 1 40); do timeout 10 wget -q -O- http://${vip}/ || echo FAILED; done`);
+      assert.deepEqual(counts(r.out), Object.fromEntries([...backends.map((b) => b.name), 'warming'].map((n) => [n, 10])), r.text);
+    });
+  });
+}
