@@ -1,0 +1,240 @@
+/**
+ * The pod lifecycle on real containers (containerd + runc), with the real kubectl:
+ * liveness probes (exec, httpGet against busybox httpd in the pod) that restart only the
+ * container, readiness probes (exec failing, tcpSocket passing) that only flip Ready, a
+ * startup probe holding back liveness, an init container handing a file to the app
+ * through an emptyDir, postStart and preStop hooks, the grace period of a container that
+ * ignores SIGTERM, and crash-loop back-off with its growing delays (immediate, 10 s,
+ * 20 s, as upstream's kubelet).
+ *
+ * Every pod is created up front so their clocks run together and the suite takes about
+ * a minute of waiting; containers report what needs timing (start times, the order of
+ * preStop and SIGTERM) into a hostPath directory of the suite. It re-runs itself inside
+ * a fresh network namespace (`unshare --net`) as the other real-node suites do.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cluster } from './cluster.js';
+import { IN_NETNS, runInNetns } from '../netns.js';
+import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
+
+const NODE = 'node1';
+const NODE_IP = '192.168.77.1';
+const IMAGE = 'skiff.local/busybox:latest';
+
+const pod = (name: string, spec: any) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { terminationGracePeriodSeconds: 1, ...spec } });
+const ctr = (name: string, script: string, extra: any = {}) => ({ name, image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], ...extra });
+/** exec probes get a generous timeout: ExecSync on a busy 2-core machine can take over the default 1 s. */
+const execProbe = (command: string[], extra: any = {}) => ({ exec: { command }, periodSeconds: 1, timeoutSeconds: 5, ...extra });
+const outMount = { name: 'out', mountPath: '/out' };
+
+if (!IN_NETNS) {
+  describe('pod lifecycle on real containers (in a private network namespace)', () => {
+    it('passes every scenario inside `unshare --net`', { skip: criSkipReason() }, async () => {
+      const r = await runInNetns(fileURLToPath(import.meta.url), 420_000);
+      if (r.code !== 0) assert.fail(`the lifecycle suite failed inside its network namespace:\n${r.output}`);
+      assert.match(r.output.match(/ℹ tests \d+[\s\S]*?ℹ fail \d+/)?.[0] ?? '', /ℹ fail 0/, r.output);
+    });
+  });
+} else {
+  describe('pod lifecycle on real containers', { timeout: 360_000 }, () => {
+    let c: Cluster;
+    const dataDir = mkdtempSync(join(tmpdir(), 'skiff-life-'));
+    const out = mkdtempSync(join(tmpdir(), 'skiff-life-out-'));
+    const outVolume = { name: 'out', hostPath: { path: out, type: 'Directory' } };
+    const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8') : '');
+    const getPod = (name: string) => c.getJson(`/api/v1/namespaces/default/pods/${name}`);
+    const status = (p: any, name: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === name);
+    const cond = (p: any, type: string) => p.status?.conditions?.find((x: any) => x.type === type)?.status;
+    const waitPod = (name: string, what: string, check: (p: any) => boolean, timeoutMs = 90_000) =>
+      c.until(`pod ${name}: ${what}`, async () => {
+        const p = await getPod(name);
+        return check(p) ? p : undefined;
+      }, timeoutMs);
+    const events = async (name: string) => JSON.parse(await c.k(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'json'])).items as any[];
+
+    before(async () => {
+      setupNodeNetwork(NODE_IP);
+      c = await Cluster.start(['--real-node', '--node-name', NODE, '--node-ip', NODE_IP], dataDir);
+      await c.until('the node Ready with a pod CIDR', async () => {
+        const n = await c.getJson(`/api/v1/nodes/${NODE}`);
+        return n.spec?.podCIDR && n.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True');
+      }, 90_000);
+      const pods = [
+        // (a) healthy for 5 s, then the probed file goes.
+        pod('live-exec', { containers: [ctr('app', 'touch /tmp/healthy; sleep 5; rm -f /tmp/healthy; exec sleep 3600', { livenessProbe: execProbe(['cat', '/tmp/healthy'], { failureThreshold: 1 }) })] }),
+        // (b) httpd serves /healthz for 6 s, then answers 404.
+        pod('live-http', {
+          containers: [
+            ctr('web', 'mkdir -p /www && echo ok > /www/healthz && (sleep 6; rm -f /www/healthz) & exec httpd -f -p 8080 -h /www', {
+              ports: [{ name: 'http', containerPort: 8080 }],
+              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 1, periodSeconds: 1, timeoutSeconds: 5, failureThreshold: 2 },
+            }),
+          ],
+        }),
+        // (c) never ready / ready through a TCP connect.
+        pod('unready', { containers: [ctr('app', 'exec sleep 3600', { readinessProbe: execProbe(['cat', '/nonexistent']) })] }),
+        pod('ready-tcp', { containers: [ctr('web', 'mkdir -p /www && exec httpd -f -p 8080 -h /www', { readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, timeoutSeconds: 5 } })] }),
+        // (d) the liveness probe fails for the first 6 s; the startup probe holds it back.
+        pod('slow-start', {
+          containers: [
+            ctr('app', 'sleep 6; touch /tmp/started; exec sleep 3600', {
+              startupProbe: execProbe(['cat', '/tmp/started'], { failureThreshold: 60 }),
+              livenessProbe: execProbe(['cat', '/tmp/started'], { failureThreshold: 1 }),
+            }),
+          ],
+        }),
+        // (e) the init container leaves a file in an emptyDir for the app.
+        pod('init-share', {
+          initContainers: [ctr('writer', 'echo "from-init $(hostname)" > /data/msg', { volumeMounts: [{ name: 'data', mountPath: '/data' }] })],
+          containers: [ctr('reader', 'cat /data/msg; exec sleep 3600', { volumeMounts: [{ name: 'data', mountPath: '/data' }] })],
+          volumes: [{ name: 'data', emptyDir: {} }],
+        }),
+        // (f) preStop then SIGTERM (the trap exits); and a container that ignores SIGTERM.
+        pod('graceful', {
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            ctr('app', "trap 'echo term >> /out/order; exit 0' TERM; echo up > /out/graceful-up; while true; do sleep 1; done", {
+              lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo prestop >> /out/order; sleep 2'] } } },
+              volumeMounts: [outMount],
+            }),
+          ],
+          volumes: [outVolume],
+        }),
+        pod('stubborn', {
+          terminationGracePeriodSeconds: 8,
+          containers: [ctr('app', "trap 'echo got-term >> /out/stubborn-log' TERM; while true; do date +%s > /out/stubborn-beat; sleep 1; done", { volumeMounts: [outMount] })],
+          volumes: [outVolume],
+        }),
+        // (g) runs a second, fails, over and over; each start is logged with its time.
+        pod('crash', { containers: [ctr('c', 'date +%s >> /out/crash-starts; sleep 1; exit 1', { volumeMounts: [outMount] })], volumes: [outVolume] }),
+        // (h) postStart writes a file in the container.
+        pod('hooked', { containers: [ctr('app', 'exec sleep 3600', { lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo "post-start $(hostname)" > /tmp/poststart'] } } } })] }),
+      ];
+      await c.k(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: pods }) });
+    });
+    after(async () => {
+      await c?.kill();
+      await cleanupNode(dataDir, NODE);
+      rmSync(out, { recursive: true, force: true });
+    });
+
+    it('(a) a liveness exec probe that starts failing restarts the container, not the pod', async () => {
+      const first = await waitPod('live-exec', 'Running', (p) => !!status(p, 'app')?.state?.running);
+      const p = await waitPod('live-exec', 'restarted', (p) => status(p, 'app')?.restartCount >= 1 && !!status(p, 'app')?.state?.running);
+      assert.equal(p.metadata.uid, first.metadata.uid, 'the same pod');
+      const s = status(p, 'app');
+      assert.ok(s.lastState.terminated, JSON.stringify(s));
+      // sleep is PID 1 without a TERM handler, so the kernel drops SIGTERM: SIGKILL ends it (137).
+      assert.ok([137, 143].includes(s.lastState.terminated.exitCode), JSON.stringify(s.lastState));
+      assert.notEqual(s.containerID, status(first, 'app').containerID, 'a new container');
+      const ev = await events('live-exec');
+      const unhealthy = ev.find((x) => x.reason === 'Unhealthy');
+      assert.match(unhealthy?.message ?? '', /^Liveness probe failed: cat: can't open '\/tmp\/healthy': No such file or directory/, JSON.stringify(ev));
+      assert.equal(unhealthy.involvedObject.fieldPath, 'spec.containers{app}');
+      assert.equal(ev.find((x) => x.reason === 'Killing')?.message, 'Container app failed liveness probe, will be restarted');
+    });
+
+    it('(b) an httpGet liveness probe against httpd in the pod: passes while served, restarts on 404', async () => {
+      const p = await waitPod('live-http', 'restarted', (p) => status(p, 'web')?.restartCount >= 1);
+      const ev = await events('live-http');
+      const unhealthy = ev.filter((x) => x.reason === 'Unhealthy').map((x) => x.message);
+      // The failures are real HTTP answers from httpd, not connection errors.
+      assert.ok(unhealthy.includes('Liveness probe failed: HTTP probe failed with statuscode: 404'), JSON.stringify(unhealthy));
+      const started = Date.parse(status(p, 'web').lastState.terminated.startedAt);
+      const finished = Date.parse(status(p, 'web').lastState.terminated.finishedAt);
+      assert.ok(finished - started >= 5000, `the first container lived while /healthz was served (${finished - started} ms)`);
+    });
+
+    it('(c) a failing readiness probe only flips Ready; a passing tcpSocket probe makes the pod Ready', async () => {
+      await waitPod('unready', 'Running', (p) => p.status?.phase === 'Running');
+      await c.until('several readiness failures', async () => (await events('unready')).find((x) => x.reason === 'Unhealthy')?.count >= 3, 60_000);
+      const p = await getPod('unready');
+      assert.equal(cond(p, 'Ready'), 'False');
+      assert.equal(cond(p, 'ContainersReady'), 'False');
+      assert.equal(p.status.conditions.find((x: any) => x.type === 'Ready').reason, 'ContainersNotReady');
+      assert.equal(status(p, 'app').ready, false);
+      assert.equal(status(p, 'app').restartCount, 0);
+      assert.ok(status(p, 'app').state.running);
+      assert.match((await events('unready')).find((x) => x.reason === 'Unhealthy').message, /^Readiness probe failed: cat: can't open '\/nonexistent'/);
+      assert.match(await c.k(['get', 'pod', 'unready', '--no-headers']), /^unready\s+0\/1\s+Running\s+0\s/);
+
+      const r = await waitPod('ready-tcp', 'Ready', (p) => cond(p, 'Ready') === 'True');
+      assert.equal(cond(r, 'ContainersReady'), 'True');
+      assert.equal(status(r, 'web').ready, true);
+      assert.match(await c.k(['get', 'pod', 'ready-tcp', '--no-headers']), /^ready-tcp\s+1\/1\s+Running\s+0\s/);
+    });
+
+    it('(d) a startup probe holds back a liveness probe that would fail at first', async () => {
+      const p = await waitPod('slow-start', 'started and ready', (p) => status(p, 'app')?.started === true && status(p, 'app')?.ready === true);
+      const s = status(p, 'app');
+      assert.equal(s.restartCount, 0, JSON.stringify(s));
+      // It took the startup probe several failures to pass; liveness never ran before that.
+      const ev = await events('slow-start');
+      assert.ok(ev.some((x) => x.reason === 'Unhealthy' && x.message.startsWith('Startup probe failed')), JSON.stringify(ev));
+      assert.ok(!ev.some((x) => x.reason === 'Unhealthy' && x.message.startsWith('Liveness probe failed')), JSON.stringify(ev));
+      assert.ok(!ev.some((x) => x.reason === 'Killing'), JSON.stringify(ev));
+      assert.ok(Date.now() - Date.parse(s.state.running.startedAt) >= 6000);
+    });
+
+    it('(e) an init container writes a file into an emptyDir that the app container reads', async () => {
+      const p = await waitPod('init-share', 'Running', (p) => !!status(p, 'reader')?.state?.running);
+      assert.equal(status(p, 'writer').state.terminated.reason, 'Completed');
+      assert.equal(cond(p, 'Initialized'), 'True');
+      await c.until('the reader to log the file', async () => (await c.k(['logs', 'init-share', '-c', 'reader'])) === 'from-init init-share\n', 30_000);
+      assert.equal(await c.k(['exec', 'init-share', '-c', 'reader', '--', 'cat', '/data/msg']), 'from-init init-share\n');
+    });
+
+    it('(h) a postStart exec hook runs in the container', async () => {
+      await waitPod('hooked', 'Running', (p) => !!status(p, 'app')?.state?.running);
+      assert.equal(await c.k(['exec', 'hooked', '--', 'cat', '/tmp/poststart']), 'post-start hooked\n');
+    });
+
+    it('(f) preStop runs before SIGTERM; a container ignoring SIGTERM gets the whole grace period', async () => {
+      await waitPod('graceful', 'Running', (p) => !!status(p, 'app')?.state?.running);
+      await c.until('the container up', async () => read('graceful-up') === 'up\n');
+      const t0 = Date.now();
+      await c.k(['delete', 'pod', 'graceful', '--wait=true', '--timeout=60s']);
+      const took = Date.now() - t0;
+      assert.equal(read('order'), 'prestop\nterm\n');
+      // The preStop hook sleeps 2 s before the TERM; the container exits on TERM, long before its 30 s are up.
+      assert.ok(took >= 2000, `deletion took ${took} ms`);
+      assert.ok(took < 30_000, `deletion took ${took} ms: the exit on TERM ended it`);
+
+      await waitPod('stubborn', 'Running', (p) => !!status(p, 'app')?.state?.running);
+      await c.until('a heartbeat', async () => read('stubborn-beat') !== '');
+      const s0 = Date.now();
+      await c.k(['delete', 'pod', 'stubborn', '--wait=true', '--timeout=60s']);
+      const tookStubborn = Date.now() - s0;
+      assert.match(read('stubborn-log'), /^got-term\n/, 'SIGTERM reached the container');
+      assert.ok(tookStubborn >= 8000, `deletion waited out terminationGracePeriodSeconds 8 (${tookStubborn} ms)`);
+      // It kept running after SIGTERM, until the SIGKILL at the end of the grace period.
+      const lastBeat = Number(read('stubborn-beat')) * 1000;
+      assert.ok(lastBeat >= Math.floor(s0 / 1000) * 1000 + 6000, `last heartbeat ${new Date(lastBeat).toISOString()}, deletion began ${new Date(s0).toISOString()}`);
+    });
+
+    it('(g) a crashing container is restarted at once, then after 10 s, then 20 s (CrashLoopBackOff)', async () => {
+      const starts = await c.until('four starts', async () => {
+        const t = read('crash-starts').split('\n').filter(Boolean).map(Number);
+        return t.length >= 4 && t;
+      }, 150_000);
+      const gaps = [starts[1] - starts[0], starts[2] - starts[1], starts[3] - starts[2]];
+      // Each run lasts 1 s; the back-off counts from the exit.
+      assert.ok(gaps[0] < 10, `the first restart is immediate: ${gaps}`);
+      assert.ok(gaps[1] >= 10, `then 10 s back-off: ${gaps}`);
+      assert.ok(gaps[2] >= 20, `then 20 s back-off: ${gaps}`);
+      const p = await waitPod('crash', 'CrashLoopBackOff after the fourth exit', (p) => status(p, 'c')?.state?.waiting?.reason === 'CrashLoopBackOff' && status(p, 'c').restartCount >= 3);
+      // After n restarts the next waits 10 s × 2^(n-1): 40 s after the third.
+      const n = status(p, 'c').restartCount;
+      assert.equal(status(p, 'c').state.waiting.message, `back-off ${10 * 2 ** (n - 1)}s restarting failed container=c pod=crash_default(${p.metadata.uid})`);
+      assert.equal(status(p, 'c').lastState.terminated.exitCode, 1);
+      const backoff = (await events('crash')).find((x) => x.reason === 'BackOff');
+      assert.equal(backoff?.message, `Back-off restarting failed container c in pod crash_default(${p.metadata.uid})`);
+      assert.match(await c.k(['get', 'pod', 'crash', '--no-headers']), /^crash\s+0\/1\s+CrashLoopBackOff\s+[3-9]\s/);
+    });
+  });
+}
