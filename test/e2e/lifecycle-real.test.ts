@@ -70,7 +70,7 @@ if (!IN_NETNS) {
         // (b) httpd serves /healthz for 6 s, then answers 404.
         pod('live-http', {
           containers: [
-            ctr('web', 'mkdir -p /www && echo ok > /www/healthz && (sleep 6; rm -f /www/healthz) & exec httpd -f -p 8080 -h /www', {
+            ctr('web', 'mkdir -p /www && echo ok > /www/healthz; (sleep 6; rm -f /www/healthz) & exec httpd -f -p 8080 -h /www', {
               ports: [{ name: 'http', containerPort: 8080 }],
               livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 1, periodSeconds: 1, timeoutSeconds: 5, failureThreshold: 2 },
             }),
@@ -145,6 +145,8 @@ if (!IN_NETNS) {
       const unhealthy = ev.filter((x) => x.reason === 'Unhealthy').map((x) => x.message);
       // The failures are real HTTP answers from httpd, not connection errors.
       assert.ok(unhealthy.includes('Liveness probe failed: HTTP probe failed with statuscode: 404'), JSON.stringify(unhealthy));
+      assert.equal(ev.find((x) => x.reason === 'Killing')?.message, 'Container web failed liveness probe, will be restarted');
+      assert.ok([137, 143].includes(status(p, 'web').lastState.terminated.exitCode), JSON.stringify(status(p, 'web').lastState));
       const started = Date.parse(status(p, 'web').lastState.terminated.startedAt);
       const finished = Date.parse(status(p, 'web').lastState.terminated.finishedAt);
       assert.ok(finished - started >= 5000, `the first container lived while /healthz was served (${finished - started} ms)`);
