@@ -21,6 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { Cluster } from './cluster.js';
 import { IN_NETNS, runInNetns } from '../netns.js';
 import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
+import { LocalRegistry, registryAvailable } from '../registry.js';
+import { busyboxRootfs } from '../../src/agent/runtime/cri/images.js';
 
 const NODE = 'node1';
 const NODE_IP = '192.168.77.1';
@@ -114,6 +116,8 @@ if (!IN_NETNS) {
         pod('crash', { containers: [ctr('c', 'date +%s >> /out/crash-starts; sleep 1; exit 1', { volumeMounts: [outMount] })], volumes: [outVolume] }),
         // (h) postStart writes a file in the container.
         pod('hooked', { containers: [ctr('app', 'exec sleep 3600', { lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo "post-start $(hostname)" > /tmp/poststart'] } } } })] }),
+        // (i) an image that cannot be pulled (a closed loopback port: fails at once).
+        pod('nopull', { containers: [{ name: 'x', image: '127.0.0.1:1/missing/image:1.0', imagePullPolicy: 'IfNotPresent' }] }),
       ];
       await c.k(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: pods }) });
     });
@@ -237,6 +241,61 @@ if (!IN_NETNS) {
       const backoff = (await events('crash')).find((x) => x.reason === 'BackOff');
       assert.equal(backoff?.message, `Back-off restarting failed container c in pod crash_default(${p.metadata.uid})`);
       assert.match(await c.k(['get', 'pod', 'crash', '--no-headers']), /^crash\s+0\/1\s+CrashLoopBackOff\s+[3-9]\s/);
+    });
+
+    it('(i) kubelet events: Pulled (already present), Created, Started, Killing; Failed and BackOff for a pull that fails', async () => {
+      const p = await getPod('init-share');
+      const ev = await events('init-share');
+      const seen = ev.map((e) => `${e.type} ${e.reason} ${e.involvedObject.fieldPath ?? ''} ${e.message}`);
+      for (const [field, name] of [['initContainers', 'writer'], ['containers', 'reader']]) {
+        for (const line of [
+          `Normal Pulled spec.${field}{${name}} Container image "${IMAGE}" already present on machine`,
+          `Normal Created spec.${field}{${name}} Created container ${name}`,
+          `Normal Started spec.${field}{${name}} Started container ${name}`,
+        ])
+          assert.ok(seen.includes(line), `${line}\n${seen.join('\n')}`);
+      }
+      const kubelet = ev.find((e) => e.reason === 'Started');
+      assert.equal(kubelet.source.component, 'kubelet');
+      assert.equal(kubelet.source.host, NODE);
+      assert.equal(kubelet.involvedObject.uid, p.metadata.uid);
+      const desc = await c.k(['describe', 'pod', 'init-share']);
+      assert.match(desc, /Normal\s+Started\s+\S+\s+kubelet\s+Started container reader/);
+
+      // The deleted pod's Killing event (preStop runs after it).
+      assert.ok((await events('graceful')).some((e) => e.reason === 'Killing' && e.message === 'Stopping container app' && e.involvedObject.fieldPath === 'spec.containers{app}'));
+
+      await waitPod('nopull', 'ImagePullBackOff', (p) => status(p, 'x')?.state?.waiting?.reason === 'ImagePullBackOff');
+      const failed = await c.until('the pull failure events', async () => {
+        const e = (await events('nopull')).map((e) => `${e.type} ${e.reason} ${e.involvedObject.fieldPath ?? ''} ${e.message}`);
+        return e.some((l) => l.startsWith('Warning Failed spec.containers{x} Error: ImagePullBackOff')) && e;
+      });
+      const image = '127.0.0.1:1/missing/image:1.0';
+      for (const line of [`Normal Pulling spec.containers{x} Pulling image "${image}"`, 'Warning Failed spec.containers{x} Error: ErrImagePull', `Normal BackOff spec.containers{x} Back-off pulling image "${image}"`])
+        assert.ok(failed.includes(line), `${line}\n${failed.join('\n')}`);
+      assert.ok(failed.some((l) => l.startsWith(`Warning Failed spec.containers{x} Failed to pull image "${image}": `)), failed.join('\n'));
+      assert.ok(!failed.some((l) => / (Created|Started) /.test(l)), failed.join('\n'));
+    });
+
+    it('(j) kubelet events for an image pulled from a registry: Pulling, then Pulled with its time and size', { skip: registryAvailable() ? false : 'needs docker-registry' }, async () => {
+      const reg = await LocalRegistry.start(5056);
+      try {
+        await reg.push('team/tool', '1.0', { layers: [busyboxRootfs()], entrypoint: ['sh', '-c', 'exit 0'] });
+        const image = `${reg.host}/team/tool:1.0`;
+        await c.k(['apply', '-f', '-'], { input: JSON.stringify(pod('pulled', { restartPolicy: 'Never', containers: [{ name: 'tool', image, imagePullPolicy: 'Always' }] })) });
+        await waitPod('pulled', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
+        const ev = await c.until('the Started event', async () => {
+          const e = await events('pulled');
+          return e.some((x) => x.reason === 'Started') && e;
+        });
+        // One of each (events list by name, not by time: their order is not checked).
+        const reasons = ev.map((e) => e.reason).filter((r) => ['Pulling', 'Pulled', 'Created', 'Started'].includes(r));
+        assert.deepEqual(reasons.sort(), ['Created', 'Pulled', 'Pulling', 'Started'], JSON.stringify(ev.map((e) => e.message)));
+        assert.equal(ev.find((e) => e.reason === 'Pulling').message, `Pulling image "${image}"`);
+        assert.match(ev.find((e) => e.reason === 'Pulled').message, new RegExp(`^Successfully pulled image "${image.replace(/[.]/g, '\\.')}" in [\\d.]+m?s \\([\\d.]+m?s including waiting\\)\\. Image size: [1-9]\\d* bytes\\.$`));
+      } finally {
+        reg.stop();
+      }
     });
   });
 }
