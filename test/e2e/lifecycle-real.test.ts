@@ -23,6 +23,7 @@ import { IN_NETNS, runInNetns } from '../netns.js';
 import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
 import { LocalRegistry, registryAvailable } from '../registry.js';
 import { busyboxRootfs } from '../../src/agent/runtime/cri/images.js';
+import { connectCri } from '../../src/agent/runtime/cri/client.js';
 
 const NODE = 'node1';
 const NODE_IP = '192.168.77.1';
@@ -116,6 +117,13 @@ if (!IN_NETNS) {
         pod('crash', { containers: [ctr('c', 'date +%s >> /out/crash-starts; sleep 1; exit 1', { volumeMounts: [outMount] })], volumes: [outVolume] }),
         // (h) postStart writes a file in the container.
         pod('hooked', { containers: [ctr('app', 'exec sleep 3600', { lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo "post-start $(hostname)" > /tmp/poststart'] } } } })] }),
+        // (k) force-deleted while it ignores SIGTERM; (l) ended by activeDeadlineSeconds.
+        pod('forced', {
+          terminationGracePeriodSeconds: 3,
+          containers: [ctr('app', "trap '' TERM; while true; do date +%s > /out/forced-beat; sleep 1; done", { volumeMounts: [outMount] })],
+          volumes: [outVolume],
+        }),
+        pod('deadline', { activeDeadlineSeconds: 5, containers: [ctr('app', 'exec sleep 3600')] }),
         // (i) an image that cannot be pulled (a closed loopback port: fails at once).
         pod('nopull', { containers: [{ name: 'x', image: '127.0.0.1:1/missing/image:1.0', imagePullPolicy: 'IfNotPresent' }] }),
       ];
@@ -296,6 +304,43 @@ if (!IN_NETNS) {
       } finally {
         reg.stop();
       }
+    });
+
+    it('(k) `kubectl delete --grace-period=0 --force`: the pod goes at once, its container is stopped after the spec\'s grace period', async () => {
+      const p = await waitPod('forced', 'Running', (p) => !!status(p, 'app')?.state?.running);
+      await c.until('a heartbeat', async () => read('forced-beat') !== '');
+      const t0 = Date.now();
+      const r = await c.kubectl(['delete', 'pod', 'forced', '--grace-period=0', '--force']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /Immediate deletion does not wait for confirmation that the running resource has been terminated/);
+      assert.equal((await c.raw('GET', '/api/v1/namespaces/default/pods/forced')).code, 404);
+      // The container still gets SIGTERM and terminationGracePeriodSeconds (3 s) before SIGKILL,
+      // then its sandbox is removed.
+      const socket = join(dataDir, 'containerd', 'containerd.sock');
+      await c.until('the sandbox removed', async () => {
+        const cri = connectCri(socket);
+        try {
+          return (await cri.runtime.ListPodSandbox({ filter: { labelSelector: { 'io.kubernetes.pod.uid': p.metadata.uid } } })).items.length === 0;
+        } finally {
+          cri.close();
+        }
+      }, 60_000);
+      const last = read('forced-beat');
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(read('forced-beat'), last, 'the container no longer runs');
+      // It ignored SIGTERM and ran on until the SIGKILL 3 s later (upstream's calculateEffectiveGracePeriod: 0 falls back to the spec's).
+      assert.ok(Number(last) >= Math.floor(t0 / 1000) + 2, `last heartbeat ${last}, deletion at ${t0 / 1000}`);
+    });
+
+    it('(l) activeDeadlineSeconds fails the pod with DeadlineExceeded and stops its container', async () => {
+      const p = await waitPod('deadline', 'Failed', (p) => p.status?.phase === 'Failed' && !!status(p, 'app')?.state?.terminated);
+      assert.equal(p.status.reason, 'DeadlineExceeded');
+      assert.equal(p.status.message, 'Pod was active on the node longer than the specified deadline');
+      assert.equal(status(p, 'app').state.terminated.exitCode, 137, JSON.stringify(status(p, 'app')));
+      assert.equal(status(p, 'app').restartCount, 0);
+      assert.ok((await events('deadline')).some((e) => e.reason === 'DeadlineExceeded' && e.message === 'Pod was active on the node longer than the specified deadline'));
+      // kubectl's STATUS column prefers a terminated container's reason over the pod's (as upstream's printPod).
+      assert.match(await c.k(['get', 'pod', 'deadline', '--no-headers']), /^deadline\s+0\/1\s+Error\s+0\s/);
     });
   });
 }
