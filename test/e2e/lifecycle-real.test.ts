@@ -124,6 +124,9 @@ if (!IN_NETNS) {
           volumes: [outVolume],
         }),
         pod('deadline', { activeDeadlineSeconds: 5, containers: [ctr('app', 'exec sleep 3600')] }),
+        // (m) an exec probe that outlives its timeout; a startup probe that never passes.
+        pod('slow-probe', { containers: [ctr('app', 'exec sleep 3600', { readinessProbe: { exec: { command: ['sh', '-c', 'sleep 5'] }, periodSeconds: 2, timeoutSeconds: 1 } })] }),
+        pod('never-starts', { containers: [ctr('app', 'exec sleep 3600', { startupProbe: execProbe(['cat', '/nope'], { failureThreshold: 3 }) })] }),
         // (i) an image that cannot be pulled (a closed loopback port: fails at once).
         pod('nopull', { containers: [{ name: 'x', image: '127.0.0.1:1/missing/image:1.0', imagePullPolicy: 'IfNotPresent' }] }),
       ];
@@ -231,12 +234,13 @@ if (!IN_NETNS) {
       assert.ok(lastBeat >= Math.floor(s0 / 1000) * 1000 + 6000, `last heartbeat ${new Date(lastBeat).toISOString()}, deletion began ${new Date(s0).toISOString()}`);
     });
 
-    it('(g) a crashing container is restarted at once, then after 10 s, then 20 s (CrashLoopBackOff)', async () => {
+    it('(g) a crashing container is restarted at once, then after 10 s, then 20 s (CrashLoopBackOff)', async (t) => {
       const starts = await c.until('four starts', async () => {
         const t = read('crash-starts').split('\n').filter(Boolean).map(Number);
         return t.length >= 4 && t;
       }, 150_000);
       const gaps = [starts[1] - starts[0], starts[2] - starts[1], starts[3] - starts[2]];
+      t.diagnostic(`seconds between starts: ${gaps.join(', ')}`);
       // Each run lasts 1 s; the back-off counts from the exit.
       assert.ok(gaps[0] < 10, `the first restart is immediate: ${gaps}`);
       assert.ok(gaps[1] >= 10, `then 10 s back-off: ${gaps}`);
@@ -341,6 +345,22 @@ if (!IN_NETNS) {
       assert.ok((await events('deadline')).some((e) => e.reason === 'DeadlineExceeded' && e.message === 'Pod was active on the node longer than the specified deadline'));
       // kubectl's STATUS column prefers a terminated container's reason over the pod's (as upstream's printPod).
       assert.match(await c.k(['get', 'pod', 'deadline', '--no-headers']), /^deadline\s+0\/1\s+Error\s+0\s/);
+    });
+
+    it('(m) an exec probe past its timeoutSeconds fails; a startup probe past its failureThreshold restarts the container', async () => {
+      const ev = await c.until('a timed-out readiness probe', async () => {
+        const e = await events('slow-probe');
+        return e.some((x) => x.reason === 'Unhealthy') && e;
+      }, 60_000);
+      assert.equal(ev.find((x) => x.reason === 'Unhealthy').message, 'Readiness probe failed: command "sh -c sleep 5" timed out');
+      const p = await getPod('slow-probe');
+      assert.equal(cond(p, 'Ready'), 'False');
+      assert.equal(status(p, 'app').restartCount, 0);
+
+      const n = await waitPod('never-starts', 'restarted', (p) => status(p, 'app')?.restartCount >= 1);
+      assert.equal(status(n, 'app').started, false);
+      const killing = (await events('never-starts')).find((x) => x.reason === 'Killing');
+      assert.equal(killing?.message, 'Container app failed startup probe, will be restarted');
     });
   });
 }
