@@ -32,6 +32,8 @@ export interface NodeAgentOptions {
   workers?: number;
   /** False on simulated nodes: httpGet/tcpSocket/grpc probes and hooks succeed without traffic. */
   probeNetwork?: boolean;
+  /** Pulling/Pulled/Created/Started/Failed events (real nodes; hollow nodes skip them). */
+  containerEvents?: boolean;
   /** How often the Node status is re-posted even if unchanged (kubelet: 5 min). */
   statusReportMs?: number;
   /** Where pod volumes and files go (<rootDir>/pods/<uid>): real runtimes only; env is resolved everywhere. */
@@ -96,6 +98,7 @@ export class NodeAgent {
       getSecret: (ns, name) => secrets.get(ns, name).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err))),
       config,
       probeNetwork: this.o.probeNetwork,
+      containerEvents: this.o.containerEvents,
       enqueue: (key) => this.queue.add(key),
       event: (pod, fieldPath, type, reason, message) => recorder.event({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata }, type, reason, message, fieldPath),
     });

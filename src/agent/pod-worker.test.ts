@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger } from '../util/log.js';
-import { PodWorkers } from './pod-worker.js';
+import { PodWorkers, type PodWorkerOptions } from './pod-worker.js';
 import { FakeClock } from './probes/fake-clock.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
 
@@ -33,7 +33,7 @@ afterEach(async () => {
   }
 });
 
-function harness(spec: any, meta: any = {}): Harness {
+function harness(spec: any, meta: any = {}, opts: Partial<PodWorkerOptions> = {}): Harness {
   const clock = new FakeClock();
   const rt = new SimulatedRuntime({ podCidr: '10.42.0.0/24', podIp: '127.0.0.1' });
   const h = {} as Harness;
@@ -63,6 +63,7 @@ function harness(spec: any, meta: any = {}): Harness {
     probeNetwork: true,
     enqueue: (k) => h.queue.push(k),
     event: (_pod, fieldPath, type, reason, message) => h.events.push(`${type} ${reason} ${fieldPath ?? ''} ${message}`),
+    ...opts,
   });
   rt.onContainerEvent((c) => {
     const k = h.workers.observe(c);
@@ -363,5 +364,20 @@ describe('pod worker: sidecars (restartable init containers)', () => {
     assert.equal(h.pod.status.phase, 'Failed', 'the app exited 143');
     assert.equal(h.cs('side').state.terminated.exitCode, 143);
     assert.equal(h.cs('side').restartCount, 1);
+  });
+});
+
+describe('pod worker: container events', () => {
+  const spec = { initContainers: [{ name: 'init', image: 'busybox', command: ['true'] }], containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }] };
+  it('records Created and Started for each container on a node that asks for them', async () => {
+    const h = harness(spec, {}, { containerEvents: true });
+    await h.until('running', (p) => p.status.phase === 'Running');
+    for (const [field, name] of [['initContainers', 'init'], ['containers', 'app']])
+      for (const e of [`Normal Created spec.${field}{${name}} Created container ${name}`, `Normal Started spec.${field}{${name}} Started container ${name}`]) assert.ok(h.events.includes(e), `${e}\n${h.events.join('\n')}`);
+  });
+  it('records none on a hollow node (the default)', async () => {
+    const h = harness(spec);
+    await h.until('running', (p) => p.status.phase === 'Running');
+    assert.deepEqual(h.events.filter((e) => / (Created|Started|Pulled|Pulling) /.test(e)), []);
   });
 });

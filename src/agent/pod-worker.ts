@@ -22,6 +22,7 @@ import type { VolumeDir } from './volumes/pod-volumes.js';
 import { TerminationMessages } from './termination-messages.js';
 import { DEADLINE_MESSAGE, DEADLINE_REASON, deadlineRemainingMs, forcedGracePeriod, killPod } from './pod-termination.js';
 import { ProbeManager, type Clock, type PodProbeView } from './probes/index.js';
+import { createdEvent, imageEvent, pullBackOffEvents, pullFailedEvents, startedEvent, startFailedEvent, type ContainerEvent } from './container-events.js';
 import type { HandlerTarget } from './probes/types.js';
 
 /** Image pull back-off (kubelet: 10 s doubling to 5 min), shown as ImagePullBackOff. */
@@ -72,6 +73,11 @@ export interface PodWorkerOptions {
   config?: PodConfigOptions;
   /** Records a kubelet event about a pod (fieldPath names the container). */
   event?: PodEventFn;
+  /**
+   * Records the kubelet's image and container events (Pulling, Pulled, Created, Started,
+   * Failed): real nodes only; hollow nodes keep their API writes per pod low.
+   */
+  containerEvents?: boolean;
   /** Asks for a sync of a pod (probe results changed, a background kill ended). */
   enqueue?: (key: string) => void;
   /** False on simulated nodes: network probes and hooks succeed without traffic. */
@@ -136,6 +142,12 @@ export class PodWorkers {
       fieldPath = `spec.${init ? 'initContainers' : 'containers'}{${containerName}}`;
     }
     this.o.event?.(pod, fieldPath, type, reason, message);
+  }
+
+  /** A container event, when this node records them. */
+  private containerEvent(pod: any, containerName: string, ...events: ContainerEvent[]): void {
+    if (!this.o.containerEvents) return;
+    for (const e of events) this.event(pod, containerName, e.type, e.reason, e.message);
   }
 
   /** Adopts containers left by an earlier agent process (keyed by the pod's key). */
@@ -412,6 +424,7 @@ export class PodWorkers {
       if (rec.waitingReason === 'ErrImagePull') {
         rec.waitingReason = 'ImagePullBackOff';
         rec.waitingMessage = `Back-off pulling image "${c.image}"`;
+        this.containerEvent(pod, c.name, ...pullBackOffEvents(c.image));
       }
       return pb.until - now;
     }
@@ -422,6 +435,7 @@ export class PodWorkers {
     try {
       const cfg = containerConfigFor(pod, c, rec.restartCount, this.o.spec ?? {});
       cfg.pullAuth = await this.pullAuth(pod);
+      if (this.o.containerEvents) cfg.onImage = (e) => this.containerEvent(pod, c.name, imageEvent(c.image, e));
       const hosts = this.o.spec?.podsDir && etcHostsPath(this.o.spec.podsDir, pod);
       const prepared = withPrepared(cfg, prep || undefined);
       if (hosts && !prepared.mounts?.some((m) => m.containerPath === '/etc/hosts')) prepared.mounts = [...(prepared.mounts ?? []), { containerPath: '/etc/hosts', hostPath: hosts }];
@@ -432,6 +446,7 @@ export class PodWorkers {
       st.pullBackoff.set(c.name, { until: now + seconds * 1000, seconds });
       rec.waitingReason = err.reason;
       rec.waitingMessage = err.message;
+      this.containerEvent(pod, c.name, ...pullFailedEvents(err.reason, err.message));
       this.o.log.info('image pull failed', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name, image: c.image, reason: err.reason, err: err.message });
       // Resync soon: as the kubelet's, the next sync inside the window shows ImagePullBackOff.
       return Math.min(1000, seconds * 1000);
@@ -439,9 +454,12 @@ export class PodWorkers {
     st.pullBackoff.delete(c.name);
     if (prep?.terminationLogPath) (st.terminationMessages ??= new TerminationMessages()).record(id, prep.terminationLogPath, c.terminationMessagePolicy);
     rec.waitingReason = rec.waitingMessage = undefined;
+    this.containerEvent(pod, c.name, createdEvent(c.name));
     try {
       await rt.startContainer(id);
+      this.containerEvent(pod, c.name, startedEvent(c.name));
     } catch (err) {
+      this.containerEvent(pod, c.name, startFailedEvent(err));
       // A container that cannot start (no such executable, ...) is an exited instance
       // (StartError, exit code 128) that restarts under the restart policy, as upstream.
       const failed = await rt.containerStatus(id).catch(() => undefined);

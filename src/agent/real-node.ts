@@ -116,6 +116,7 @@ export async function startRealNode(o: RealNodeOptions, signal: AbortSignal): Pr
     },
     // Pod syncs mostly wait on containerd (sandbox setup, CNI): many in flight keep it busy.
     workers: 16,
+    containerEvents: true,
     podConfig: { rootDir: agentDir, clusterDomain: o.clusterDomain },
     podSpec: {
       podLogRoot: join(agentDir, 'pod-logs'),

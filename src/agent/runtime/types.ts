@@ -56,6 +56,8 @@ export interface ContainerConfig {
   mounts?: Mount[];
   resources?: LinuxResources;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Told what happens to the image (already present, pulling, pulled): the kubelet's Pulling/Pulled events. */
+  onImage?: (e: ImageEvent) => void;
   /** Registry credentials from imagePullSecrets, for pulls. */
   pullAuth?: { server: string; username?: string; password?: string; auth?: string }[];
   tty?: boolean;
@@ -76,6 +78,9 @@ export interface ContainerConfig {
     allowPrivilegeEscalation?: boolean;
   };
 }
+
+/** What a runtime did to have a container's image: found it, started pulling, pulled it (ms taken, bytes). */
+export type ImageEvent = { kind: 'present' } | { kind: 'pulling' } | { kind: 'pulled'; pullMs: number; totalMs: number; size?: number };
 
 /** A failed image pull (the pod shows ErrImagePull, then ImagePullBackOff). */
 export class ImagePullError extends Error {

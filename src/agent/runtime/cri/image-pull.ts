@@ -22,6 +22,7 @@ export function validImageReference(image: string): boolean {
 }
 
 export async function ensureImage(cri: CriClient, cfg: ContainerConfig, sandboxConfig: any): Promise<void> {
+  const began = Date.now();
   if (!validImageReference(cfg.image)) throw new ImagePullError(`Failed to apply default image tag "${cfg.image}": couldn't parse image name "${cfg.image}": invalid reference format`, 'InvalidImageName');
   const policy = cfg.imagePullPolicy ?? 'IfNotPresent';
   if (policy !== 'Always') {
@@ -33,13 +34,18 @@ export async function ensureImage(cri: CriClient, cfg: ContainerConfig, sandboxC
       if (err instanceof CriError && err.code === INVALID_ARGUMENT) throw new ImagePullError(`Failed to apply default image tag "${cfg.image}": ${err.details}`, 'InvalidImageName');
       throw err;
     }
-    if (present) return;
+    if (present) {
+      cfg.onImage?.({ kind: 'present' });
+      return;
+    }
   }
   if (policy === 'Never') throw new ImagePullError(`Container image "${cfg.image}" is not present with pull policy of Never`, 'ErrImageNeverPull');
+  cfg.onImage?.({ kind: 'pulling' });
   const matching = authsForImage(cfg.image, cfg.pullAuth);
   let last: unknown;
   for (const a of matching.length ? matching : [undefined]) {
     try {
+      const pullStart = Date.now();
       await cri.image.PullImage({
         image: { image: cfg.image },
         // containerd 1.6 wants a URL as server_address: left empty, as only credentials
@@ -47,6 +53,14 @@ export async function ensureImage(cri: CriClient, cfg: ContainerConfig, sandboxC
         auth: a ? { username: a.username ?? '', password: a.password ?? '', auth: a.auth ?? '' } : undefined,
         sandboxConfig,
       });
+      if (cfg.onImage) {
+        const pullMs = Date.now() - pullStart;
+        const size = await cri.image
+          .ImageStatus({ image: { image: cfg.image } })
+          .then((r: any) => (r.image?.size !== undefined ? Number(r.image.size) : undefined))
+          .catch(() => undefined);
+        cfg.onImage({ kind: 'pulled', pullMs, totalMs: Date.now() - began, size });
+      }
       return;
     } catch (err) {
       last = err;
