@@ -156,24 +156,19 @@ if (!IN_NETNS) {
         throw new Error(`${(err as Error).message}\n--- server log ---\n${c?.logs().slice(-20_000)}`, { cause: err });
       }
     });
-    const step = (m: string) => process.env.SKIFF_TEST_DEBUG && process.stderr.write(`# ${new Date().toISOString()} ${m}\n`);
     async function setup() {
       setupNodeNetwork(NODE_IP);
       // Names outside the cluster are never looked up: no upstream resolvers at all.
       const resolv = join(dataDir, 'no-upstreams.conf');
       writeFileSync(resolv, '# no upstream resolvers in this test\n');
       c = await Cluster.start(['--real-node', '--node-name', NODE, '--node-ip', NODE_IP, '--resolv-conf', resolv], dataDir);
-      step("await c.until('the service proxy");
       await c.until('the service proxy to program nftables', async () => c.logs().includes('service proxy programmed'), 60_000);
-      step("await c.until('the node to be Ready'");
       await c.until('the node to be Ready', async () => {
         const n = await getJson(`/api/v1/nodes/${NODE}`);
         return n.spec?.podCIDR && n.status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True';
       }, 60_000);
-      step('await apply(deployment);');
       await apply(deployment);
       await apply(warming);
-      step('const pods = await c.until(');
       const pods = await c.until('3 web pods Ready and the warming pod with an IP', async () => {
         const list = (await getJson('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items;
         const ready = list.filter((p: any) => p.metadata.name !== 'warming' && p.status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True');
@@ -181,7 +176,6 @@ if (!IN_NETNS) {
         return ready.length === 3 && w?.status?.podIP ? list : undefined;
       }, 120_000);
       backends = pods.filter((p: any) => p.metadata.name !== 'warming').map((p: any) => ({ name: p.metadata.name, ip: p.status.podIP }));
-      step("vip = await clusterIP('web');");
       vip = await clusterIP('web');
     }
     after(async () => {
@@ -266,6 +260,18 @@ if (!IN_NETNS) {
       await c.until('the proxy to add its endpoint', async () => sh('nft list table ip skiff').includes(`${warmIP} . 8080`), 10_000);
       const r = await inPod('rr-ready', `for i in $(seq 1 40); do timeout 10 wget -q -O- http://${vip}/ || echo FAILED; done`);
       assert.deepEqual(counts(r.out), Object.fromEntries([...backends.map((b) => b.name), 'warming'].map((n) => [n, 10])), r.text);
+    });
+
+    it('runs no service proxy with --disable-kube-proxy', async () => {
+      assert.equal(await c.stop(), 0);
+      sh('nft delete table ip skiff');
+      c = await Cluster.start(['--real-node', '--node-name', NODE, '--node-ip', NODE_IP, '--resolv-conf', join(dataDir, 'no-upstreams.conf'), '--disable-kube-proxy'], dataDir);
+      await c.until('the server to say the proxy is disabled', async () => c.logs().includes('service proxy disabled (--disable-kube-proxy)'), 30_000);
+      await c.until('the node to start again', async () => c.logs().includes('real node starting'), 60_000);
+      await apply('apiVersion: v1\nkind: Service\nmetadata: {name: later}\nspec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080}]\n');
+      await c.until('the new Service to have endpoints', async () => (await getJson('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dlater')).items[0]?.endpoints?.length === 4, 30_000);
+      assert.doesNotMatch(sh('nft list tables'), /skiff/, 'no nftables program without the proxy');
+      assert.doesNotMatch(c.logs(), /service proxy programmed/);
     });
   });
 }
