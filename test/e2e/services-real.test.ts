@@ -11,6 +11,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { Cluster } from './cluster.js';
 import { IN_NETNS, runInNetns, sh } from '../netns.js';
 import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
 
+const root = new URL('../../..', import.meta.url).pathname;
 const NODE = 'node1';
 const NODE_IP = '192.168.78.1';
 const IMAGE = 'skiff.local/busybox:latest';
@@ -114,6 +116,11 @@ function tryConnect(host: string, port: number): Promise<string> {
   });
 }
 
+/** The node's address on its veth pair, set up once per network namespace (suites share it). */
+function ensureNodeNetwork(): void {
+  if (spawnSync('ip', ['link', 'show', 'sknode0']).status !== 0) setupNodeNetwork(NODE_IP);
+}
+
 const counts = (xs: string[]) => xs.reduce((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {} as Record<string, number>);
 
 if (!IN_NETNS) {
@@ -157,7 +164,7 @@ if (!IN_NETNS) {
       }
     });
     async function setup() {
-      setupNodeNetwork(NODE_IP);
+      ensureNodeNetwork();
       // Names outside the cluster are never looked up: no upstream resolvers at all.
       const resolv = join(dataDir, 'no-upstreams.conf');
       writeFileSync(resolv, '# no upstream resolvers in this test\n');
@@ -272,6 +279,43 @@ if (!IN_NETNS) {
       await c.until('the new Service to have endpoints', async () => (await getJson('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dlater')).items[0]?.endpoints?.length === 4, 30_000);
       assert.doesNotMatch(sh('nft list tables'), /skiff/, 'no nftables program without the proxy');
       assert.doesNotMatch(c.logs(), /service proxy programmed/);
+    });
+  });
+
+  describe('the service proxy in `skiff agent`', () => {
+    let c: Cluster;
+    let agent: ChildProcess | undefined;
+    let agentLog = '';
+    const agentDir = mkdtempSync(join(tmpdir(), 'skiff-svc-agent-'));
+    const TOKEN = 'svc-agent-token';
+
+    before(async () => {
+      ensureNodeNetwork();
+      c = await Cluster.start(['--token', TOKEN]);
+      agent = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'agent', '--server', c.url, '--token', TOKEN, '--data-dir', agentDir, '--node-name', 'node2', '--node-ip', NODE_IP], { stdio: ['ignore', 'pipe', 'pipe'] });
+      agent.stdout!.on('data', (d) => (agentLog += d));
+      agent.stderr!.on('data', (d) => (agentLog += d));
+    });
+    after(async () => {
+      if (agent && agent.exitCode === null) {
+        const exited = new Promise((r) => agent!.once('exit', r));
+        agent.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+        agent.kill('SIGKILL');
+      }
+      await cleanupNode(agentDir, 'node2');
+      await c?.destroy();
+    });
+
+    it('programs the node it runs: a ClusterIP from the node reaches the pod behind it', async () => {
+      await c.until('the agent to program nftables', async () => agentLog.includes('service proxy programmed'), 60_000).catch((err) => assert.fail(`${err.message}\n${agentLog}`));
+      await c.k(['apply', '-f', '-'], { input: deployment.replace('replicas: 3', 'replicas: 1') });
+      const pod = await c.until('the web pod Ready on node2', async () => {
+        const list = (await c.getJson('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items;
+        return list.find((p: any) => p.spec.nodeName === 'node2' && p.status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True');
+      }, 120_000);
+      const ip = (await c.getJson('/api/v1/namespaces/default/services/web')).spec.clusterIP;
+      assert.equal(await c.until('the ClusterIP to answer', () => httpGet(`http://${ip}/`), 30_000), pod.metadata.name);
     });
   });
 }
