@@ -260,6 +260,38 @@ if (!IN_NETNS) {
       assert.ok(backends.map((b) => b.name).includes(await httpGet(`http://${vip}/`)));
     });
 
+    it('pins a client pod to one backend with sessionAffinity ClientIP', async () => {
+      await c.k(['patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}']);
+      await c.until('the proxy to program affinity', async () => /aff-sep-/.test(sh('nft list table ip skiff')), 10_000);
+      const r = await inPod('sticky', `for i in $(seq 1 30); do timeout 10 wget -q -O- http://${vip}/ || echo FAILED; done`);
+      const seen = counts(r.out);
+      assert.equal(Object.keys(seen).length, 1, r.text);
+      assert.ok(backends.some((b) => seen[b.name] === 30), r.text);
+      await c.k(['patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"None"}}']);
+      await c.until('the proxy to drop affinity', async () => !/aff-sep-/.test(sh('nft list table ip skiff')), 10_000);
+    });
+
+    it('lets a pod reach itself through its own Service (hairpin)', async () => {
+      await apply('apiVersion: v1\nkind: Service\nmetadata: {name: selfie}\nspec:\n  selector: {app: selfie}\n  ports: [{port: 80, targetPort: 8080}]\n');
+      const ip = await clusterIP('selfie');
+      await apply(JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'selfie', labels: { app: 'selfie' } },
+        spec: {
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', `mkdir -p /www && hostname > /www/index.html && httpd -p 8080 -h /www && for i in $(seq 1 100); do r=$(timeout 5 wget -q -O- http://${ip}/) && break; sleep 0.2; done; echo "self=$r"`] }],
+        },
+      }));
+      const p = await c.until('the selfie pod to finish', async () => {
+        const p = await getJson('/api/v1/namespaces/default/pods/selfie');
+        return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+      }, 90_000);
+      const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_selfie_${p.metadata.uid}`, 'c', '0.log'), 'utf8');
+      assert.match(log, /self=selfie$/m, log);
+    });
+
     it('sends a pod its share once it becomes ready (40 requests, 10 to each of 4 backends)', async () => {
       const warmIP = (await getJson('/api/v1/namespaces/default/pods/warming')).status.podIP;
       assert.equal(await httpGet(`http://${warmIP}:8080/cgi-bin/go`), 'ok');
