@@ -29,6 +29,18 @@ export function splitListen(listen: string): { host: string; port: number } {
   return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(listen.slice(i + 1)) };
 }
 
+/**
+ * The address published as the kube-dns endpoint: the node's address when the DNS answers
+ * there (pods reach it through the DNAT), else the listen address (for the host only,
+ * when it is loopback), with 0.0.0.0 standing for the API server's bind address.
+ */
+export function dnsEndpointAddress(o: { host: string; nodeIP?: string; listening: string[]; bindAddress: string }): string {
+  const anyHost = o.host === '0.0.0.0';
+  if (o.nodeIP && (anyHost || o.listening.includes(o.nodeIP))) return o.nodeIP;
+  if (anyHost) return o.bindAddress === '0.0.0.0' ? '127.0.0.1' : o.bindAddress;
+  return o.host;
+}
+
 /** Starts the DNS and publishes its endpoint; a port in use costs DNS, not the server. */
 export async function startClusterDns(o: ClusterDnsOptions, signal: AbortSignal): Promise<void> {
   const c = o.config;
@@ -41,8 +53,7 @@ export async function startClusterDns(o: ClusterDnsOptions, signal: AbortSignal)
       { informers: o.informers, zone: c.clusterDomain, host, port, resolvConf: c.resolvConf, log: o.log, alsoOn: nodeIP && !anyHost && nodeIP !== host ? [nodeIP] : [] },
       signal,
     );
-    const reachable = nodeIP && (anyHost || started.hosts.includes(nodeIP));
-    const address = reachable ? nodeIP : anyHost ? (c.bindAddress === '0.0.0.0' ? '127.0.0.1' : c.bindAddress) : host;
+    const address = dnsEndpointAddress({ host, nodeIP, listening: started.hosts, bindAddress: c.bindAddress });
     await o.handler.publishDns(c.clusterDns, address, started.port);
   } catch (err) {
     if (!signal.aborted) o.log.error('cluster DNS not started', { err: String(err) });
