@@ -70,6 +70,14 @@ spec:
 ---
 apiVersion: v1
 kind: Service
+metadata: {name: web-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{name: http, port: 8081, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
 metadata: {name: empty}
 spec:
   selector: {app: nobody}
@@ -258,6 +266,24 @@ if (!IN_NETNS) {
       for (let i = 0; i < 6; i++) seen.push(await httpGet(`http://${NODE_IP}:${np}/`));
       assert.deepEqual(counts(seen), Object.fromEntries(backends.map((b) => [b.name, 2])));
       assert.ok(backends.map((b) => b.name).includes(await httpGet(`http://${vip}/`)));
+    });
+
+    it('gives a LoadBalancer Service the node IP as its ingress, answering there', async () => {
+      const svc = await c.until('the LoadBalancer ingress', async () => {
+        const s = await getJson('/api/v1/namespaces/default/services/web-lb');
+        return s.status?.loadBalancer?.ingress?.length ? s : undefined;
+      }, 30_000);
+      assert.deepEqual(svc.status.loadBalancer.ingress.map((i: any) => i.ip), [NODE_IP]);
+      const name = await c.until('the LoadBalancer address to answer', () => httpGet(`http://${NODE_IP}:8081/`), 10_000);
+      assert.ok(backends.some((b) => b.name === name), name);
+      const table = await c.k(['get', 'service', 'web-lb']);
+      assert.match(table, new RegExp(`web-lb\\s+LoadBalancer\\s+\\S+\\s+${NODE_IP.replace(/\./g, '\\.')}\\s+8081:3\\d{4}/TCP`), table);
+    });
+
+    it('answers pod A records (a-b-c-d.<ns>.pod.cluster.local) from a pod', async () => {
+      const ip = backends[0].ip;
+      const r = await inPod('podrec', `nslookup ${ip.replace(/\./g, '-')}.default.pod.cluster.local`);
+      assert.match(r.text, new RegExp(`Address:\\s+${ip.replace(/\./g, '\\.')}`), r.text);
     });
 
     it('pins a client pod to one backend with sessionAffinity ClientIP', async () => {
