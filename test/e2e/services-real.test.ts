@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { Resolver } from 'node:dns/promises';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,6 +205,10 @@ if (!IN_NETNS) {
       const table = sh('nft list table ip skiff');
       assert.match(table, new RegExp(`10\\.43\\.0\\.10 \\. udp \\. 53 : goto svc-`), 'the DNS ClusterIP is programmed for UDP');
       assert.match(table, new RegExp(`10\\.43\\.0\\.10 \\. tcp \\. 53 : goto svc-`), 'and TCP');
+      // The node itself resolves through the ClusterIP too (DNAT-ed and masqueraded to the node address).
+      const resolver = new Resolver({ timeout: 2000, tries: 2 });
+      resolver.setServers(['10.43.0.10']);
+      assert.deepEqual(await resolver.resolve4('web.default.svc.cluster.local'), [vip]);
     });
 
     it('lists the ready pods as endpoints and the warming pod as not ready', async () => {
