@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dnsEndpointAddress, splitListen } from './cluster-dns.js';
+import { clusterClients, dnsEndpointAddress, splitListen } from './cluster-dns.js';
 
 describe('cluster DNS endpoint', () => {
   it('splits --dns-listen into host and port', () => {
@@ -19,5 +19,16 @@ describe('cluster DNS endpoint', () => {
     assert.equal(dnsEndpointAddress({ host: '10.0.0.1', listening: ['10.0.0.1'], bindAddress: '127.0.0.1' }), '10.0.0.1');
     assert.equal(dnsEndpointAddress({ host: '0.0.0.0', listening: ['0.0.0.0'], bindAddress: '0.0.0.0' }), '127.0.0.1');
     assert.equal(dnsEndpointAddress({ host: '0.0.0.0', listening: ['0.0.0.0'], bindAddress: '10.0.0.1' }), '10.0.0.1');
+  });
+});
+
+describe('cluster DNS clients on the node address', () => {
+  it('serves pods, loopback and the node itself, refuses the rest', () => {
+    const allow = clusterClients('10.42.0.0/16', () => ['192.168.1.5', '127.0.0.1']);
+    assert.ok(allow('10.42.3.7'), 'a pod');
+    assert.ok(allow('127.0.0.1'));
+    assert.ok(allow('192.168.1.5'), 'the node (masqueraded lookups through the ClusterIP)');
+    assert.ok(!allow('192.168.1.9'), 'another machine on the node network');
+    assert.ok(!allow('10.43.0.1'));
   });
 });
