@@ -6,8 +6,10 @@
  * Service; client pods (busybox wget and nslookup, output read from their CRI log files;
  * bounded with `timeout`, as Debian's static busybox wget crashes on its own -T option)
  * check round robin over the VIP, names resolved by the cluster DNS through 10.43.0.10,
- * a matching pod that is not ready left out, a Service without endpoints refused at
- * once, headless and SRV records; NodePort and ClusterIP from the node itself.
+ * a matching pod that is not ready left out (and served once ready), a Service without
+ * endpoints refused at once, headless, SRV and pod records, ClientIP affinity, hairpin;
+ * NodePort, LoadBalancer and ClusterIP from the node itself; --disable-kube-proxy; and
+ * `skiff agent` running the proxy for its own node.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
