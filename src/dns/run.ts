@@ -35,6 +35,8 @@ export interface DnsOptions {
    * node's address, which pods reach through the cluster DNS ClusterIP's DNAT.
    */
   alsoOn?: string[];
+  /** Which clients the alsoOn listeners serve (others get REFUSED). */
+  alsoOnAllow?: (address: string) => boolean;
 }
 
 export async function runDns(o: DnsOptions, signal: AbortSignal): Promise<{ port: number; server: DnsServer; hosts: string[] }> {
@@ -68,7 +70,7 @@ export async function runDns(o: DnsOptions, signal: AbortSignal): Promise<{ port
   signal.addEventListener('abort', () => void Promise.all(servers.map((s) => s.close())), { once: true });
   const hosts = [o.host];
   for (const host of o.alsoOn ?? []) {
-    const more = new DnsServer({ host, port, zone: o.zone, upstreams, log: o.log });
+    const more = new DnsServer({ host, port, zone: o.zone, upstreams, log: o.log, allow: o.alsoOnAllow });
     try {
       await more.start();
     } catch (err) {

@@ -16,7 +16,7 @@ const AUTHORITATIVE = 1 << 10;
 const TRUNCATED = 1 << 9;
 const RECURSION_DESIRED = 1 << 8;
 const RECURSION_AVAILABLE = 1 << 7;
-const RCODES: Record<string, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4 };
+const RCODES: Record<string, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
 const CACHE_MAX = 20_000;
 
 export interface DnsServerOptions {
@@ -27,6 +27,8 @@ export interface DnsServerOptions {
   upstreams: string[];
   log?: Logger;
   forwardTimeoutMs?: number;
+  /** Which clients are served; others get REFUSED (a listener on a routable address is not an open resolver). */
+  allow?: (address: string) => boolean;
 }
 
 export class DnsServer {
@@ -55,6 +57,10 @@ export class DnsServer {
     udp.on('error', (err) => this.o.log?.error('dns udp socket error', { err }));
     const port = udp.address().port;
     udp.on('message', (msg, rinfo) => {
+      if (this.o.allow && !this.o.allow(rinfo.address)) {
+        if (msg.length >= 12) udp.send(header(msg, RCODES.REFUSED), rinfo.port, rinfo.address);
+        return;
+      }
       void this.answer(msg, 'udp').then((r) => r && udp.send(r, rinfo.port, rinfo.address));
     });
     const tcp = (this.tcp = net.createServer((s) => this.serveTcp(s)));
@@ -82,6 +88,11 @@ export class DnsServer {
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + msg.length);
+        const refused = this.o.allow && !this.o.allow((s.remoteAddress ?? '').replace(/^::ffff:/, ''));
+        if (refused) {
+          if (msg.length >= 12) s.write(withLength(header(Buffer.from(msg), RCODES.REFUSED)));
+          continue;
+        }
         void this.answer(Buffer.from(msg), 'tcp').then((r) => {
           if (!r || s.destroyed) return;
           const len = Buffer.alloc(2);
@@ -144,6 +155,12 @@ export class DnsServer {
 }
 
 /** A bare response header echoing the query's question section, with an rcode. */
+function withLength(msg: Buffer): Buffer {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(msg.length);
+  return Buffer.concat([len, msg]);
+}
+
 function header(query: Buffer, rcode: number): Buffer {
   const out = Buffer.from(query);
   const rd = out.readUInt16BE(2) & RECURSION_DESIRED;

@@ -8,11 +8,13 @@
  * publishes that address (a pod's packet DNAT-ed to its own node's address arrives over
  * the bridge and is delivered locally; pods on other nodes are routed to it).
  */
+import { networkInterfaces } from 'node:os';
 import type { InformerFactory } from '../client/clientset.js';
 import type { ApiHandler } from '../apiserver/handler.js';
 import { runDns } from '../dns/run.js';
 import type { Logger } from '../util/log.js';
 import type { ServerConfig } from './config.js';
+import { cidrContains, parseCidr } from '../util/ipv4.js';
 
 export interface ClusterDnsOptions {
   config: ServerConfig;
@@ -29,6 +31,42 @@ export function splitListen(listen: string): { host: string; port: number } {
   return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(listen.slice(i + 1)) };
 }
 
+/**
+ * The address published as the kube-dns endpoint: the node's address when the DNS answers
+ * there (pods reach it through the DNAT), else the listen address (for the host only,
+ * when it is loopback), with 0.0.0.0 standing for the API server's bind address.
+ */
+export function dnsEndpointAddress(o: { host: string; nodeIP?: string; listening: string[]; bindAddress: string }): string {
+  const anyHost = o.host === '0.0.0.0';
+  if (o.nodeIP && (anyHost || o.listening.includes(o.nodeIP))) return o.nodeIP;
+  if (anyHost) return o.bindAddress === '0.0.0.0' ? '127.0.0.1' : o.bindAddress;
+  return o.host;
+}
+
+/**
+ * Who the node-address listener serves: pods (the cluster CIDR, not masqueraded on their
+ * way to a ClusterIP) and this machine (loopback, its own addresses: the node's own
+ * lookups through the ClusterIP are masqueraded). Anyone else on the node's network gets
+ * REFUSED, so the forwarder is not an open resolver there.
+ */
+export function clusterClients(clusterCidr: string, localAddresses: () => string[] = ownAddresses): (address: string) => boolean {
+  const cidr = parseCidr(clusterCidr);
+  let local = new Set(localAddresses());
+  let refreshed = Date.now();
+  return (address) => {
+    if (address.startsWith('127.') || cidrContains(cidr, address) || local.has(address)) return true;
+    // Addresses change (DHCP, a new bridge): look again, at most once a second.
+    if (Date.now() - refreshed < 1000) return false;
+    local = new Set(localAddresses());
+    refreshed = Date.now();
+    return local.has(address);
+  };
+}
+
+function ownAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address));
+}
+
 /** Starts the DNS and publishes its endpoint; a port in use costs DNS, not the server. */
 export async function startClusterDns(o: ClusterDnsOptions, signal: AbortSignal): Promise<void> {
   const c = o.config;
@@ -38,11 +76,10 @@ export async function startClusterDns(o: ClusterDnsOptions, signal: AbortSignal)
   if (o.nodeIP && !nodeIP) o.log.warn('the local node has a loopback address: pods cannot reach the cluster DNS', { nodeIP: o.nodeIP });
   try {
     const started = await runDns(
-      { informers: o.informers, zone: c.clusterDomain, host, port, resolvConf: c.resolvConf, log: o.log, alsoOn: nodeIP && !anyHost && nodeIP !== host ? [nodeIP] : [] },
+      { informers: o.informers, zone: c.clusterDomain, host, port, resolvConf: c.resolvConf, log: o.log, alsoOn: nodeIP && !anyHost && nodeIP !== host ? [nodeIP] : [], alsoOnAllow: clusterClients(c.clusterCidr) },
       signal,
     );
-    const reachable = nodeIP && (anyHost || started.hosts.includes(nodeIP));
-    const address = reachable ? nodeIP : anyHost ? (c.bindAddress === '0.0.0.0' ? '127.0.0.1' : c.bindAddress) : host;
+    const address = dnsEndpointAddress({ host, nodeIP, listening: started.hosts, bindAddress: c.bindAddress });
     await o.handler.publishDns(c.clusterDns, address, started.port);
   } catch (err) {
     if (!signal.aborted) o.log.error('cluster DNS not started', { err: String(err) });

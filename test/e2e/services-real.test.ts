@@ -6,13 +6,17 @@
  * Service; client pods (busybox wget and nslookup, output read from their CRI log files;
  * bounded with `timeout`, as Debian's static busybox wget crashes on its own -T option)
  * check round robin over the VIP, names resolved by the cluster DNS through 10.43.0.10,
- * a matching pod that is not ready left out, a Service without endpoints refused at
- * once, headless and SRV records; NodePort and ClusterIP from the node itself.
+ * a matching pod that is not ready left out (and served once ready), a Service without
+ * endpoints refused at once, headless, SRV and pod records, ClientIP affinity, hairpin;
+ * NodePort, LoadBalancer and ClusterIP from the node itself; --disable-kube-proxy; and
+ * `skiff agent` running the proxy for its own node.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { Resolver } from 'node:dns/promises';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +25,7 @@ import { Cluster } from './cluster.js';
 import { IN_NETNS, runInNetns, sh } from '../netns.js';
 import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
 
+const root = new URL('../../..', import.meta.url).pathname;
 const NODE = 'node1';
 const NODE_IP = '192.168.78.1';
 const IMAGE = 'skiff.local/busybox:latest';
@@ -65,6 +70,14 @@ spec:
   clusterIP: None
   selector: {app: web}
   ports: [{name: http, port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{name: http, port: 8081, targetPort: 8080}]
 ---
 apiVersion: v1
 kind: Service
@@ -114,6 +127,11 @@ function tryConnect(host: string, port: number): Promise<string> {
   });
 }
 
+/** The node's address on its veth pair, set up once per network namespace (suites share it). */
+function ensureNodeNetwork(): void {
+  if (spawnSync('ip', ['link', 'show', 'sknode0']).status !== 0) setupNodeNetwork(NODE_IP);
+}
+
 const counts = (xs: string[]) => xs.reduce((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {} as Record<string, number>);
 
 if (!IN_NETNS) {
@@ -156,24 +174,19 @@ if (!IN_NETNS) {
         throw new Error(`${(err as Error).message}\n--- server log ---\n${c?.logs().slice(-20_000)}`, { cause: err });
       }
     });
-    const step = (m: string) => process.env.SKIFF_TEST_DEBUG && process.stderr.write(`# ${new Date().toISOString()} ${m}\n`);
     async function setup() {
-      setupNodeNetwork(NODE_IP);
+      ensureNodeNetwork();
       // Names outside the cluster are never looked up: no upstream resolvers at all.
       const resolv = join(dataDir, 'no-upstreams.conf');
       writeFileSync(resolv, '# no upstream resolvers in this test\n');
       c = await Cluster.start(['--real-node', '--node-name', NODE, '--node-ip', NODE_IP, '--resolv-conf', resolv], dataDir);
-      step("await c.until('the service proxy");
       await c.until('the service proxy to program nftables', async () => c.logs().includes('service proxy programmed'), 60_000);
-      step("await c.until('the node to be Ready'");
       await c.until('the node to be Ready', async () => {
         const n = await getJson(`/api/v1/nodes/${NODE}`);
         return n.spec?.podCIDR && n.status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True';
       }, 60_000);
-      step('await apply(deployment);');
       await apply(deployment);
       await apply(warming);
-      step('const pods = await c.until(');
       const pods = await c.until('3 web pods Ready and the warming pod with an IP', async () => {
         const list = (await getJson('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items;
         const ready = list.filter((p: any) => p.metadata.name !== 'warming' && p.status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True');
@@ -181,7 +194,6 @@ if (!IN_NETNS) {
         return ready.length === 3 && w?.status?.podIP ? list : undefined;
       }, 120_000);
       backends = pods.filter((p: any) => p.metadata.name !== 'warming').map((p: any) => ({ name: p.metadata.name, ip: p.status.podIP }));
-      step("vip = await clusterIP('web');");
       vip = await clusterIP('web');
     }
     after(async () => {
@@ -195,6 +207,10 @@ if (!IN_NETNS) {
       const table = sh('nft list table ip skiff');
       assert.match(table, new RegExp(`10\\.43\\.0\\.10 \\. udp \\. 53 : goto svc-`), 'the DNS ClusterIP is programmed for UDP');
       assert.match(table, new RegExp(`10\\.43\\.0\\.10 \\. tcp \\. 53 : goto svc-`), 'and TCP');
+      // The node itself resolves through the ClusterIP too (DNAT-ed and masqueraded to the node address).
+      const resolver = new Resolver({ timeout: 2000, tries: 2 });
+      resolver.setServers(['10.43.0.10']);
+      assert.deepEqual(await resolver.resolve4('web.default.svc.cluster.local'), [vip]);
     });
 
     it('lists the ready pods as endpoints and the warming pod as not ready', async () => {
@@ -259,6 +275,56 @@ if (!IN_NETNS) {
       assert.ok(backends.map((b) => b.name).includes(await httpGet(`http://${vip}/`)));
     });
 
+    it('gives a LoadBalancer Service the node IP as its ingress, answering there', async () => {
+      const svc = await c.until('the LoadBalancer ingress', async () => {
+        const s = await getJson('/api/v1/namespaces/default/services/web-lb');
+        return s.status?.loadBalancer?.ingress?.length ? s : undefined;
+      }, 30_000);
+      assert.deepEqual(svc.status.loadBalancer.ingress.map((i: any) => i.ip), [NODE_IP]);
+      const name = await c.until('the LoadBalancer address to answer', () => httpGet(`http://${NODE_IP}:8081/`), 10_000);
+      assert.ok(backends.some((b) => b.name === name), name);
+      const table = await c.k(['get', 'service', 'web-lb']);
+      assert.match(table, new RegExp(`web-lb\\s+LoadBalancer\\s+\\S+\\s+${NODE_IP.replace(/\./g, '\\.')}\\s+8081:3\\d{4}/TCP`), table);
+    });
+
+    it('answers pod A records (a-b-c-d.<ns>.pod.cluster.local) from a pod', async () => {
+      const ip = backends[0].ip;
+      const r = await inPod('podrec', `nslookup ${ip.replace(/\./g, '-')}.default.pod.cluster.local`);
+      assert.match(r.text, new RegExp(`Address:\\s+${ip.replace(/\./g, '\\.')}`), r.text);
+    });
+
+    it('pins a client pod to one backend with sessionAffinity ClientIP', async () => {
+      await c.k(['patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}']);
+      await c.until('the proxy to program affinity', async () => /aff-sep-/.test(sh('nft list table ip skiff')), 10_000);
+      const r = await inPod('sticky', `for i in $(seq 1 30); do timeout 10 wget -q -O- http://${vip}/ || echo FAILED; done`);
+      const seen = counts(r.out);
+      assert.equal(Object.keys(seen).length, 1, r.text);
+      assert.ok(backends.some((b) => seen[b.name] === 30), r.text);
+      await c.k(['patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"None"}}']);
+      await c.until('the proxy to drop affinity', async () => !/aff-sep-/.test(sh('nft list table ip skiff')), 10_000);
+    });
+
+    it('lets a pod reach itself through its own Service (hairpin)', async () => {
+      await apply('apiVersion: v1\nkind: Service\nmetadata: {name: selfie}\nspec:\n  selector: {app: selfie}\n  ports: [{port: 80, targetPort: 8080}]\n');
+      const ip = await clusterIP('selfie');
+      await apply(JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'selfie', labels: { app: 'selfie' } },
+        spec: {
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', `mkdir -p /www && hostname > /www/index.html && httpd -p 8080 -h /www && for i in $(seq 1 100); do r=$(timeout 5 wget -q -O- http://${ip}/) && break; sleep 0.2; done; echo "self=$r"`] }],
+        },
+      }));
+      const p = await c.until('the selfie pod to finish', async () => {
+        const p = await getJson('/api/v1/namespaces/default/pods/selfie');
+        return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+      }, 90_000);
+      const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_selfie_${p.metadata.uid}`, 'c', '0.log'), 'utf8');
+      assert.match(log, /self=selfie$/m, log);
+    });
+
     it('sends a pod its share once it becomes ready (40 requests, 10 to each of 4 backends)', async () => {
       const warmIP = (await getJson('/api/v1/namespaces/default/pods/warming')).status.podIP;
       assert.equal(await httpGet(`http://${warmIP}:8080/cgi-bin/go`), 'ok');
@@ -266,6 +332,55 @@ if (!IN_NETNS) {
       await c.until('the proxy to add its endpoint', async () => sh('nft list table ip skiff').includes(`${warmIP} . 8080`), 10_000);
       const r = await inPod('rr-ready', `for i in $(seq 1 40); do timeout 10 wget -q -O- http://${vip}/ || echo FAILED; done`);
       assert.deepEqual(counts(r.out), Object.fromEntries([...backends.map((b) => b.name), 'warming'].map((n) => [n, 10])), r.text);
+    });
+
+    it('runs no service proxy with --disable-kube-proxy', async () => {
+      assert.equal(await c.stop(), 0);
+      sh('nft delete table ip skiff');
+      c = await Cluster.start(['--real-node', '--node-name', NODE, '--node-ip', NODE_IP, '--resolv-conf', join(dataDir, 'no-upstreams.conf'), '--disable-kube-proxy'], dataDir);
+      await c.until('the server to say the proxy is disabled', async () => c.logs().includes('service proxy disabled (--disable-kube-proxy)'), 30_000);
+      await c.until('the node to start again', async () => c.logs().includes('real node starting'), 60_000);
+      await apply('apiVersion: v1\nkind: Service\nmetadata: {name: later}\nspec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080}]\n');
+      await c.until('the new Service to have endpoints', async () => (await getJson('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dlater')).items[0]?.endpoints?.length === 4, 30_000);
+      assert.doesNotMatch(sh('nft list tables'), /skiff/, 'no nftables program without the proxy');
+      assert.doesNotMatch(c.logs(), /service proxy programmed/);
+    });
+  });
+
+  describe('the service proxy in `skiff agent`', () => {
+    let c: Cluster;
+    let agent: ChildProcess | undefined;
+    let agentLog = '';
+    const agentDir = mkdtempSync(join(tmpdir(), 'skiff-svc-agent-'));
+    const TOKEN = 'svc-agent-token';
+
+    before(async () => {
+      ensureNodeNetwork();
+      c = await Cluster.start(['--token', TOKEN]);
+      agent = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'agent', '--server', c.url, '--token', TOKEN, '--data-dir', agentDir, '--node-name', 'node2', '--node-ip', NODE_IP], { stdio: ['ignore', 'pipe', 'pipe'] });
+      agent.stdout!.on('data', (d) => (agentLog += d));
+      agent.stderr!.on('data', (d) => (agentLog += d));
+    });
+    after(async () => {
+      if (agent && agent.exitCode === null) {
+        const exited = new Promise((r) => agent!.once('exit', r));
+        agent.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+        agent.kill('SIGKILL');
+      }
+      await cleanupNode(agentDir, 'node2');
+      await c?.destroy();
+    });
+
+    it('programs the node it runs: a ClusterIP from the node reaches the pod behind it', async () => {
+      await c.until('the agent to program nftables', async () => agentLog.includes('service proxy programmed'), 60_000).catch((err) => assert.fail(`${err.message}\n${agentLog}`));
+      await c.k(['apply', '-f', '-'], { input: deployment.replace('replicas: 3', 'replicas: 1') });
+      const pod = await c.until('the web pod Ready on node2', async () => {
+        const list = (await c.getJson('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items;
+        return list.find((p: any) => p.spec.nodeName === 'node2' && p.status?.conditions?.find((x: any) => x.type === 'Ready')?.status === 'True');
+      }, 120_000);
+      const ip = (await c.getJson('/api/v1/namespaces/default/services/web')).spec.clusterIP;
+      assert.equal(await c.until('the ClusterIP to answer', () => httpGet(`http://${ip}/`), 30_000), pod.metadata.name);
     });
   });
 }
