@@ -334,6 +334,94 @@ if (!IN_NETNS) {
       assert.deepEqual(counts(r.out), Object.fromEntries([...backends.map((b) => b.name), 'warming'].map((n) => [n, 10])), r.text);
     });
 
+    it('stops sending to a pod whose readiness probe fails, and sends again once it passes', async () => {
+      const readyOf = async () => (await getJson('/api/v1/namespaces/default/pods/flappy')).status?.conditions?.find((x: any) => x.type === 'Ready')?.status;
+      await apply(JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'flappy', labels: { app: 'web' } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{
+            name: 'httpd', image: IMAGE, imagePullPolicy: 'IfNotPresent',
+            command: ['sh', '-c', `touch /tmp/ready && ${SERVE_HOSTNAME}`],
+            ports: [{ name: 'http', containerPort: 8080 }],
+            readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 },
+          }],
+        },
+      }));
+      await c.until('flappy Ready', async () => (await readyOf()) === 'True', 90_000);
+      const ip = (await getJson('/api/v1/namespaces/default/pods/flappy')).status.podIP;
+      const inRules = () => sh('nft list table ip skiff').includes(`${ip} . 8080`);
+      await c.until('the proxy to add flappy', async () => inRules(), 15_000);
+      const sample = async (n: number) => {
+        const seen: string[] = [];
+        for (let i = 0; i < n; i++) seen.push(await httpGet(`http://${vip}/`));
+        return counts(seen);
+      };
+      assert.equal((await sample(25)).flappy, 5, 'flappy takes its fifth while ready');
+
+      await c.k(['exec', 'flappy', '--', 'rm', '/tmp/ready']);
+      await c.until('flappy not Ready', async () => (await readyOf()) === 'False', 30_000);
+      await c.until('the proxy to drop flappy', async () => !inRules(), 15_000);
+      const pod = await getJson('/api/v1/namespaces/default/pods/flappy');
+      assert.equal(pod.status.containerStatuses[0].restartCount, 0, 'readiness never restarts');
+      const without = await sample(20);
+      assert.equal(without.flappy, undefined, JSON.stringify(without));
+      assert.deepEqual(Object.values(without), [5, 5, 5, 5]);
+
+      await c.k(['exec', 'flappy', '--', 'touch', '/tmp/ready']);
+      await c.until('flappy Ready again', async () => (await readyOf()) === 'True', 30_000);
+      await c.until('the proxy to add flappy back', async () => inRules(), 15_000);
+      assert.equal((await sample(25)).flappy, 5, 'flappy is back in the rotation');
+      await c.k(['delete', 'pod', 'flappy', '--wait=false']);
+      await c.until('the proxy to drop the deleted flappy', async () => !inRules(), 30_000);
+    });
+
+    it('keeps connections in flight while the Service scales up', async () => {
+      const slowScript = String.raw`mkdir -p /www/cgi-bin && printf '#!/bin/sh\nsleep 4\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nhostname\n' > /www/cgi-bin/slow && chmod +x /www/cgi-bin/slow && hostname > /www/index.html && exec httpd -f -p 8080 -h /www`;
+      await apply(JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'slow' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'slow' } },
+          template: {
+            metadata: { labels: { app: 'slow' } },
+            spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'httpd', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', slowScript], ports: [{ containerPort: 8080 }] }] },
+          },
+        },
+      }));
+      await apply('apiVersion: v1\nkind: Service\nmetadata: {name: slow}\nspec:\n  selector: {app: slow}\n  ports: [{port: 80, targetPort: 8080}]\n');
+      const ip = await clusterIP('slow');
+      const readyEndpoints = async () => (await getJson('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dslow')).items.flatMap((s: any) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready);
+      await c.until('one slow backend', async () => (await readyEndpoints()).length === 1 && (await httpGet(`http://${ip}/`).catch(() => '')) !== '', 90_000);
+      const slowGet = (url: string) =>
+        new Promise<string>((resolve, reject) => {
+          const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: 30_000 }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve(`${res.statusCode} ${body.trim()}`));
+          });
+          req.on('timeout', () => req.destroy(new Error('timeout')));
+          req.on('error', reject);
+          req.end();
+        });
+      // Three requests that each take 4 s, in flight while the Service's endpoints change.
+      const inFlight = [0, 1, 2].map(() => slowGet(`http://${ip}/cgi-bin/slow`));
+      await new Promise((r) => setTimeout(r, 500));
+      await c.k(['scale', 'deployment', 'slow', '--replicas=3']);
+      const answers = await Promise.all(inFlight);
+      const first = answers[0].split(' ')[1];
+      assert.ok(first.startsWith('slow-'), answers.join(' | '));
+      assert.deepEqual(answers, [`200 ${first}`, `200 ${first}`, `200 ${first}`], 'every connection opened before the scale-up finished on its backend');
+      await c.until('three slow backends', async () => (await readyEndpoints()).length === 3, 90_000);
+      await c.until('the proxy to use all three', async () => Object.keys(counts(await Promise.all([0, 1, 2, 3, 4, 5].map(() => httpGet(`http://${ip}/`))))).length === 3, 20_000);
+      await c.k(['delete', 'deployment', 'slow', '--wait=false']);
+      await c.k(['delete', 'service', 'slow']);
+    });
+
     it('runs no service proxy with --disable-kube-proxy', async () => {
       assert.equal(await c.stop(), 0);
       sh('nft delete table ip skiff');
