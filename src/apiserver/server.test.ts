@@ -19,10 +19,10 @@ interface Reply {
   body: string;
 }
 
-function get(port: number, path: string, opts: { ca: string; cert?: string; key?: string; token?: string }): Promise<Reply> {
+function get(port: number, path: string, opts: { ca: string; cert?: string; key?: string; token?: string; host?: string }): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, ca: opts.ca, cert: opts.cert, key: opts.key, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {} },
+      { agent: false, host: opts.host ?? '127.0.0.1', port, path, ca: opts.ca, cert: opts.cert, key: opts.key, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {} },
       (res) => {
         let body = '';
         res.on('data', (c) => (body += c));
@@ -116,5 +116,24 @@ describe('https server', () => {
     const ok = await get(port, '/api', { ca: pki.ca.certPem, token: 's3cret' });
     assert.equal(JSON.parse(ok.body).user.name, 'tok');
     assert.equal((await get(port, '/api', { ca: pki.ca.certPem, token: 'wrong' })).code, 401);
+  });
+
+  it('also serves on extra addresses at the same port, skipping one it cannot bind', async () => {
+    // 127.0.0.2 is loopback on Linux; 192.0.2.1 (TEST-NET-1) is no address of this machine.
+    const d3 = mkdtempSync(join(tmpdir(), 'skiff-https-'));
+    const pki3 = await ensurePki({ dir: d3, sans: { dns: [], ips: ['127.0.0.2'] } });
+    const s = new HttpsServer({ pki: pki3, handler: {} as ApiHandler, authenticator: createAuthenticator({ tokens: [] }), host: '127.0.0.1', port: 0, alsoOn: ['127.0.0.2', '192.0.2.1'], log: silentLogger, ready: () => true });
+    try {
+      const p = (await s.start()).port;
+      assert.deepEqual(s.hosts, ['127.0.0.1', '127.0.0.2']);
+      // The serving certificate covers the extra address (the client checks it against the CA).
+      const v = await get(p, '/version', { ca: pki3.ca.certPem, host: '127.0.0.2' });
+      assert.equal(v.code, 200);
+      await s.stop();
+      await assert.rejects(get(p, '/version', { ca: pki3.ca.certPem, host: '127.0.0.2' }), /ECONNREFUSED/);
+    } finally {
+      await s.stop();
+      rmSync(d3, { recursive: true, force: true });
+    }
   });
 });

@@ -21,6 +21,12 @@ export interface HttpsServerOptions {
   authenticator: Authenticator;
   host: string;
   port: number;
+  /**
+   * More addresses to serve on, at the same port (the advertise address pods reach
+   * through the `kubernetes` Service when the main listener is loopback). One that cannot
+   * be bound is logged and left out, not fatal.
+   */
+  alsoOn?: string[];
   log: Logger;
   /** Readiness: /readyz answers 200 only once this returns true. */
   ready: () => boolean;
@@ -38,10 +44,28 @@ function sendText(res: ServerResponse, code: number, text: string): void {
 }
 
 export class HttpsServer {
-  private server?: Server;
+  private servers: Server[] = [];
+  /** Every address served, after start(). */
+  hosts: string[] = [];
   constructor(private readonly o: HttpsServerOptions) {}
 
   async start(): Promise<AddressInfo> {
+    const main = await this.listen(this.o.host, this.o.port);
+    const addr = main.address() as AddressInfo;
+    this.hosts = [this.o.host];
+    for (const host of this.o.alsoOn ?? []) {
+      if (this.hosts.includes(host)) continue;
+      try {
+        await this.listen(host, addr.port);
+        this.hosts.push(host);
+      } catch (err) {
+        this.o.log.warn('cannot listen on an extra address', { host, port: addr.port, err: String(err) });
+      }
+    }
+    return addr;
+  }
+
+  private async listen(host: string, port: number): Promise<Server> {
     const server = createServer(
       {
         key: this.o.pki.serving.keyPem,
@@ -57,15 +81,15 @@ export class HttpsServer {
     server.on('upgrade', (req, sock, head) => void this.upgrade(req, sock, head));
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
-    this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.o.port, this.o.host, () => {
+      server.listen(port, host, () => {
         server.off('error', reject);
         resolve();
       });
     });
-    return server.address() as AddressInfo;
+    this.servers.push(server);
+    return server;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -120,11 +144,16 @@ export class HttpsServer {
   }
 
   async stop(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+    const servers = this.servers;
+    this.servers = [];
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
   }
 }

@@ -9,6 +9,12 @@ export interface ServerConfig {
   dataDir: string;
   httpsListenPort: number;
   bindAddress: string;
+  /**
+   * k3s's --advertise-address: the address published as the `kubernetes` Service's
+   * endpoint (and in discovery). Default: the local real node's IP when one runs (the API
+   * then also listens there), else the bind address (127.0.0.1 for 0.0.0.0).
+   */
+  advertiseAddress?: string;
   writeKubeconfig?: string;
   token?: string;
   disableAgent: boolean;

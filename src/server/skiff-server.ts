@@ -41,6 +41,20 @@ function hostAddresses(): string[] {
   return out;
 }
 
+/**
+ * Where the API is reached: `local` for this machine (kubeconfig, in-process components)
+ * and `advertise`, published as the `kubernetes` Service's endpoint as kube-apiserver
+ * publishes its --advertise-address. With a real local node the default is the node's IP,
+ * so that pods reach the API through 10.43.0.1:443; otherwise the bind address.
+ */
+export function apiAddresses(c: Pick<ServerConfig, 'bindAddress' | 'advertiseAddress' | 'nodeIP'>, realNode: boolean, nodeIP = () => c.nodeIP ?? defaultNodeIP()): { local: string; advertise: string } {
+  const bindIsAny = c.bindAddress === '0.0.0.0' || c.bindAddress === '::';
+  const local = bindIsAny ? '127.0.0.1' : c.bindAddress;
+  if (c.advertiseAddress) return { local, advertise: c.advertiseAddress };
+  const ip = realNode ? nodeIP() : undefined;
+  return { local, advertise: ip && !ip.startsWith('127.') ? ip : local };
+}
+
 export class SkiffServer {
   private backend?: Backend;
   private handler?: ApiHandler;
@@ -67,7 +81,8 @@ export class SkiffServer {
     await noticeSqliteStore(c, this.backend, this.log.child('store'));
 
     const bindIsAny = c.bindAddress === '0.0.0.0' || c.bindAddress === '::';
-    const ips = [firstIp(c.serviceCidr), ...(bindIsAny ? hostAddresses() : [c.bindAddress]), ...c.tlsSan.filter((s) => /^[\d.:a-f]+$/i.test(s))];
+    const { local, advertise } = apiAddresses(c, this.runsRealNode());
+    const ips = [firstIp(c.serviceCidr), ...(bindIsAny ? hostAddresses() : [c.bindAddress]), advertise, ...c.tlsSan.filter((s) => /^[\d.:a-f]+$/i.test(s))];
     const dns = [hostname(), ...c.tlsSan.filter((s) => !/^[\d.:a-f]+$/i.test(s))];
     const tlsDir = join(c.dataDir, 'tls');
     let token = c.token;
@@ -87,7 +102,6 @@ export class SkiffServer {
     this.pki = await ensurePki({ dir: tlsDir, sans: { dns, ips }, shared });
 
     const registry = buildRegistry();
-    const advertise = bindIsAny ? '127.0.0.1' : c.bindAddress;
     // The API server's client certificate towards node agents (kube-apiserver's --kubelet-client-certificate).
     const kubeletClient = await issueClientCert(this.pki.ca, 'kube-apiserver-kubelet-client', ['system:masters']);
     this.handler = new ApiHandler({
@@ -112,21 +126,30 @@ export class SkiffServer {
       authenticator,
       host: c.bindAddress,
       port: c.httpsListenPort,
+      // Pods reach the API through the `kubernetes` Service, DNAT-ed to the advertise
+      // address: a loopback listener alone is out of their reach. Anyone on the node's
+      // network may connect there too, as to k3s's 0.0.0.0:6443; every request but the
+      // public health and version paths must authenticate.
+      alsoOn: bindIsAny ? [] : [advertise],
       log: this.log.child('apiserver'),
       ready: () => this.isReady,
     });
     const addr = await this.https.start();
-    const host = advertise.includes(':') ? `[${advertise}]` : advertise;
-    const url = `https://${host}:${addr.port}`;
-    this.log.child('apiserver').info('listening', { url });
-    await this.handler.publishApiEndpoints(advertise, addr.port);
+    const url = `https://${local.includes(':') ? `[${local}]` : local}:${addr.port}`;
+    this.log.child('apiserver').info('listening', { url, also: this.https.hosts.slice(1) });
+    let published = advertise;
+    if (!bindIsAny && !this.https.hosts.includes(advertise)) {
+      this.log.child('apiserver').warn('not listening on the advertise address: the kubernetes Service points at the bind address, out of pods\' reach', { advertise });
+      published = local;
+    }
+    await this.handler.publishApiEndpoints(published, addr.port);
     this.handler.startAllocationRepair(this.log.child('apiserver'));
 
     const kubeconfigPath = join(c.dataDir, 'kubeconfig.yaml');
     const kc = { server: url, caPem: this.pki.ca.certPem, client: this.pki.admin };
     writeKubeconfig(kubeconfigPath, kc);
     if (c.writeKubeconfig) writeKubeconfig(c.writeKubeconfig, kc);
-    this.startComponents(`https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`);
+    this.startComponents(url);
     this.isReady = true;
     this.log.info('skiff is ready', { kubeconfig: c.writeKubeconfig ?? kubeconfigPath, startupMs: Date.now() - t0 });
     return { url, port: addr.port, kubeconfigPath: c.writeKubeconfig ?? kubeconfigPath };
@@ -143,8 +166,13 @@ export class SkiffServer {
   /** The cluster DNS server, published as the kube-dns Service (on the local node's address when one runs). */
   private startDns(shared: InformerFactory, signal: AbortSignal): Promise<void> {
     const c = this.config;
-    const realNode = !c.disableAgent && c.simulatedNodes === 0 && criPrerequisites(c.containerRuntimeEndpoint).length === 0;
-    return startClusterDns({ config: c, informers: shared, handler: this.handler!, log: this.log.child('dns'), nodeIP: realNode ? (c.nodeIP ?? defaultNodeIP()) : undefined }, signal);
+    return startClusterDns({ config: c, informers: shared, handler: this.handler!, log: this.log.child('dns'), nodeIP: this.runsRealNode() ? (c.nodeIP ?? defaultNodeIP()) : undefined }, signal);
+  }
+
+  /** Whether this process runs a real local node (containerd): its pods need the API and DNS on the node's address. */
+  private runsRealNode(): boolean {
+    const c = this.config;
+    return !c.disableControllers && !c.disableAgent && c.simulatedNodes === 0 && criPrerequisites(c.containerRuntimeEndpoint).length === 0;
   }
 
   /** Controllers, scheduler and agents: API clients over loopback, exactly as separate processes would be. */
