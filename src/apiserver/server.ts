@@ -79,6 +79,7 @@ export class HttpsServer {
     );
     // Watches are long-lived: no request timeout; idle keep-alive sockets still close.
     server.on('upgrade', (req, sock, head) => void this.upgrade(req, sock, head));
+    server.on('tlsClientError', (err, sock) => this.o.log.debug('TLS handshake failed', { host, remote: sock.remoteAddress, err: String(err) }));
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {

@@ -59,7 +59,13 @@ export class Proxier {
   }
 
   private schedule(): void {
-    if (!this.programmed || this.timer) return;
+    // Before the first sync, it reads the caches itself; a change while it runs (e.g. the
+    // kube-dns slice published just after the informers synced) gets one more pass.
+    if (!this.programmed) {
+      if (this.running) this.again = true;
+      return;
+    }
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.syncNow();
