@@ -84,7 +84,7 @@ export function portState(sp: ServicePort, o: RenderOptions): NftState {
   const p = sp.protocol;
   // One chain spreading over a set of endpoints; shared by the paths that use the same set.
   const lb = (name: string, eps: Endpoint[], pre: string[]) => {
-    // Loopback endpoints (the API server's own `kubernetes` endpoint) never hairpin: masquerading
+    // Loopback endpoints (the `kubernetes` endpoint of a server without a real node) never hairpin: masquerading
     // 127.0.0.1 to itself would rewrite the node's loopback connections, breaking those already open.
     for (const e of eps) if (!e.ip.startsWith('127.')) el('hairpin-pairs', `${e.ip} . ${e.ip}`, '');
     const rules = [...pre];
