@@ -1,10 +1,14 @@
 /**
  * ServiceAccounts end to end with the real kubectl on simulated nodes: every namespace
  * gets a `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap (both put back
- * when deleted).
+ * when deleted); `kubectl create token` gives a bound token that authenticates until its
+ * ServiceAccount (or pod) is deleted, and a tampered one gets 401.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cluster } from './cluster.js';
 
 describe('service accounts', () => {
@@ -50,5 +54,77 @@ describe('service accounts', () => {
     await c.until('ca.crt restored', async () => (await c.getJson('/api/v1/namespaces/ca-one/configmaps/kube-root-ca.crt')).data['ca.crt'] === ca);
     await c.k(['delete', 'configmap', 'kube-root-ca.crt', '-n', 'ca-one']);
     await c.until('kube-root-ca.crt re-created', async () => (await c.raw('GET', '/api/v1/namespaces/ca-one/configmaps/kube-root-ca.crt')).code === 200);
+  });
+
+  const kubectlAs = (token: string, args: string[]) => c.kubectl([`--kubeconfig=/dev/null`, `--server=${c.url}`, `--certificate-authority=${caFile}`, `--token=${token}`, ...args]);
+  let caFile = '';
+
+  it('kubectl create token gives a token that authenticates as the ServiceAccount', async () => {
+    caFile = join(mkdtempSync(join(tmpdir(), 'skiff-sa-')), 'ca.crt');
+    writeFileSync(caFile, (await c.raw('GET', '/cacerts', { anonymous: true })).body);
+    await c.k(['create', 'namespace', 'tok']);
+    await c.until('default SA in tok', async () => (await c.raw('GET', '/api/v1/namespaces/tok/serviceaccounts/default')).code === 200);
+    const token = (await c.k(['create', 'token', 'default', '-n', 'tok'])).trim();
+    const [head, body] = token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as any);
+    assert.equal(head.alg, 'RS256');
+    const sa = await c.getJson('/api/v1/namespaces/tok/serviceaccounts/default');
+    assert.equal(body.iss, 'https://kubernetes.default.svc.cluster.local');
+    assert.deepEqual(body.aud, ['https://kubernetes.default.svc.cluster.local']);
+    assert.equal(body.sub, 'system:serviceaccount:tok:default');
+    assert.equal(body.exp - body.iat, 3600);
+    assert.deepEqual(body['kubernetes.io'], { namespace: 'tok', serviceaccount: { name: 'default', uid: sa.metadata.uid } });
+
+    const r = await kubectlAs(token, ['get', 'pods', '-n', 'tok']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /No resources found in tok namespace/);
+    const who = await kubectlAs(token, ['auth', 'whoami', '-o', 'json']);
+    if (who.code === 0) assert.equal(JSON.parse(who.stdout).status.userInfo.username, 'system:serviceaccount:tok:default');
+
+    // A tampered payload (another namespace) is refused with 401, as kubectl reports it.
+    const forged = Buffer.from(JSON.stringify({ ...body, sub: 'system:serviceaccount:kube-system:default' })).toString('base64url');
+    const bad = await kubectlAs([token.split('.')[0], forged, token.split('.')[2]].join('.'), ['get', 'pods', '-n', 'tok']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /error: You must be logged in to the server \(Unauthorized\)/);
+    const raw = await c.raw('GET', '/api/v1/namespaces/tok/pods', { anonymous: true, headers: { authorization: `Bearer ${token}x` } });
+    assert.equal(raw.code, 401);
+
+    // Deleting the ServiceAccount revokes its tokens at once (even once it is re-created: new uid).
+    await c.k(['delete', 'sa', 'default', '-n', 'tok']);
+    const gone = await kubectlAs(token, ['get', 'pods', '-n', 'tok']);
+    assert.match(gone.stderr, /Unauthorized/);
+  });
+
+  it('TokenRequest: audiences, duration and the bound pod; invalid requests as upstream', async () => {
+    const tr = await c.raw('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', { body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['vault'], expirationSeconds: 600 } }), contentType: 'application/json' });
+    assert.equal(tr.code, 201, tr.body);
+    assert.equal(tr.json.kind, 'TokenRequest');
+    assert.deepEqual(tr.json.spec.audiences, ['vault']);
+    assert.ok(Date.parse(tr.json.status.expirationTimestamp) > Date.now() + 500_000);
+    // Another audience: not accepted by the API server.
+    assert.match((await kubectlAs(tr.json.status.token, ['get', 'pods'])).stderr, /Unauthorized/);
+    const short = await c.raw('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', { body: JSON.stringify({ spec: { expirationSeconds: 599 } }), contentType: 'application/json' });
+    assert.equal(short.code, 422);
+    assert.equal(short.json.message, 'TokenRequest.authentication.k8s.io "default" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes');
+    const none = await c.kubectl(['create', 'token', 'nobody']);
+    assert.match(none.stderr, /serviceaccounts "nobody" not found/);
+
+    await c.k(['run', 'bound', '--image=busybox:1.36', '--', 'sleep', '3600']);
+    const pod = await c.getJson('/api/v1/namespaces/default/pods/bound');
+    const token = (await c.k(['create', 'token', 'default', '--bound-object-kind=Pod', '--bound-object-name=bound'])).trim();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+    assert.deepEqual(claims['kubernetes.io'].pod, { name: 'bound', uid: pod.metadata.uid });
+    assert.equal((await kubectlAs(token, ['get', 'pod', 'bound'])).code, 0);
+    await c.k(['delete', 'pod', 'bound', '--grace-period=0', '--force']);
+    await c.until('the bound pod gone', async () => (await c.raw('GET', '/api/v1/namespaces/default/pods/bound')).code === 404);
+    assert.match((await kubectlAs(token, ['get', 'pods'])).stderr, /Unauthorized/);
+  });
+
+  it('serves the OIDC discovery document and the JWKS', async () => {
+    const conf = await c.getJson('/.well-known/openid-configuration');
+    assert.equal(conf.issuer, 'https://kubernetes.default.svc.cluster.local');
+    assert.deepEqual(conf.id_token_signing_alg_values_supported, ['RS256']);
+    const jwks = await c.getJson('/openid/v1/jwks');
+    assert.equal(jwks.keys.length, 1);
+    assert.equal(jwks.keys[0].kty, 'RSA');
   });
 });
