@@ -2,7 +2,8 @@
  * ServiceAccounts end to end with the real kubectl on simulated nodes: every namespace
  * gets a `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap (both put back
  * when deleted); `kubectl create token` gives a bound token that authenticates until its
- * ServiceAccount (or pod) is deleted, and a tampered one gets 401.
+ * ServiceAccount (or pod) is deleted, and a tampered one gets 401; pods get the
+ * kube-api-access projected volume unless automountServiceAccountToken is false.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,5 +127,73 @@ describe('service accounts', () => {
     const jwks = await c.getJson('/openid/v1/jwks');
     assert.equal(jwks.keys.length, 1);
     assert.equal(jwks.keys[0].kty, 'RSA');
+  });
+
+  it('admission: a pod gets the kube-api-access volume and mounts; automountServiceAccountToken false leaves them out', async () => {
+    await c.k(['apply', '-f', '-'], {
+      input: `apiVersion: v1
+kind: Pod
+metadata: {name: with-token}
+spec:
+  initContainers:
+  - {name: init, image: busybox:1.36, command: ["true"]}
+  containers:
+  - {name: app, image: busybox:1.36, command: ["sleep", "3600"]}
+`,
+    });
+    const p = await c.getJson('/api/v1/namespaces/default/pods/with-token');
+    assert.equal(p.spec.serviceAccountName, 'default');
+    assert.equal(p.spec.serviceAccount, 'default');
+    assert.equal(p.spec.volumes.length, 1);
+    const vol = p.spec.volumes[0];
+    assert.match(vol.name, /^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    assert.deepEqual(vol.projected, {
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+    });
+    for (const ctr of [...p.spec.initContainers, ...p.spec.containers]) assert.deepEqual(ctr.volumeMounts, [{ name: vol.name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }]);
+    // kubectl describe shows the projected volume as upstream's does.
+    assert.match(await c.k(['describe', 'pod', 'with-token']), new RegExp(`${vol.name}:\\s+Type:\\s+Projected`));
+    // Re-applying the same manifest (client-side and server-side) keeps the pod as it is.
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata: {name: with-token}
+spec:
+  initContainers:
+  - {name: init, image: busybox:1.36, command: ["true"]}
+  containers:
+  - {name: app, image: busybox:1.36, command: ["sleep", "3600"]}
+`;
+    assert.match(await c.k(['apply', '-f', '-'], { input: manifest }), /pod\/with-token unchanged/);
+    await c.k(['apply', '--server-side', '-f', '-'], { input: manifest });
+    assert.deepEqual((await c.getJson('/api/v1/namespaces/default/pods/with-token')).spec.volumes, p.spec.volumes);
+    await c.until('with-token Running', async () => (await c.getJson('/api/v1/namespaces/default/pods/with-token')).status?.phase === 'Running');
+
+    await c.k(['apply', '-f', '-'], { input: `apiVersion: v1
+kind: Pod
+metadata: {name: no-token}
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - {name: app, image: busybox:1.36}
+` });
+    const q = await c.getJson('/api/v1/namespaces/default/pods/no-token');
+    assert.equal(q.spec.volumes, undefined);
+    assert.equal(q.spec.containers[0].volumeMounts, undefined);
+
+    await c.k(['create', 'sa', 'quiet']);
+    await c.k(['patch', 'sa', 'quiet', '-p', '{"automountServiceAccountToken":false}']);
+    await c.k(['run', 'quiet-pod', '--image=busybox:1.36', '--overrides={"spec":{"serviceAccountName":"quiet"}}']);
+    assert.equal((await c.getJson('/api/v1/namespaces/default/pods/quiet-pod')).spec.volumes, undefined);
+  });
+
+  it('admission: a pod naming a missing ServiceAccount is forbidden, as upstream', async () => {
+    const r = await c.kubectl(['run', 'ghost', '--image=busybox:1.36', '--overrides={"spec":{"serviceAccountName":"ghost"}}']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Error from server \(Forbidden\): pods "ghost" is forbidden: error looking up service account default\/ghost: serviceaccount "ghost" not found/);
   });
 });
