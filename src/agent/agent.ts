@@ -217,6 +217,13 @@ export class PodDispatcher {
       const h = resync(kind);
       informers.informer(resource).addHandlers({ onAdd: h, onUpdate: (_old, cur) => h(cur) });
     }
+    // A ServiceAccount that appears (the controller creates `default` just after its
+    // namespace) lets pods waiting for their token volume mount at once.
+    informers.informer('serviceaccounts').addHandlers({
+      onAdd: (sa: any) => {
+        for (const p of pods.cache.list(sa.metadata?.namespace)) if ((p.spec?.serviceAccountName || 'default') === sa.metadata?.name && hasTokenVolume(p)) route(p);
+      },
+    });
   }
 
   add(agent: NodeAgent): void {

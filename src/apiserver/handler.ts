@@ -29,11 +29,15 @@ import { publishDnsService, publishKubernetesService } from './bootstrap-service
 import { repairServiceAllocations } from './allocation/repair.js';
 import { intToIp } from '../util/ipv4.js';
 import { ServiceAccountTokens } from './serviceaccount/tokens.js';
-import { tokenRequest } from './rest/token-request.js';
+import { selfSubjectReview, tokenRequest } from './rest/token-request.js';
 
 export interface UserInfo {
   name: string;
   groups: string[];
+  /** The user's uid (a ServiceAccount's), when the authenticator knows one. */
+  uid?: string;
+  /** Extra attributes (a service-account token's pod and credential id). */
+  extra?: Record<string, string[]>;
 }
 
 export interface ApiHandlerOptions {
@@ -157,6 +161,11 @@ export class ApiHandler {
       }
       if (path === '/openid/v1/jwks' && this.serviceAccountTokens && req.method === 'GET') {
         sendJson(res, 200, this.serviceAccountTokens.jwks());
+        return true;
+      }
+      if (path === '/apis/authentication.k8s.io/v1/selfsubjectreviews') {
+        if (req.method !== 'POST') throw errors.methodNotSupported('selfsubjectreviews', req.method ?? '');
+        selfSubjectReview(res, user);
         return true;
       }
       if (path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/openapi/v2') return this.openapi(path, req, res);

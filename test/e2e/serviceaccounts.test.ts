@@ -78,8 +78,11 @@ describe('service accounts', () => {
     const r = await kubectlAs(token, ['get', 'pods', '-n', 'tok']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /No resources found in tok namespace/);
-    const who = await kubectlAs(token, ['auth', 'whoami', '-o', 'json']);
-    if (who.code === 0) assert.equal(JSON.parse(who.stdout).status.userInfo.username, 'system:serviceaccount:tok:default');
+    const who = JSON.parse(await kubectlAs(token, ['auth', 'whoami', '-o', 'json']).then((r) => r.stdout)).status.userInfo;
+    assert.equal(who.username, 'system:serviceaccount:tok:default');
+    assert.equal(who.uid, sa.metadata.uid);
+    assert.deepEqual(who.groups, ['system:serviceaccounts', 'system:serviceaccounts:tok', 'system:authenticated']);
+    assert.match(await kubectlAs(token, ['auth', 'whoami']).then((r) => r.stdout), /^Username\s+system:serviceaccount:tok:default$/m);
 
     // A tampered payload (another namespace) is refused with 401, as kubectl reports it.
     const forged = Buffer.from(JSON.stringify({ ...body, sub: 'system:serviceaccount:kube-system:default' })).toString('base64url');

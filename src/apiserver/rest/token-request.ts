@@ -3,12 +3,13 @@
  * with a signed bound token, as kube-apiserver's TokenREST does. Audiences default to the
  * API server's, expirationSeconds to 3600 (at least 600); a boundObjectRef to a Pod (or
  * Secret) must name an existing object of the same uid, and a Pod must run as this
- * ServiceAccount.
+ * ServiceAccount. Also SelfSubjectReview, which shows what a token authenticates as.
  */
 import type { FieldError } from '../../api/types.js';
 import { mediaType, parseBody, readRaw } from '../body.js';
 import { errors } from '../errors.js';
 import type { ServiceAccountTokens } from '../serviceaccount/tokens.js';
+import type { UserInfo } from '../handler.js';
 import { rfc3339, type RequestContext } from './context.js';
 import { sendJson } from './respond.js';
 
@@ -47,4 +48,13 @@ export async function tokenRequest(ctx: RequestContext, tokens: ServiceAccountTo
   const { token, expirationTimestamp } = tokens.issue({ namespace: ns, serviceAccount: { name, uid: sa.metadata.uid }, audiences: spec.audiences, expirationSeconds: exp, bound });
   const metadata = { ...(body.metadata ?? {}), name, namespace: ns, creationTimestamp: body.metadata?.creationTimestamp ?? null };
   sendJson(ctx.res, 201, { kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1', metadata, spec, status: { token, expirationTimestamp: rfc3339(expirationTimestamp) } });
+}
+
+/** POST authentication.k8s.io/v1 selfsubjectreviews (`kubectl auth whoami`): the caller's user as authenticated. */
+export function selfSubjectReview(res: import('node:http').ServerResponse, user: UserInfo): void {
+  const userInfo: Record<string, unknown> = { username: user.name };
+  if (user.uid) userInfo.uid = user.uid;
+  userInfo.groups = user.groups;
+  if (user.extra && Object.keys(user.extra).length) userInfo.extra = user.extra;
+  sendJson(res, 201, { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, status: { userInfo } });
 }

@@ -73,7 +73,13 @@ describe('ServiceAccountTokens', () => {
 
   it('authenticates a valid token as the ServiceAccount', async () => {
     const user = await t.authenticate(issue().token, lookup);
-    assert.deepEqual(user, { name: 'system:serviceaccount:ns1:default', groups: ['system:serviceaccounts', 'system:serviceaccounts:ns1', 'system:authenticated'] });
+    assert.equal(user?.name, 'system:serviceaccount:ns1:default');
+    assert.equal(user?.uid, 'sa-uid');
+    assert.deepEqual(user?.groups, ['system:serviceaccounts', 'system:serviceaccounts:ns1', 'system:authenticated']);
+    assert.match(user?.extra?.['authentication.kubernetes.io/credential-id']?.[0] ?? '', /^JTI=[0-9a-f-]{36}$/);
+    const bound = await t.authenticate(issue({ bound: { kind: 'Pod', name: 'web', uid: 'pod-uid' } }).token, lookup);
+    assert.deepEqual(bound?.extra?.['authentication.kubernetes.io/pod-name'], ['web']);
+    assert.deepEqual(bound?.extra?.['authentication.kubernetes.io/pod-uid'], ['pod-uid']);
   });
 
   it('refuses other audiences, expired tokens, and tokens whose SA or pod is gone or re-created', async () => {

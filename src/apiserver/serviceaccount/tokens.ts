@@ -80,7 +80,14 @@ export class ServiceAccountTokens {
     if ((await lookup('ServiceAccount', ns, sa.name)) !== sa.uid) return undefined;
     if (k.pod && (await lookup('Pod', ns, k.pod.name)) !== k.pod.uid) return undefined;
     if (k.secret && (await lookup('Secret', ns, k.secret.name)) !== k.secret.uid) return undefined;
-    return { name: c.sub, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] };
+    // As upstream: the ServiceAccount's uid, and the bound pod and token id as extra attributes.
+    const extra: Record<string, string[]> = {};
+    if (typeof c.jti === 'string') extra['authentication.kubernetes.io/credential-id'] = [`JTI=${c.jti}`];
+    if (k.pod) {
+      extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
+      extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
+    }
+    return { name: c.sub, uid: sa.uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'], extra };
   }
 
   /** /.well-known/openid-configuration, as kube-apiserver serves it. */
