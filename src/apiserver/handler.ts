@@ -139,8 +139,10 @@ export class ApiHandler {
     return t.authenticate(token, async (kind, ns, name) => {
       const def = this.o.registry.lookup('', 'v1', kind === 'ServiceAccount' ? 'serviceaccounts' : kind === 'Pod' ? 'pods' : 'secrets')!;
       const obj = await this.store.tryGet(def, ns, name);
-      // A pod being deleted no longer vouches for its tokens (upstream checks deletionTimestamp too).
-      if (kind === 'Pod' && obj?.metadata.deletionTimestamp) return undefined;
+      // A terminating pod's tokens stay valid until 60 s past its deletionTimestamp (the end
+      // of its grace period), as upstream's validator allows, so it can still shut down cleanly.
+      const deleting = obj?.metadata.deletionTimestamp;
+      if (kind === 'Pod' && deleting && Date.parse(deleting) < this.now().getTime() - 60_000) return undefined;
       return obj?.metadata.uid;
     });
   }
