@@ -16,6 +16,7 @@ import { LEASE_RENEW_MS, registerNode, renewLease, type NodeIdentity } from './n
 import { PodWorkers } from './pod-worker.js';
 import { podReferences } from './config-source.js';
 import { informerConfigSource } from './informer-config-source.js';
+import { hasTokenVolume, tokenRequestProvider, type ServiceAccountTokenProvider } from './service-account-token.js';
 import { cleanupOrphanedPodDirs } from './volumes/pod-volumes.js';
 import type { Runtime } from './runtime/types.js';
 import type { PodSpecOptions } from './pod-spec.js';
@@ -38,6 +39,10 @@ export interface NodeAgentOptions {
   statusReportMs?: number;
   /** Where pod volumes and files go (<rootDir>/pods/<uid>): real runtimes only; env is resolved everywhere. */
   podConfig?: { rootDir?: string; clusterDomain?: string; mountTmpfs?: boolean };
+  /** Tokens for projected serviceAccountToken sources (default: the TokenRequest API, as the kubelet). */
+  serviceAccountToken?: ServiceAccountTokenProvider;
+  /** How often pods with token volumes are resynced so their tokens get refreshed (kubelet's --sync-frequency, 1 min). */
+  tokenResyncMs?: number;
 }
 
 export class NodeAgent {
@@ -86,7 +91,8 @@ export class NodeAgent {
     const recorder = new EventRecorder(cs, 'kubelet', log, identity.name);
     // Objects from list responses carry no kind: events name the Pod so `kubectl describe` finds them.
     const events = { event: (pod: any, type: 'Normal' | 'Warning', reason: string, message: string) => recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod }, type, reason, message) };
-    const config = { source: informerConfigSource(this.o.informers, () => identity.capacity, signal), events, ...this.o.podConfig };
+    const source = { ...informerConfigSource(this.o.informers, () => identity.capacity, signal), serviceAccountToken: this.o.serviceAccountToken ?? tokenRequestProvider(cs) };
+    const config = { source, events, ...this.o.podConfig };
     const secrets = cs.resource('secrets');
     this.workers = new PodWorkers({
       runtime: this.runtime,
@@ -112,6 +118,7 @@ export class NodeAgent {
     // After adoption has removed the sandboxes of pods that are gone: their directories go too.
     if (this.o.podConfig?.rootDir) await cleanupOrphanedPodDirs(this.o.podConfig.rootDir, new Set(mine.map((p: any) => p.metadata.uid as string))).catch((err) => log.warn('cleaning up orphaned pod directories failed', { node: identity.name, err }));
     for (const p of mine) this.queue.add(keyOf(p));
+    if (this.o.podConfig?.rootDir) void this.resyncTokenVolumes(signal);
     await runWorkers({
       name: `agent/${identity.name}`,
       queue: this.queue,
@@ -153,6 +160,16 @@ export class NodeAgent {
       await rt.removePodSandbox(sb.id).catch(() => {});
     }
     if (adopted.size) this.o.log.info('adopted running pods', { node: this.o.identity.name, pods: adopted.size });
+  }
+
+  /** Resyncs this node's pods with service-account token volumes, so tokens are refreshed before they expire. */
+  private async resyncTokenVolumes(signal: AbortSignal): Promise<void> {
+    const pods = this.o.informers.informer('pods');
+    while (!signal.aborted) {
+      await sleep(this.o.tokenResyncMs ?? 60_000, signal).catch(() => {});
+      if (signal.aborted) return;
+      for (const p of pods.cache.list()) if (p.spec?.nodeName === this.o.identity.name && hasTokenVolume(p)) this.queue.add(keyOf(p));
+    }
   }
 
   private async heartbeat(uid: string, signal: AbortSignal): Promise<void> {
@@ -200,6 +217,13 @@ export class PodDispatcher {
       const h = resync(kind);
       informers.informer(resource).addHandlers({ onAdd: h, onUpdate: (_old, cur) => h(cur) });
     }
+    // A ServiceAccount that appears (the controller creates `default` just after its
+    // namespace) lets pods waiting for their token volume mount at once.
+    informers.informer('serviceaccounts').addHandlers({
+      onAdd: (sa: any) => {
+        for (const p of pods.cache.list(sa.metadata?.namespace)) if ((p.spec?.serviceAccountName || 'default') === sa.metadata?.name && hasTokenVolume(p)) route(p);
+      },
+    });
   }
 
   add(agent: NodeAgent): void {

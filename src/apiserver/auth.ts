@@ -1,15 +1,16 @@
 /**
  * Authentication, as kube-apiserver does it for the credentials skiff hands out:
  * x509 client certificates signed by the cluster CA (CN = user, O = groups) and bearer
- * tokens from a static table (the cluster --token and, later, service-account tokens).
+ * tokens: a static table (the cluster --token) and service-account JWTs (serviceaccount/tokens.ts).
  * Anonymous requests may reach only the public health and version endpoints.
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from './handler.js';
+import { looksLikeJwt } from './serviceaccount/jwt.js';
 
 export interface Authenticator {
-  authenticate(req: IncomingMessage): UserInfo | undefined;
+  authenticate(req: IncomingMessage): UserInfo | undefined | Promise<UserInfo | undefined>;
 }
 
 export interface StaticToken {
@@ -17,7 +18,13 @@ export interface StaticToken {
   user: UserInfo;
 }
 
-export function createAuthenticator(opts: { tokens: StaticToken[] }): Authenticator {
+export interface AuthenticatorOptions {
+  tokens: StaticToken[];
+  /** Service-account JWTs: the user they stand for, or undefined when invalid (then 401). */
+  serviceAccountTokens?: (token: string) => Promise<UserInfo | undefined>;
+}
+
+export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
   const byToken = new Map(opts.tokens.filter((t) => t.token).map((t) => [t.token, t.user]));
   // A TLS connection's client certificate never changes: parse it once per socket.
   const bySocket = new WeakMap<TLSSocket, UserInfo | null>();
@@ -25,7 +32,10 @@ export function createAuthenticator(opts: { tokens: StaticToken[] }): Authentica
     authenticate(req) {
       const auth = req.headers.authorization;
       if (auth && /^bearer /i.test(auth)) {
-        return byToken.get(auth.slice(7).trim());
+        const token = auth.slice(7).trim();
+        const user = byToken.get(token);
+        if (user || !opts.serviceAccountTokens || !looksLikeJwt(token)) return user;
+        return opts.serviceAccountTokens(token);
       }
       const sock = req.socket as TLSSocket;
       const known = bySocket.get(sock);

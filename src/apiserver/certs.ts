@@ -3,7 +3,7 @@
  * cluster CA, the API server's serving certificate (SANs for localhost, the node's
  * addresses and the in-cluster `kubernetes` Service names and ClusterIP), the admin
  * client certificate (CN system:admin, O system:masters) that the kubeconfig carries, and
- * the service-account signing key. Keys are ECDSA P-256 (fast to generate, accepted by
+ * the service-account signing key (RSA, for RS256 tokens). Other keys are ECDSA P-256 (fast to generate, accepted by
  * kubectl and Node's TLS).
  *
  * With several servers on one datastore the CA, admin certificate and service-account key
@@ -11,7 +11,8 @@
  * still issues its own serving certificate from that CA for its own addresses.
  */
 import 'reflect-metadata';
-import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { generateKeyPair, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -133,10 +134,14 @@ function coversSans(kc: KeyCert, ca: KeyCert, sans: { dns: string[]; ips: string
   return sans.dns.every((d) => cert.checkHost(d, { wildcards: false }) === d) && sans.ips.every((ip) => cert.checkIP(ip) !== undefined);
 }
 
-/** A new service-account signing key (ECDSA P-256, PKCS#8 PEM; ES256 tokens). */
+/**
+ * A new service-account signing key: RSA 2048 (PKCS#8 PEM), so tokens are RS256 as on
+ * kubeadm clusters. Data dirs made before hold an ECDSA P-256 key; its ES256 tokens
+ * keep working (serviceaccount/jwt.ts picks the algorithm from the key).
+ */
 async function createServiceAccountKey(): Promise<string> {
-  const keys = await newKeys();
-  return pemKey(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
 /**

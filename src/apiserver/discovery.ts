@@ -29,6 +29,7 @@ function subresourcesOf(def: ResourceDef): Sub[] {
     out.push({ name: 'binding', kind: 'Binding', verbs: ['create'] });
     out.push({ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
   }
+  if (def.plural === 'serviceaccounts' && !def.group) out.push({ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] });
   if (def.plural === 'namespaces' && !def.group) out.push({ name: 'finalize', kind: 'Namespace', verbs: ['update'] });
   return out;
 }

@@ -28,10 +28,16 @@ import { parsePortRange, ServiceAllocation } from './allocation/service-allocati
 import { publishDnsService, publishKubernetesService } from './bootstrap-service.js';
 import { repairServiceAllocations } from './allocation/repair.js';
 import { intToIp } from '../util/ipv4.js';
+import { ServiceAccountTokens } from './serviceaccount/tokens.js';
+import { selfSubjectReview, tokenRequest } from './rest/token-request.js';
 
 export interface UserInfo {
   name: string;
   groups: string[];
+  /** The user's uid (a ServiceAccount's), when the authenticator knows one. */
+  uid?: string;
+  /** Extra attributes (a service-account token's pod and credential id). */
+  extra?: Record<string, string[]>;
 }
 
 export interface ApiHandlerOptions {
@@ -45,6 +51,8 @@ export interface ApiHandlerOptions {
   serviceNodePortRange?: string;
   /** Credentials for calling node agents (pods/log, exec, attach, portforward). */
   kubeletClient?: KubeletClientConfig;
+  /** PEM private key that signs service-account tokens (absent: no serviceaccounts/token). */
+  serviceAccountKey?: string;
 }
 
 const notFoundResource = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -56,11 +64,13 @@ export class ApiHandler {
   private readonly now: () => Date;
   readonly serviceAllocation?: ServiceAllocation;
   private repairTimer?: NodeJS.Timeout;
+  readonly serviceAccountTokens?: ServiceAccountTokens;
 
   constructor(private readonly o: ApiHandlerOptions) {
     this.store = new ObjectStore(o.backend);
     this.namespaces = new NamespaceCache(o.backend);
     this.now = o.now ?? (() => new Date());
+    if (o.serviceAccountKey) this.serviceAccountTokens = new ServiceAccountTokens(o.serviceAccountKey, { now: this.now });
     if (o.serviceCidr) this.serviceAllocation = new ServiceAllocation(o.backend, o.serviceCidr, parsePortRange(o.serviceNodePortRange ?? '30000-32767'));
   }
 
@@ -122,6 +132,21 @@ export class ApiHandler {
     this.repairTimer.unref();
   }
 
+  /** The user of a service-account bearer token, or undefined (not one, or no longer valid). */
+  async authenticateServiceAccountToken(token: string): Promise<UserInfo | undefined> {
+    const t = this.serviceAccountTokens;
+    if (!t) return undefined;
+    return t.authenticate(token, async (kind, ns, name) => {
+      const def = this.o.registry.lookup('', 'v1', kind === 'ServiceAccount' ? 'serviceaccounts' : kind === 'Pod' ? 'pods' : 'secrets')!;
+      const obj = await this.store.tryGet(def, ns, name);
+      // A terminating pod's tokens stay valid until 60 s past its deletionTimestamp (the end
+      // of its grace period), as upstream's validator allows, so it can still shut down cleanly.
+      const deleting = obj?.metadata.deletionTimestamp;
+      if (kind === 'Pod' && deleting && Date.parse(deleting) < this.now().getTime() - 60_000) return undefined;
+      return obj?.metadata.uid;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.repairTimer) clearInterval(this.repairTimer);
     this.watches.closeAll();
@@ -132,6 +157,19 @@ export class ApiHandler {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     try {
+      if (path === '/.well-known/openid-configuration' && this.serviceAccountTokens && req.method === 'GET') {
+        sendJson(res, 200, this.serviceAccountTokens.openidConfiguration(`${this.serviceAccountTokens.issuer}/openid/v1/jwks`));
+        return true;
+      }
+      if (path === '/openid/v1/jwks' && this.serviceAccountTokens && req.method === 'GET') {
+        sendJson(res, 200, this.serviceAccountTokens.jwks());
+        return true;
+      }
+      if (path === '/apis/authentication.k8s.io/v1/selfsubjectreviews') {
+        if (req.method !== 'POST') throw errors.methodNotSupported('selfsubjectreviews', req.method ?? '');
+        selfSubjectReview(res, user);
+        return true;
+      }
       if (path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/openapi/v2') return this.openapi(path, req, res);
       const p = parsePath(path);
       const reg = this.o.registry;
@@ -251,6 +289,7 @@ export class ApiHandler {
       } else if (sub === 'scale' && def.subresources?.scale && ['GET', 'PUT', 'PATCH'].includes(m)) return scale(ctx);
       else if (sub === 'binding' && def.plural === 'pods' && !def.group && m === 'POST') return binding(ctx);
       else if (sub === 'eviction' && def.plural === 'pods' && !def.group && m === 'POST') return eviction(ctx);
+      else if (sub === 'token' && def.plural === 'serviceaccounts' && !def.group && m === 'POST') return tokenRequest(ctx, this.serviceAccountTokens);
       else if (sub === 'finalize' && def.plural === 'namespaces' && m === 'PUT') return finalize(ctx);
       else if (sub === 'log' && def.plural === 'pods' && !def.group && m === 'GET') return podLog(ctx, req, res, await this.store.get(def, info.namespace, info.name!), query, this.o.kubeletClient);
       else if ((sub === 'exec' || sub === 'attach' || sub === 'portforward') && def.plural === 'pods' && !def.group && (m === 'GET' || m === 'POST')) throw errors.badRequest('Upgrade request required');

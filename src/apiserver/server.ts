@@ -96,7 +96,7 @@ export class HttpsServer {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const path = (req.url ?? '/').split('?')[0];
-      const user = this.o.authenticator.authenticate(req);
+      const user = await this.o.authenticator.authenticate(req);
       if (!user && !isPublicPath(path)) return sendStatus(res, errors.unauthorized());
       switch (path) {
         case '/healthz':
@@ -135,7 +135,7 @@ export class HttpsServer {
       sock.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     try {
-      const user = this.o.authenticator.authenticate(req);
+      const user = await this.o.authenticator.authenticate(req);
       if (!user) return reject(errors.unauthorized());
       if (!(await this.o.handler.handleUpgrade(req, sock, head, user))) reject(new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
     } catch (err) {

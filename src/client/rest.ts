@@ -38,6 +38,7 @@ export class StatusError extends Error {
 export const isNotFound = (e: unknown) => e instanceof StatusError && e.code === 404;
 export const isConflict = (e: unknown) => e instanceof StatusError && e.code === 409 && e.reason === 'Conflict';
 export const isAlreadyExists = (e: unknown) => e instanceof StatusError && e.code === 409 && e.reason === 'AlreadyExists';
+export const isForbidden = (e: unknown) => e instanceof StatusError && e.code === 403;
 export const isGone = (e: unknown) => e instanceof StatusError && (e.code === 410 || e.reason === 'Expired' || e.reason === 'Gone');
 
 export interface RequestOptions {

@@ -16,12 +16,16 @@ import { CronJobController } from './cronjob/controller.js';
 import { EndpointSliceController } from './endpointslice/controller.js';
 import { EndpointsController } from './endpoints/controller.js';
 import { ServiceLbController } from './servicelb/controller.js';
+import { ServiceAccountController } from './serviceaccount/controller.js';
+import { RootCaCertPublisher } from './rootcacert/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
   informers: InformerFactory;
   log: Logger;
   clusterCidr: string;
+  /** The cluster CA bundle published as kube-root-ca.crt (kube-controller-manager's --root-ca-file). */
+  rootCaPem: string;
 }
 
 export function startControllerManager(o: ControllerManagerOptions, signal: AbortSignal): Promise<unknown> {
@@ -39,6 +43,8 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: EndpointSliceController.NAME, start: (s) => new EndpointSliceController(ctx).start(s) },
     { name: EndpointsController.NAME, start: (s) => new EndpointsController(ctx).start(s) },
     { name: ServiceLbController.NAME, start: (s) => new ServiceLbController(ctx).start(s) },
+    { name: ServiceAccountController.NAME, start: (s) => new ServiceAccountController(ctx).start(s) },
+    { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(

@@ -40,7 +40,8 @@ export function runControllerManager(o: ComponentOptions & { clusterCidr: string
     // Fresh informers per term of leadership: a new leader starts from a fresh list.
     const cs = new Clientset(o.rest, 'kube-controller-manager');
     const informers = o.shared ?? new InformerFactory(cs, o.log.child('informers'));
-    await startControllerManager({ cs, informers, log: o.log, clusterCidr: o.clusterCidr }, s);
+    // The CA that verifies the API server for this client is the one pods must trust too.
+    await startControllerManager({ cs, informers, log: o.log, clusterCidr: o.clusterCidr, rootCaPem: o.rest.creds.caPem }, s);
   });
 }
 

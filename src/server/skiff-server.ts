@@ -111,6 +111,7 @@ export class SkiffServer {
       serviceCidr: c.serviceCidr,
       serviceNodePortRange: c.serviceNodePortRange,
       kubeletClient: { caPem: this.pki.ca.certPem, certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem },
+      serviceAccountKey: this.pki.serviceAccountKey,
     });
     this.token = token;
     // Hollow nodes in this process share one serving certificate for their streaming endpoints.
@@ -119,6 +120,7 @@ export class SkiffServer {
 
     const authenticator = createAuthenticator({
       tokens: token ? [{ token, user: { name: 'system:skiff-token', groups: ['system:masters', 'system:authenticated'] } }] : [],
+      serviceAccountTokens: (t) => this.handler!.authenticateServiceAccountToken(t),
     });
     this.https = new HttpsServer({
       pki: this.pki,

@@ -105,7 +105,7 @@ export class Cluster {
   }
 
   /** A raw HTTPS request with the admin credentials (or none, with anonymous). */
-  raw(method: string, path: string, o: { body?: string | Buffer; contentType?: string; anonymous?: boolean; accept?: string } = {}): Promise<{ code: number; body: string; json: any; headers: Record<string, unknown> }> {
+  raw(method: string, path: string, o: { body?: string | Buffer; contentType?: string; anonymous?: boolean; accept?: string; headers?: Record<string, string> } = {}): Promise<{ code: number; body: string; json: any; headers: Record<string, unknown> }> {
     const u = new URL(path, this.url);
     const c = this.creds!;
     return new Promise((resolve, reject) => {
@@ -118,7 +118,7 @@ export class Cluster {
           ca: c.caPem,
           cert: o.anonymous ? undefined : c.certPem,
           key: o.anonymous ? undefined : c.keyPem,
-          headers: { ...(o.body !== undefined ? { 'content-type': o.contentType ?? 'application/json' } : {}), ...(o.accept ? { accept: o.accept } : {}) },
+          headers: { ...(o.body !== undefined ? { 'content-type': o.contentType ?? 'application/json' } : {}), ...(o.accept ? { accept: o.accept } : {}), ...(o.headers ?? {}) },
         },
         (res) => {
           let body = '';

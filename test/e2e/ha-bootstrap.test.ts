@@ -1,7 +1,8 @@
 /**
  * Two `skiff server` processes on one etcd joined by a shared --token: one cluster CA, so
  * the kubeconfig either one writes works against both; the token is a bearer credential
- * on both; a server with a wrong token refuses to start and says why.
+ * on both, and so is a service-account token either issues; a server with a wrong token
+ * refuses to start and says why.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,6 +63,15 @@ describe('servers sharing bootstrap secrets through etcd', { skip }, () => {
       assert.equal(await bearerGet(s.url, '/api/v1/namespaces', s.creds!.caPem, token), 200);
       assert.equal(await bearerGet(s.url, '/api/v1/namespaces', s.creds!.caPem, 'nope'), 401);
     }
+  });
+
+  it('a service-account token one server issues authenticates on the other (one shared signing key)', async () => {
+    assert.equal(readFileSync(join(s1.dataDir, 'tls', 'service.key'), 'utf8'), readFileSync(join(s2.dataDir, 'tls', 'service.key'), 'utf8'));
+    await s1.k(['create', 'serviceaccount', 'robot']);
+    const saToken = (await s1.k(['create', 'token', 'robot'])).trim();
+    for (const s of [s1, s2]) assert.equal(await bearerGet(s.url, '/api/v1/namespaces/default/pods', s.creds!.caPem, saToken), 200);
+    await s2.k(['delete', 'serviceaccount', 'robot']);
+    for (const s of [s1, s2]) assert.equal(await bearerGet(s.url, '/api/v1/namespaces/default/pods', s.creds!.caPem, saToken), 401);
   });
 
   it('a server with another token exits with a clear error', () => {

@@ -3,7 +3,8 @@
  * kubectl: a pod whose env comes from a Secret and the downward API, with a configMap
  * volume, a memory-backed emptyDir and a hostPath. The container reports what it sees
  * into the hostPath directory (so the suite needs neither exec nor logs): its env, the
- * mounted configMap file re-read every half second, /etc/hosts and its tmpfs mount. The
+ * mounted configMap file re-read every half second, /etc/hosts, its tmpfs mount and the
+ * kube-api-access service-account files (a token that authenticates to the API). The
  * ConfigMap is then changed and the new content appears in the running container
  * without a restart, through the atomic ..data swap.
  *
@@ -89,6 +90,7 @@ if (!INNER) {
         "grep ' /scratch ' /proc/mounts > /out/mounts",
         'cat /etc/site/index.html > /out/subpath',
         'cat /etc/podinfo/labels > /out/labels',
+        'cd /var/run/secrets/kubernetes.io/serviceaccount && cat token > /out/sa-token && cat namespace > /out/sa-namespace && cat ca.crt > /out/sa-ca; cd /',
         'while true; do cat /cfg/index.html > /out/cfg.tmp && mv /out/cfg.tmp /out/cfg; sleep 0.5; done',
       ].join('; ');
       await c.k(['apply', '-f', '-'], {
@@ -135,6 +137,15 @@ if (!INNER) {
       assert.match(read('mounts'), /^tmpfs \/scratch tmpfs .*size=16384k/);
       assert.equal(read('subpath'), 'v1'); // a file from a configMap through subPath
       assert.equal(read('labels'), 'app="reporter"');
+      // The kube-api-access volume the ServiceAccount admission added: a bound token that
+      // authenticates as the pod's ServiceAccount, the cluster CA and the namespace.
+      assert.equal(read('sa-namespace'), 'default');
+      assert.equal(read('sa-ca'), (await c.raw('GET', '/cacerts', { anonymous: true })).body);
+      const claims = JSON.parse(Buffer.from(read('sa-token').split('.')[1], 'base64url').toString('utf8'));
+      assert.deepEqual(claims['kubernetes.io'].pod, { name: 'reporter', uid: pod.metadata.uid });
+      assert.equal(claims.exp - claims.iat, 3607);
+      const asPod = await c.raw('GET', '/api/v1/namespaces/default/pods/reporter', { anonymous: true, headers: { authorization: `Bearer ${read('sa-token')}` } });
+      assert.equal(asPod.code, 200, asPod.body);
 
       await c.k(['create', 'configmap', 'site', '--from-literal=index.html=v2', '--dry-run=client', '-o', 'yaml'], {}).then((yaml) => c.k(['replace', '-f', '-'], { input: yaml }));
       await c.until('the new content in the running container', async () => read('cfg') === 'v2', 60_000);

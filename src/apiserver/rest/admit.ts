@@ -12,6 +12,7 @@ import { recordManagedFields } from '../patch/index.js';
 import { fieldManager, rfc3339, type RequestContext } from './context.js';
 import { pruneUnknown, typeErrors } from './fields.js';
 import { admitPodPriority } from '../admission/priority.js';
+import { admitPodServiceAccount } from '../admission/service-account.js';
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -95,6 +96,9 @@ export async function admitCreate(ctx: RequestContext, obj: any): Promise<any> {
   await checkNamespace(ctx, obj);
   if (ctx.def.plural === 'pods' && !ctx.def.group) await admitPodPriority(ctx.registry, ctx.store, obj);
   if (ctx.query.get('_skipManagedFields') !== 'true') recordManagedFields({ registry: ctx.registry, schemaName: ctx.def.schemaName, old: undefined, updated: obj, manager: fieldManager(ctx), apiVersion: apiVersionOf(ctx.def), now: ctx.now() });
+  // As upstream, fields a mutating admission plugin adds after the field manager ran are
+  // nobody's: a later server-side apply without them leaves them in place.
+  if (ctx.def.plural === 'pods' && !ctx.def.group) await admitPodServiceAccount(ctx.registry, ctx.store, obj, generateSuffix);
   return obj;
 }
 

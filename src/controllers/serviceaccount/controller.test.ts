@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildRegistry } from '../../api/index.js';
+import { ApiHandler } from '../../apiserver/handler.js';
+import { Clientset, InformerFactory } from '../../client/clientset.js';
+import { RestClient } from '../../client/rest.js';
+import { MemoryBackend } from '../../store/memory.js';
+import { silentLogger } from '../../util/log.js';
+import { RootCaCertPublisher, ROOT_CA_CONFIGMAP } from '../rootcacert/controller.js';
+import { ServiceAccountController } from './controller.js';
+
+/** The controllers' sync functions over a real in-process API server (no workers running). */
+async function fixture() {
+  const handler = new ApiHandler({ registry: buildRegistry(), backend: new MemoryBackend() });
+  await handler.bootstrap();
+  const rest = new RestClient({ server: 'https://in-process.invalid', caPem: '' }, { local: { handler, user: { name: 'admin', groups: ['system:masters'] } } });
+  const cs = new Clientset(rest);
+  const informers = new InformerFactory(cs, silentLogger);
+  const ac = new AbortController();
+  const ctx = { cs, informers, log: silentLogger };
+  const sa = new ServiceAccountController(ctx);
+  const ca = new RootCaCertPublisher(ctx, 'CA PEM\n');
+  informers.start(ac.signal);
+  const settle = async (check: () => boolean) => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  return {
+    cs,
+    informers,
+    sa,
+    ca,
+    settle,
+    async close() {
+      ac.abort();
+      rest.close();
+      await handler.close();
+    },
+  };
+}
+
+describe('ServiceAccount controller and root-CA publisher (sync)', () => {
+  it('creates the default ServiceAccount and kube-root-ca.crt, and leaves terminating namespaces alone', async () => {
+    const f = await fixture();
+    try {
+      await f.cs.resource('namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
+      await f.informers.waitForSync();
+      await f.settle(() => !!f.informers.informer('namespaces').cache.get('team'));
+      await f.sa.syncNamespace('team');
+      await f.ca.syncNamespace('team');
+      assert.equal((await f.cs.resource('serviceaccounts').get('team', 'default')).metadata.name, 'default');
+      const cm = await f.cs.resource('configmaps').get('team', ROOT_CA_CONFIGMAP);
+      assert.deepEqual(cm.data, { 'ca.crt': 'CA PEM\n' });
+
+      // Edited: the next sync puts the data back.
+      await f.cs.resource('configmaps').update({ ...cm, data: { 'ca.crt': 'other' } });
+      await f.settle(() => f.informers.informer('configmaps').cache.get(`team/${ROOT_CA_CONFIGMAP}`)?.data?.['ca.crt'] === 'other');
+      await f.ca.syncNamespace('team');
+      assert.deepEqual((await f.cs.resource('configmaps').get('team', ROOT_CA_CONFIGMAP)).data, { 'ca.crt': 'CA PEM\n' });
+
+      // A namespace being deleted gets nothing new.
+      await f.cs.resource('namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } });
+      await f.cs.resource('namespaces').delete(undefined, 'gone');
+      await f.settle(() => !!f.informers.informer('namespaces').cache.get('gone')?.metadata.deletionTimestamp);
+      await f.sa.syncNamespace('gone');
+      await f.ca.syncNamespace('gone');
+      assert.equal((await f.cs.resource('serviceaccounts').list('gone')).items.length, 0);
+      assert.equal((await f.cs.resource('configmaps').list('gone')).items.length, 0);
+    } finally {
+      await f.close();
+    }
+  });
+});
