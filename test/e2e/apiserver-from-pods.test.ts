@@ -3,11 +3,12 @@
  * (containerd + CNI, in-process service proxy and cluster DNS), inside a network namespace
  * this suite creates. The `kubernetes` Service (10.43.0.1:443) publishes the node's
  * address (the advertise address, where the API also listens) as its endpoint; a busybox
- * pod resolves `kubernetes.default` through the cluster DNS and GETs
- * https://kubernetes.default.svc/version (busybox wget speaks TLS); without credentials
- * anything else answers 401. The serving certificate of a data dir made before (without
- * the node's address) is re-issued to cover the node IP, 10.43.0.1 and the Service names,
- * and the node itself reaches the API through the ClusterIP with the cluster CA.
+ * pod resolves it through the cluster DNS and GETs https://kubernetes.default.svc/version
+ * (busybox wget over the host's openssl); without credentials anything else answers 401,
+ * with the pod's service-account token its own Pod; openssl verifies the certificate for
+ * `kubernetes.default` against the pod's ca.crt. The serving certificate of a data dir
+ * made before (without the node's address) is re-issued to cover the node IP, 10.43.0.1
+ * and the Service names, and the node reaches the API through the ClusterIP too.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -145,8 +146,8 @@ if (!IN_NETNS) {
         ['/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu'],
         ['/lib64', '/lib64'],
         ['/usr/lib/ssl', '/usr/lib/ssl'],
-        [join(dataDir, 'tls', 'ca.crt'), '/var/run/cluster-ca/ca.crt'],
       ];
+      const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
       const r = await inPod(
         'api-client',
         [
@@ -155,8 +156,10 @@ if (!IN_NETNS) {
           'echo version=$(timeout 20 wget -qO- --no-check-certificate https://kubernetes.default.svc/version | tr -d "\\n ")',
           // No credentials: the API answers 401, which wget reports as an error.
           'timeout 20 wget -qO- --no-check-certificate https://kubernetes.default.svc/api/v1/namespaces 2>&1 || echo anonymous-refused',
-          // The short name through the search path, the chain and the name checked against the cluster CA.
-          'timeout 20 openssl s_client -connect kubernetes.default:443 -servername kubernetes.default -CAfile /var/run/cluster-ca/ca.crt -verify_hostname kubernetes.default -verify_return_error </dev/null 2>&1 | grep -E "^(Verify return code|verify error)"',
+          // With the pod's service-account token (kube-api-access volume), the API answers.
+          `echo self=$(timeout 20 wget -qO- --no-check-certificate --header "Authorization: Bearer $(cat ${sa}/token)" https://kubernetes.default.svc/api/v1/namespaces/$(cat ${sa}/namespace)/pods/api-client | tr -d "\\n " | grep -o '"uid":"[^"]*"' | head -1)`,
+          // The short name through the search path, the chain and the name checked against the pod's ca.crt.
+          `timeout 20 openssl s_client -connect kubernetes.default:443 -servername kubernetes.default -CAfile ${sa}/ca.crt -verify_hostname kubernetes.default -verify_return_error </dev/null 2>&1 | grep -E "^(Verify return code|verify error)"`,
         ].join('; '),
         {
           volumes: hostPaths.map(([path], i) => ({ name: `h${i}`, hostPath: { path } })),
@@ -173,6 +176,8 @@ if (!IN_NETNS) {
       assert.match(r.text, /401 Unauthorized/, r.text);
       assert.ok(r.out.includes('anonymous-refused'), r.text);
       assert.ok(r.out.includes('Verify return code: 0 (ok)'), r.text);
+      const uid = (await getJson('/api/v1/namespaces/default/pods/api-client')).metadata.uid;
+      assert.ok(r.out.includes(`self="uid":"${uid}"`), r.text);
     });
   });
 }
