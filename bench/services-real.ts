@@ -12,12 +12,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from '../test/e2e/cluster.js';
-import { cleanupNode, criSkipReason, setupNodeNetwork } from '../test/cri-node.js';
+import { cleanupNode, containerLogLines, criSkipReason, podFinished, setupNodeNetwork } from '../test/cri-node.js';
 import { latency, ms } from './lib/stats.js';
 
 const SERVICES = Math.min(50, Number(process.env.SERVICES ?? 20));
@@ -86,13 +86,7 @@ try {
   const loop = (cmd: string) => `time sh -c 'n=0; for i in $(seq 1 ${REQUESTS}); do ${cmd} >/dev/null 2>&1 && n=$((n+1)); done; echo ok=$n'`;
   const script = [`echo vip; ${loop(`wget -q -O- http://${vip}/`)}`, `echo direct; ${loop(`wget -q -O- http://${web.status.podIP}:8080/`)}`, `echo dns; ${loop('nslookup s0.default.svc.cluster.local')}`].join('; ');
   await cl.k(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'client' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', `${script} 2>&1`] }] } }) });
-  const client = await cl.until('the client pod to finish', async () => {
-    const p = await cl.getJson('/api/v1/namespaces/default/pods/client');
-    return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
-  }, 300_000);
-  const out = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_client_${client.metadata.uid}`, 'c', '0.log'), 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ').slice(3).join(' '));
+  const out = containerLogLines(dataDir, await podFinished(cl, 'client', 300_000));
   const perRequest = (label: string) => {
     const i = out.indexOf(label);
     const m = out.slice(i).map((l) => /^real\s+(\d+)m\s*([\d.]+)s/.exec(l)).find(Boolean);

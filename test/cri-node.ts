@@ -8,7 +8,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { networkSkipReason, sh } from './netns.js';
+import type { Cluster } from './e2e/cluster.js';
 import { containerdPaths } from '../src/agent/runtime/cri/containerd.js';
 import { CriRuntime } from '../src/agent/runtime/cri/runtime.js';
 import { silentLogger } from '../src/util/log.js';
@@ -68,4 +70,33 @@ export async function cleanupNode(dataDir: string, nodeName: string): Promise<vo
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync('umount', ['-l', m]);
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** The lines a container of a pod on the real node wrote, read from its CRI log file (timestamp, stream and tag stripped). */
+export function containerLogLines(dataDir: string, pod: any, container = 'c', attempt = 0): string[] {
+  const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`, container, `${attempt}.log`), 'utf8');
+  return log.split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
+}
+
+/** Waits until a pod has finished (Succeeded or Failed) and returns it. */
+export function podFinished(c: Cluster, name: string, timeoutMs = 90_000): Promise<any> {
+  return c.until(`pod ${name} to finish`, async () => {
+    const p = await c.getJson(`/api/v1/namespaces/default/pods/${name}`);
+    return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+  }, timeoutMs);
+}
+
+/** Runs a script in a fresh client pod (container `c`, restartPolicy Never) to completion: its phase and output lines. */
+export async function runClientPod(
+  c: Cluster,
+  dataDir: string,
+  name: string,
+  script: string,
+  o: { image: string; volumes?: any[]; volumeMounts?: any[] },
+): Promise<{ phase: string; out: string[]; text: string }> {
+  const container = { name: 'c', image: o.image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], volumeMounts: o.volumeMounts };
+  await c.k(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, volumes: o.volumes, containers: [container] } }) });
+  const p = await podFinished(c, name);
+  const out = containerLogLines(dataDir, p);
+  return { phase: p.status.phase, out, text: out.join('\n') };
 }

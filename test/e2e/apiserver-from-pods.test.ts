@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from './cluster.js';
 import { IN_NETNS, runInNetns, sh } from '../netns.js';
-import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
+import { cleanupNode, criSkipReason, runClientPod, setupNodeNetwork } from '../cri-node.js';
 import { ensurePki } from '../../src/apiserver/certs.js';
 
 const NODE = 'node1';
@@ -61,18 +61,7 @@ if (!IN_NETNS) {
 
     const getJson = (path: string) => c.getJson(path);
 
-    /** Runs a script in a fresh client pod to completion; its phase and output lines (from the CRI log file). */
-    async function inPod(name: string, script: string, o: { volumes?: any[]; volumeMounts?: any[] } = {}): Promise<{ phase: string; out: string[]; text: string }> {
-      const container = { name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], volumeMounts: o.volumeMounts };
-      await c.k(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, volumes: o.volumes, containers: [container] } }) });
-      const p = await c.until(`client pod ${name} to finish`, async () => {
-        const p = await getJson(`/api/v1/namespaces/default/pods/${name}`);
-        return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
-      }, 90_000);
-      const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_${name}_${p.metadata.uid}`, 'c', '0.log'), 'utf8');
-      const out = log.split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
-      return { phase: p.status.phase, out, text: out.join('\n') };
-    }
+    const inPod = (name: string, script: string, o: { volumes?: any[]; volumeMounts?: any[] } = {}) => runClientPod(c, dataDir, name, script, { image: IMAGE, ...o });
 
     before(async () => {
       try {

@@ -17,13 +17,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { Resolver } from 'node:dns/promises';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from './cluster.js';
 import { IN_NETNS, runInNetns, sh } from '../netns.js';
-import { cleanupNode, criSkipReason, setupNodeNetwork } from '../cri-node.js';
+import { cleanupNode, containerLogLines, criSkipReason, podFinished, runClientPod, setupNodeNetwork } from '../cri-node.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const NODE = 'node1';
@@ -155,17 +155,7 @@ if (!IN_NETNS) {
     const getJson = (path: string) => c.getJson(path);
     const clusterIP = async (svc: string) => (await getJson(`/api/v1/namespaces/default/services/${svc}`)).spec.clusterIP as string;
 
-    /** Runs a script in a fresh client pod to completion; its phase and output lines (from the CRI log file). */
-    async function inPod(name: string, script: string): Promise<{ phase: string; out: string[]; text: string }> {
-      await apply(JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script] }] } }));
-      const p = await c.until(`client pod ${name} to finish`, async () => {
-        const p = await getJson(`/api/v1/namespaces/default/pods/${name}`);
-        return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
-      }, 90_000);
-      const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_${name}_${p.metadata.uid}`, 'c', '0.log'), 'utf8');
-      const out = log.split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
-      return { phase: p.status.phase, out, text: out.join('\n') };
-    }
+    const inPod = (name: string, script: string) => runClientPod(c, dataDir, name, script, { image: IMAGE });
 
     before(async () => {
       try {
@@ -317,12 +307,8 @@ if (!IN_NETNS) {
           containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', `mkdir -p /www && hostname > /www/index.html && httpd -p 8080 -h /www && for i in $(seq 1 100); do r=$(timeout 5 wget -q -O- http://${ip}/) && break; sleep 0.2; done; echo "self=$r"`] }],
         },
       }));
-      const p = await c.until('the selfie pod to finish', async () => {
-        const p = await getJson('/api/v1/namespaces/default/pods/selfie');
-        return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
-      }, 90_000);
-      const log = readFileSync(join(dataDir, 'agent', 'pod-logs', `default_selfie_${p.metadata.uid}`, 'c', '0.log'), 'utf8');
-      assert.match(log, /self=selfie$/m, log);
+      const lines = containerLogLines(dataDir, await podFinished(c, 'selfie'));
+      assert.ok(lines.includes('self=selfie'), lines.join('\n'));
     });
 
     it('sends a pod its share once it becomes ready (40 requests, 10 to each of 4 backends)', async () => {
