@@ -8,7 +8,7 @@
  * Targets (issue 5): p50 ≤ 1 s, p99 ≤ 2.5 s, agent RSS ≤ 80 MB.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,37 @@ if (process.env.SKIFF_BENCH_NETNS !== '1') {
 function rssMB(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** utime + stime of a live process, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU time of the whole machine in ms (user, nice, system, irq and softirq of /proc/stat's "cpu" line; not a VM's steal). */
+function machineBusyMs(): number {
+  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq) * 10;
+}
+
+/** The agent's containerd child (the agent starts it unless told an endpoint). */
+function childPid(parent: number, comm: string): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      if (name === comm && Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === parent) return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }
 
 function podManifest(name: string): any {
@@ -109,13 +140,20 @@ try {
 
   // A burst: PODS pods created at once.
   const names = Array.from({ length: PODS }, (_, i) => `burst-${i}`);
+  const containerd = childPid(agent.pid!, 'containerd');
+  const cpu0 = { machine: machineBusyMs(), server: cpuMs(server.pid), agent: cpuMs(agent.pid!), containerd: containerd ? cpuMs(containerd) : 0 };
   const t0 = performance.now();
+  if (process.env.BENCH_DEBUG) spawnSync('sh', ['-c', `${process.env.BENCH_DEBUG} > /tmp/burst0`]);
   await pool(names, 16, async (name) => {
     created.set(name, performance.now());
     await c.expect(201, 'POST', NS, podManifest(name));
   });
   await untilRunning(names, `${PODS} pods Running`, 5 * 60_000);
   const total = Math.max(...names.map((n) => running.get(n)!)) - t0;
+  const cpu1 = { machine: machineBusyMs(), server: cpuMs(server.pid), agent: cpuMs(agent.pid!), containerd: containerd ? cpuMs(containerd) : 0 };
+  if (process.env.BENCH_DEBUG) spawnSync('sh', ['-c', `${process.env.BENCH_DEBUG} > /tmp/burst1`]);
+  const perPod = (k: keyof typeof cpu0) => ((cpu1[k] - cpu0[k]) / PODS).toFixed(0);
+  const rest = (cpu1.machine - cpu0.machine - (cpu1.server - cpu0.server) - (cpu1.agent - cpu0.agent) - (cpu1.containerd - cpu0.containerd)) / PODS;
   const burst = names.map((n) => running.get(n)! - created.get(n)!);
   watch.close();
 
@@ -126,6 +164,7 @@ try {
   console.log(`  one at a time (${SEQUENTIAL}): create→Running p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}`);
   console.log(`  ${PODS} at ${PACE}/s:          create→Running p50 ${ms(pc.p50)}  p99 ${ms(pc.p99)}  max ${ms(pc.max)}`);
   console.log(`  ${PODS} at once:          create→Running p50 ${ms(b.p50)}  p99 ${ms(b.p99)}  max ${ms(b.max)}  total ${ms(total)}   (target p50 ≤ 1000 ms, p99 ≤ 2500 ms)`);
+  console.log(`  CPU per pod of the burst: ${perPod('machine')} ms in all = server ${perPod('server')} + agent ${perPod('agent')} + containerd ${perPod('containerd')} + shims, runc, CNI, bench and the rest ${rest.toFixed(0)}`);
   console.log(`  agent RSS: ${rss0.toFixed(1)} MB with 0 pods, ${rssN.toFixed(1)} MB with ${PODS + SEQUENTIAL} pods   (target ≤ 80 MB)`);
 
   // Clean up through the API first (the agent stops and removes the sandboxes).
