@@ -44,6 +44,7 @@ const LISTS: Record<string, { mergeKey?: string; strategy?: string; listType?: '
   'apps.v1.StatefulSetStatus.conditions': { mergeKey: 'type', strategy: 'merge', listType: 'map', mapKeys: ['type'] },
   'apps.v1.DaemonSetStatus.conditions': { mergeKey: 'type', strategy: 'merge', listType: 'map', mapKeys: ['type'] },
   'batch.v1.JobStatus.conditions': { listType: 'atomic' },
+  'policy.v1.PodDisruptionBudgetStatus.conditions': { mergeKey: 'type', strategy: 'merge', listType: 'map', mapKeys: ['type'] },
   'meta.v1.ObjectMeta.ownerReferences': { mergeKey: 'uid', strategy: 'merge', listType: 'map', mapKeys: ['uid'] },
   'meta.v1.ObjectMeta.finalizers': { strategy: 'merge', listType: 'set' },
   'meta.v1.ObjectMeta.managedFields': { listType: 'atomic' },

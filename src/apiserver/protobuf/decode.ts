@@ -205,6 +205,8 @@ const GROUP_PACKAGE: Record<string, string> = {
   'apps/v1': 'apps.v1',
   'batch/v1': 'batch.v1',
   'policy/v1': 'policy.v1',
+  // policy/v1beta1 Eviction has the same fields as policy/v1 (older kubectl may send it).
+  'policy/v1beta1': 'policy.v1',
   'scheduling.k8s.io/v1': 'scheduling.v1',
   'authentication.k8s.io/v1': 'authentication.v1',
 };

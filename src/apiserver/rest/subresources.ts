@@ -1,9 +1,9 @@
 /**
  * Subresources: scale (autoscaling/v1 Scale over spec.replicas, what `kubectl scale`
  * uses, with resourceVersion as the --current-replicas precondition), pods/binding (the
- * scheduler's bind: sets spec.nodeName once), pods/eviction (policy/v1 Eviction: a
- * graceful delete, what `kubectl drain` uses), namespaces/finalize (the namespace
+ * scheduler's bind: sets spec.nodeName once), namespaces/finalize (the namespace
  * controller removes spec.finalizers; the namespace goes once they are empty).
+ * pods/eviction, which consults PodDisruptionBudgets, is in eviction.ts.
  */
 import { selectorToString } from '../../client/selector.js';
 import { mediaType, readRaw, parseBody } from '../body.js';
@@ -11,7 +11,6 @@ import { ApiError, errors } from '../errors.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, recordManagedFields } from '../patch/index.js';
 import { isDryRun, fieldManager, rfc3339, type RequestContext } from './context.js';
 import { sendJson } from './respond.js';
-import { deleteOne } from './delete.js';
 import { apiVersionOf } from '../../api/types.js';
 
 function scaleOf(obj: any): any {
@@ -83,13 +82,6 @@ export async function binding(ctx: RequestContext): Promise<void> {
       throw err;
     }
   }
-}
-
-export async function eviction(ctx: RequestContext): Promise<void> {
-  const e = parseBody(await readRaw(ctx.req), mediaType(ctx.req)) as any;
-  if (e?.metadata?.name && e.metadata.name !== ctx.info.name) throw errors.badRequest('name in URL does not match name in Eviction object');
-  await deleteOne(ctx, ctx.info.name!, { ...(e?.deleteOptions ?? {}) });
-  sendJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
 export async function finalize(ctx: RequestContext): Promise<void> {
