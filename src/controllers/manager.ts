@@ -18,6 +18,7 @@ import { EndpointsController } from './endpoints/controller.js';
 import { ServiceLbController } from './servicelb/controller.js';
 import { ServiceAccountController } from './serviceaccount/controller.js';
 import { RootCaCertPublisher } from './rootcacert/controller.js';
+import { DisruptionController } from './disruption/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -44,6 +45,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: EndpointsController.NAME, start: (s) => new EndpointsController(ctx).start(s) },
     { name: ServiceLbController.NAME, start: (s) => new ServiceLbController(ctx).start(s) },
     { name: ServiceAccountController.NAME, start: (s) => new ServiceAccountController(ctx).start(s) },
+    { name: DisruptionController.NAME, start: (s) => new DisruptionController(ctx).start(s) },
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
   ];
   o.informers.start(signal);

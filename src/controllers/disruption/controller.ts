@@ -1,0 +1,127 @@
+/**
+ * The disruption controller: keeps every PodDisruptionBudget's status (currentHealthy,
+ * desiredHealthy, expectedPods, disruptionsAllowed, disruptedPods, observedGeneration and
+ * the DisruptionAllowed condition) in line with the pods it selects, so the eviction
+ * subresource can decide from status alone. Pod events wake the budgets selecting the
+ * pod; a budget with pending disruptedPods entries is re-checked when the earliest
+ * expires. When the status cannot be computed (a pod whose controller has no scale, for
+ * a percent or maxUnavailable budget), the budget fails safe: disruptionsAllowed 0,
+ * DisruptionAllowed=False with reason SyncFailed.
+ */
+import { keyOf, splitKey } from '../../client/cache.js';
+import { runWorkers, type SyncResult } from '../../client/controller.js';
+import { isConflict } from '../../client/rest.js';
+import { matchesSelector } from '../../client/selector.js';
+import { WorkQueue } from '../../client/workqueue.js';
+import { EventRecorder } from '../common/events.js';
+import { controllerRef } from '../common/pods.js';
+import type { ControllerContext } from '../replicaset/controller.js';
+import { countHealthyPods, disruptedPodMap, expectedPodCount, failSafeStatus, nextStatus, type ScaleFinder } from './budget.js';
+
+export const PDBS = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true } as const;
+
+const isApps = (ref: any, kind: string) => ref.kind === kind && /^(apps|extensions)\//.test(ref.apiVersion ?? '');
+
+export class DisruptionController {
+  static readonly NAME = 'disruption-controller';
+  readonly queue = new WorkQueue({ baseDelayMs: 20, maxDelayMs: 30_000 });
+
+  constructor(private readonly ctx: ControllerContext) {
+    const pdbInf = ctx.informers.informer(PDBS);
+    pdbInf.addHandlers({ onAdd: (p) => this.queue.add(keyOf(p)), onUpdate: (_o, p) => this.queue.add(keyOf(p)), onDelete: (p) => this.queue.add(keyOf(p)) });
+    const wake = (pod: any) => {
+      for (const pdb of pdbInf.cache.list(pod.metadata.namespace)) if (matchesSelector(pdb.spec?.selector, pod.metadata.labels)) this.queue.add(keyOf(pdb));
+    };
+    ctx.informers.informer('pods').addHandlers({
+      onAdd: wake,
+      onUpdate: (old, pod) => {
+        wake(pod);
+        if (JSON.stringify(old.metadata.labels) !== JSON.stringify(pod.metadata.labels)) wake(old);
+      },
+      onDelete: wake,
+    });
+    for (const r of ['replicasets', 'deployments', 'statefulsets'] as const) ctx.informers.informer(r);
+  }
+
+  /** The finders upstream tries in turn: Deployment (via its ReplicaSet), a ReplicaSet without Deployment, StatefulSet. */
+  private finders(): ScaleFinder[] {
+    const { informers } = this.ctx;
+    const rsOf = (ref: any, ns: string) => {
+      if (!isApps(ref, 'ReplicaSet')) return undefined;
+      const rs = informers.informer('replicasets').cache.getByName(ns, ref.name);
+      return rs && rs.metadata.uid === ref.uid ? rs : undefined;
+    };
+    const deployment: ScaleFinder = (ref, ns) => {
+      const rs = rsOf(ref, ns);
+      const dref = rs && controllerRef(rs);
+      if (!dref || !isApps(dref, 'Deployment')) return undefined;
+      const d = informers.informer('deployments').cache.getByName(ns, dref.name);
+      return d && d.metadata.uid === dref.uid ? { uid: d.metadata.uid, scale: d.spec?.replicas ?? 1 } : undefined;
+    };
+    const replicaSet: ScaleFinder = (ref, ns) => {
+      const rs = rsOf(ref, ns);
+      if (!rs || controllerRef(rs)?.kind === 'Deployment') return undefined;
+      return { uid: rs.metadata.uid, scale: rs.spec?.replicas ?? 1 };
+    };
+    const statefulSet: ScaleFinder = (ref, ns) => {
+      if (!isApps(ref, 'StatefulSet')) return undefined;
+      const s = informers.informer('statefulsets').cache.getByName(ns, ref.name);
+      return s && s.metadata.uid === ref.uid ? { uid: s.metadata.uid, scale: s.spec?.replicas ?? 1 } : undefined;
+    };
+    return [deployment, replicaSet, statefulSet];
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { cs, informers, log } = this.ctx;
+    const now = () => this.ctx.now?.() ?? Date.now();
+    const recorder = new EventRecorder(cs, DisruptionController.NAME, log);
+    const pdbInf = informers.informer(PDBS);
+    const podInf = informers.informer('pods');
+    await Promise.all([pdbInf, podInf, ...(['replicasets', 'deployments', 'statefulsets'] as const).map((r) => informers.informer(r))].map((i) => i.waitForSync(signal)));
+    const client = cs.resource(PDBS);
+    const finders = this.finders();
+
+    const trySync = async (pdb: any): Promise<SyncResult> => {
+      const pods = podInf.cache.list(pdb.metadata.namespace).filter((p) => matchesSelector(pdb.spec?.selector, p.metadata.labels));
+      if (!pods.length) recorder.event(pdb, 'Normal', 'NoPods', 'No matching pods found');
+      let count;
+      try {
+        count = expectedPodCount(pdb, pods, finders);
+      } catch (err) {
+        recorder.event(pdb, 'Warning', 'CalculateExpectedPodCountFailed', `Failed to calculate the number of expected pods: ${(err as Error).message}`);
+        throw err;
+      }
+      if (count.unmanagedPods.length) {
+        recorder.event(pdb, 'Warning', 'UnmanagedPods', `Pods selected by this PodDisruptionBudget (selector: ${JSON.stringify(pdb.spec?.selector)}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set ".spec.minAvailable" field of the PDB to an integer value.`);
+      }
+      const t = now();
+      const { disruptedPods, recheckAt, notDeleted } = disruptedPodMap(pdb, pods, t);
+      for (const pod of notDeleted) recorder.event(pod, 'Warning', 'NotDeleted', `Pod was expected by PDB ${pdb.metadata.namespace}/${pdb.metadata.name} to be deleted but it wasn't`);
+      const status = nextStatus(pdb, { currentHealthy: countHealthyPods(pods, disruptedPods, t), desiredHealthy: count.desiredHealthy, expectedPods: count.expectedCount, disruptedPods }, t);
+      if (status) await client.updateStatus({ ...pdb, status });
+      return recheckAt !== undefined ? { requeueAfterMs: Math.max(0, recheckAt - t) } : undefined;
+    };
+
+    await runWorkers({
+      name: DisruptionController.NAME,
+      queue: this.queue,
+      workers: 2,
+      log,
+      signal,
+      sync: async (key) => {
+        const { namespace, name } = splitKey(key);
+        const pdb = pdbInf.cache.getByName(namespace, name);
+        if (!pdb) return;
+        try {
+          return await trySync(pdb);
+        } catch (err) {
+          if (isConflict(err)) throw err;
+          log.warn('failed to sync PodDisruptionBudget', { pdb: key, err });
+          // Fail safe: an eviction must not be approved from a status we could not compute.
+          const status = failSafeStatus(pdb, err, now());
+          if (JSON.stringify(status) !== JSON.stringify(pdb.status)) await client.updateStatus({ ...pdb, status });
+        }
+      },
+    });
+  }
+}
