@@ -59,13 +59,13 @@ function tooManyRequests(cause: string): ApiError {
 }
 
 /** SetStatusCondition for the DisruptionAllowed condition after a decrement left no disruptions. */
-export function setDisruptionAllowed(status: any, now: Date): void {
+function setDisruptionAllowed(status: any, now: Date): void {
   const allowed = (status.disruptionsAllowed ?? 0) > 0;
-  const want = { type: 'DisruptionAllowed', status: allowed ? 'True' : 'False', reason: allowed ? 'SufficientPods' : 'InsufficientPods', observedGeneration: status.observedGeneration ?? 0 };
+  const want = { type: 'DisruptionAllowed', status: allowed ? 'True' : 'False', ...(status.observedGeneration ? { observedGeneration: status.observedGeneration } : {}), reason: allowed ? 'SufficientPods' : 'InsufficientPods' };
   const conds: any[] = [...(status.conditions ?? [])];
   const i = conds.findIndex((c) => c.type === 'DisruptionAllowed');
   const prev = i >= 0 ? conds[i] : undefined;
-  const next = { ...want, lastTransitionTime: prev && prev.status === want.status ? prev.lastTransitionTime : rfc3339(now), message: prev && prev.reason === want.reason ? prev.message ?? '' : '' };
+  const next = { ...want, lastTransitionTime: prev && prev.status === want.status ? prev.lastTransitionTime : rfc3339(now), message: '' };
   if (i >= 0) conds[i] = next;
   else conds.push(next);
   status.conditions = conds;
