@@ -7,7 +7,7 @@
 import type { FieldError, ResourceDef } from '../types.js';
 import { kind } from './kind.js';
 import { col } from './printing.js';
-import { invalid, notSupported } from './validation.js';
+import { invalid, notSupported, validateLabels } from './validation.js';
 
 const PERCENT_MSG = "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')";
 export const UNHEALTHY_POD_EVICTION_POLICIES = ['AlwaysAllow', 'IfHealthyBudget'];
@@ -24,7 +24,7 @@ function intOrPercent(v: unknown, field: string): FieldError[] {
 
 /** The label selector's operators and values (ValidateLabelSelector's checks that matter here). */
 function selectorErrors(sel: any, field: string): FieldError[] {
-  const out: FieldError[] = [];
+  const out: FieldError[] = [...validateLabels(sel?.matchLabels, `${field}.matchLabels`)];
   (sel?.matchExpressions ?? []).forEach((r: any, i: number) => {
     const f = `${field}.matchExpressions[${i}]`;
     const n = (r?.values ?? []).length;

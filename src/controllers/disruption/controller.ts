@@ -6,7 +6,8 @@
  * pod; a budget with pending disruptedPods entries is re-checked when the earliest
  * expires. When the status cannot be computed (a pod whose controller has no scale, for
  * a percent or maxUnavailable budget), the budget fails safe: disruptionsAllowed 0,
- * DisruptionAllowed=False with reason SyncFailed.
+ * DisruptionAllowed=False with reason SyncFailed. A second queue clears DisruptionTarget
+ * marks that evictions left on pods that were then not deleted (stale-condition.ts).
  */
 import { keyOf, splitKey } from '../../client/cache.js';
 import { runWorkers, type SyncResult } from '../../client/controller.js';
@@ -16,6 +17,7 @@ import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
 import { controllerRef } from '../common/pods.js';
 import type { ControllerContext } from '../replicaset/controller.js';
+import { clearDisruptionPatch, staleDisruptionCondition } from './stale-condition.js';
 import { countHealthyPods, disruptedPodMap, expectedPodCount, failSafeStatus, nextStatus, type ScaleFinder } from './budget.js';
 
 export const PDBS = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true } as const;
@@ -25,11 +27,15 @@ const isApps = (ref: any, kind: string) => ref.kind === kind && /^(apps|extensio
 export class DisruptionController {
   static readonly NAME = 'disruption-controller';
   readonly queue = new WorkQueue({ baseDelayMs: 20, maxDelayMs: 30_000 });
+  /** Pod keys whose DisruptionTarget mark may go stale. */
+  readonly staleQueue = new WorkQueue({ baseDelayMs: 20, maxDelayMs: 30_000 });
 
   constructor(private readonly ctx: ControllerContext) {
     const pdbInf = ctx.informers.informer(PDBS);
     pdbInf.addHandlers({ onAdd: (p) => this.queue.add(keyOf(p)), onUpdate: (_o, p) => this.queue.add(keyOf(p)), onDelete: (p) => this.queue.add(keyOf(p)) });
     const wake = (pod: any) => {
+      const stale = staleDisruptionCondition(pod, this.ctx.now?.() ?? Date.now());
+      if (stale.has) this.staleQueue.addAfter(keyOf(pod), stale.waitMs);
       for (const pdb of pdbInf.cache.list(pod.metadata.namespace)) if (matchesSelector(pdb.spec?.selector, pod.metadata.labels)) this.queue.add(keyOf(pdb));
     };
     ctx.informers.informer('pods').addHandlers({
@@ -102,7 +108,23 @@ export class DisruptionController {
       return recheckAt !== undefined ? { requeueAfterMs: Math.max(0, recheckAt - t) } : undefined;
     };
 
-    await runWorkers({
+    const staleWorkers = runWorkers({
+      name: `${DisruptionController.NAME}/stale-pod-disruption`,
+      queue: this.staleQueue,
+      workers: 1,
+      log,
+      signal,
+      sync: async (key) => {
+        const pod = podInf.cache.get(key);
+        if (!pod) return;
+        const stale = staleDisruptionCondition(pod, now());
+        if (!stale.has) return;
+        if (stale.waitMs > 0) return { requeueAfterMs: stale.waitMs };
+        await cs.resource('pods').patch(pod.metadata.namespace, pod.metadata.name, 'strategic', clearDisruptionPatch(pod, now()), { subresource: 'status' });
+      },
+    });
+
+    const budgetWorkers = runWorkers({
       name: DisruptionController.NAME,
       queue: this.queue,
       workers: 2,
@@ -123,5 +145,6 @@ export class DisruptionController {
         }
       },
     });
+    await Promise.all([budgetWorkers, staleWorkers]);
   }
 }
