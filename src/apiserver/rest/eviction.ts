@@ -54,9 +54,12 @@ function withResourceVersion(o: DeleteOptions, rv: string): DeleteOptions {
   return { ...o, preconditions: { ...(o.preconditions ?? {}), resourceVersion: rv } };
 }
 
-function tooManyRequests(cause: string): ApiError {
-  return new ApiError(429, 'TooManyRequests', VIOLATION, { causes: [{ reason: 'DisruptionBudget', message: cause }] });
+function tooManyRequests(cause: string, retryAfterSeconds = 0): ApiError {
+  return new ApiError(429, 'TooManyRequests', VIOLATION, { causes: [{ reason: 'DisruptionBudget', message: cause }], ...(retryAfterSeconds ? { retryAfterSeconds } : {}) });
 }
+
+/** createTooManyRequestsError: the budget's status is not current (or the pod changed under us); retry in 10 s. */
+const stillProcessing = (pdbName: string) => tooManyRequests(`The disruption budget ${pdbName} is still being processed by the server.`, 10);
 
 /** SetStatusCondition for the DisruptionAllowed condition after a decrement left no disruptions. */
 function setDisruptionAllowed(status: any, now: Date): void {
@@ -85,7 +88,7 @@ async function budgetsFor(ctx: RequestContext, pdbDef: ResourceDef, pod: any): P
 /** checkAndDecrement: takes one disruption from the budget, or says why not. */
 async function checkAndDecrement(ctx: RequestContext, pdbDef: ResourceDef, pdb: any, podName: string, dry: boolean): Promise<void> {
   const st = pdb.status ?? {};
-  if ((st.observedGeneration ?? 0) < (pdb.metadata.generation ?? 0)) throw tooManyRequests(`The disruption budget ${pdb.metadata.name} is still being processed by the server.`);
+  if ((st.observedGeneration ?? 0) < (pdb.metadata.generation ?? 0)) throw stillProcessing(pdb.metadata.name);
   if ((st.disruptionsAllowed ?? 0) < 0) throw errors.forbidden('policy', 'poddisruptionbudget', pdb.metadata.name, 'pdb disruptions allowed is negative');
   if (Object.keys(st.disruptedPods ?? {}).length > MAX_DISRUPTED_POD_SIZE) throw errors.forbidden('policy', 'poddisruptionbudget', pdb.metadata.name, 'DisruptedPods map too big - too many evictions not confirmed by PDB controller');
   if ((st.disruptionsAllowed ?? 0) === 0) throw tooManyRequests(`The disruption budget ${pdb.metadata.name} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`);
@@ -157,9 +160,9 @@ export async function eviction(ctx: RequestContext): Promise<void> {
   const pdbs = await budgetsFor(ctx, pdbDef, pod);
   if (pdbs.length > 1) return sendJson(ctx.res, 500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.', code: 500 });
   let opts = original;
+  let skipBudget = false;
   if (pdbs.length === 1) {
     let pdb = pdbs[0];
-    let skipBudget = false;
     if (!isReady(pod)) {
       // An unready pod adds nothing to currentHealthy: deleting it takes no disruption from
       // the budget when the policy says AlwaysAllow, or when the budget is met anyway.
@@ -175,12 +178,19 @@ export async function eviction(ctx: RequestContext): Promise<void> {
           await checkAndDecrement(ctx, pdbDef, pdb, name, dry);
           break;
         } catch (err) {
-          if (!isConflict(err) || attempt >= RETRIES) throw err;
+          if (!isConflict(err)) throw err;
+          if (attempt >= RETRIES) throw new ApiError(504, 'Timeout', `Timeout: couldn't update PodDisruptionBudget "${pdb.metadata.name}" due to conflicts`, { retryAfterSeconds: 10 });
           pdb = await ctx.store.get(pdbDef, pod.metadata.namespace, pdb.metadata.name);
         }
       }
     }
   }
-  await addConditionAndDeletePod(dctx, name, opts, dry);
+  try {
+    await addConditionAndDeletePod(dctx, name, opts, dry);
+  } catch (err) {
+    // The unready pod changed since we looked (it may be Ready now): the client retries.
+    if (isConflict(err) && skipBudget && !callerRv) throw stillProcessing(pdbs[0].metadata.name);
+    throw err;
+  }
   ok();
 }

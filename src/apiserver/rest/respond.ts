@@ -44,7 +44,9 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
-  sendJson(res, e.code, e.toStatus());
+  // A suggested retry delay also goes out as Retry-After, as upstream's ErrorNegotiated does.
+  const retry = e.details?.retryAfterSeconds;
+  sendJson(res, e.code, e.toStatus(), retry && retry > 0 ? { 'Retry-After': String(retry) } : {});
 }
 
 export function partialMetadata(obj: any): any {

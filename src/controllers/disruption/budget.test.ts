@@ -24,23 +24,23 @@ describe('disruption budget arithmetic', () => {
     assert.throws(() => scaledValue('x%', 3), /invalid value for IntOrString/);
   });
 
-  it('takes an integer minAvailable as is, over the selected pods', () => {
+  it('takes an integer minAvailable as is, over the selected pods', async () => {
     const pods = [pod('a'), pod('b')];
-    assert.deepEqual(expectedPodCount(pdb({ minAvailable: 3 }), pods, []), { expectedCount: 2, desiredHealthy: 3, unmanagedPods: [] });
+    assert.deepEqual(await expectedPodCount(pdb({ minAvailable: 3 }), pods, []), { expectedCount: 2, desiredHealthy: 3, unmanagedPods: [] });
   });
 
-  it('resolves maxUnavailable and percent minAvailable against the controllers\' scale, each controller once', () => {
+  it('resolves maxUnavailable and percent minAvailable against the controllers\' scale, each controller once', async () => {
     const pods = [pod('a', { owner: 'rs' }), pod('b', { owner: 'rs' }), pod('c', { owner: 'rs' })];
     // 5 replicas, 30% of 5 = ceil(1.5) = 2 may be unavailable → 3 desired healthy.
-    assert.deepEqual(expectedPodCount(pdb({ maxUnavailable: '30%' }), pods, finders), { expectedCount: 5, desiredHealthy: 3, unmanagedPods: [] });
-    assert.deepEqual(expectedPodCount(pdb({ maxUnavailable: 1 }), pods, finders), { expectedCount: 5, desiredHealthy: 4, unmanagedPods: [] });
-    assert.deepEqual(expectedPodCount(pdb({ maxUnavailable: 9 }), pods, finders), { expectedCount: 5, desiredHealthy: 0, unmanagedPods: [] });
-    assert.deepEqual(expectedPodCount(pdb({ minAvailable: '50%' }), pods, finders), { expectedCount: 5, desiredHealthy: 3, unmanagedPods: [] });
+    assert.deepEqual(await expectedPodCount(pdb({ maxUnavailable: '30%' }), pods, finders), { expectedCount: 5, desiredHealthy: 3, unmanagedPods: [] });
+    assert.deepEqual(await expectedPodCount(pdb({ maxUnavailable: 1 }), pods, finders), { expectedCount: 5, desiredHealthy: 4, unmanagedPods: [] });
+    assert.deepEqual(await expectedPodCount(pdb({ maxUnavailable: 9 }), pods, finders), { expectedCount: 5, desiredHealthy: 0, unmanagedPods: [] });
+    assert.deepEqual(await expectedPodCount(pdb({ minAvailable: '50%' }), pods, finders), { expectedCount: 5, desiredHealthy: 3, unmanagedPods: [] });
   });
 
-  it('lists pods without a controller as unmanaged, and fails on a controller without scale', () => {
-    assert.deepEqual(expectedPodCount(pdb({ maxUnavailable: '50%' }), [pod('bare'), pod('a', { owner: 'rs' })], finders).unmanagedPods, ['bare']);
-    assert.throws(() => expectedPodCount(pdb({ minAvailable: '50%' }), [pod('x', { owner: 'other' })], finders), /found no controllers for pod "x"/);
+  it('lists pods without a controller as unmanaged, and fails on a controller without scale', async () => {
+    assert.deepEqual((await expectedPodCount(pdb({ maxUnavailable: '50%' }), [pod('bare'), pod('a', { owner: 'rs' })], finders)).unmanagedPods, ['bare']);
+    await assert.rejects(expectedPodCount(pdb({ minAvailable: '50%' }), [pod('x', { owner: 'other' })], finders), /found no controllers for pod "x"/);
   });
 
   it('keeps disruptedPods entries for two minutes, then drops them and schedules a recheck', () => {

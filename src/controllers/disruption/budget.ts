@@ -5,7 +5,7 @@
  *   expected count is the number of selected pods; a percent minAvailable, and any
  *   maxUnavailable, are resolved against the summed scale of the pods' controllers
  *   (a Deployment's replicas for pods of its ReplicaSets, else the ReplicaSet's or
- *   StatefulSet's), rounding up. Worked example: maxUnavailable "30%" over a Deployment
+ *   StatefulSet's, else the owner's scale subresource), rounding up. Worked example: maxUnavailable "30%" over a Deployment
  *   of 5 replicas → ceil(1.5) = 2 unavailable allowed → desiredHealthy = 5 - 2 = 3;
  * - current healthy: Ready pods not being deleted and not recorded in disruptedPods by
  *   an eviction within the last two minutes;
@@ -23,8 +23,8 @@ export interface ControllerScale {
   scale: number;
 }
 
-/** Finds the scale behind a pod's controller reference, or undefined when this finder does not know it. */
-export type ScaleFinder = (ref: any, namespace: string) => ControllerScale | undefined;
+/** Finds the scale behind a pod's controller reference, undefined when this finder does not know it; throws when the controller cannot have one. */
+export type ScaleFinder = (ref: any, namespace: string) => ControllerScale | undefined | Promise<ControllerScale | undefined>;
 
 export interface ExpectedCount {
   expectedCount: number;
@@ -41,7 +41,7 @@ export function scaledValue(v: number | string, total: number): number {
 }
 
 /** getExpectedScale: the sum of the scales of the controllers of the pods (each controller once). */
-export function expectedScale(pods: readonly any[], finders: readonly ScaleFinder[]): { expectedCount: number; unmanagedPods: string[] } {
+export async function expectedScale(pods: readonly any[], finders: readonly ScaleFinder[]): Promise<{ expectedCount: number; unmanagedPods: string[] }> {
   const scales = new Map<string, number>();
   const unmanagedPods: string[] = [];
   for (const pod of pods) {
@@ -52,7 +52,7 @@ export function expectedScale(pods: readonly any[], finders: readonly ScaleFinde
     }
     if (scales.has(ref.uid)) continue;
     let found: ControllerScale | undefined;
-    for (const f of finders) if ((found = f(ref, pod.metadata.namespace))) break;
+    for (const f of finders) if ((found = await f(ref, pod.metadata.namespace))) break;
     if (!found) throw new Error(`found no controllers for pod "${pod.metadata.name}"`);
     scales.set(found.uid, found.scale);
   }
@@ -62,16 +62,16 @@ export function expectedScale(pods: readonly any[], finders: readonly ScaleFinde
 }
 
 /** getExpectedPodCount. */
-export function expectedPodCount(pdb: any, pods: readonly any[], finders: readonly ScaleFinder[]): ExpectedCount {
+export async function expectedPodCount(pdb: any, pods: readonly any[], finders: readonly ScaleFinder[]): Promise<ExpectedCount> {
   const { minAvailable, maxUnavailable } = pdb.spec ?? {};
   if (maxUnavailable !== undefined && maxUnavailable !== null) {
-    const { expectedCount, unmanagedPods } = expectedScale(pods, finders);
+    const { expectedCount, unmanagedPods } = await expectedScale(pods, finders);
     const desiredHealthy = Math.max(0, expectedCount - scaledValue(maxUnavailable, expectedCount));
     return { expectedCount, desiredHealthy, unmanagedPods };
   }
   if (typeof minAvailable === 'number') return { expectedCount: pods.length, desiredHealthy: minAvailable, unmanagedPods: [] };
   if (typeof minAvailable === 'string') {
-    const { expectedCount, unmanagedPods } = expectedScale(pods, finders);
+    const { expectedCount, unmanagedPods } = await expectedScale(pods, finders);
     return { expectedCount, desiredHealthy: scaledValue(minAvailable, expectedCount), unmanagedPods };
   }
   return { expectedCount: 0, desiredHealthy: 0, unmanagedPods: [] };

@@ -17,7 +17,8 @@ import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
 import { controllerRef } from '../common/pods.js';
 import type { ControllerContext } from '../replicaset/controller.js';
-import { clearDisruptionPatch, staleDisruptionCondition } from './stale-condition.js';
+import { scaleSubresourceFinder } from './scale-finder.js';
+import { clearedDisruptionCondition, staleDisruptionCondition } from './stale-condition.js';
 import { countHealthyPods, disruptedPodMap, expectedPodCount, failSafeStatus, nextStatus, type ScaleFinder } from './budget.js';
 
 export const PDBS = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true } as const;
@@ -49,7 +50,7 @@ export class DisruptionController {
     for (const r of ['replicasets', 'deployments', 'statefulsets'] as const) ctx.informers.informer(r);
   }
 
-  /** The finders upstream tries in turn: Deployment (via its ReplicaSet), a ReplicaSet without Deployment, StatefulSet. */
+  /** The finders upstream tries in turn: Deployment (via its ReplicaSet), a ReplicaSet without Deployment, StatefulSet, any scale subresource. */
   private finders(): ScaleFinder[] {
     const { informers } = this.ctx;
     const rsOf = (ref: any, ns: string) => {
@@ -74,7 +75,7 @@ export class DisruptionController {
       const s = informers.informer('statefulsets').cache.getByName(ns, ref.name);
       return s && s.metadata.uid === ref.uid ? { uid: s.metadata.uid, scale: s.spec?.replicas ?? 1 } : undefined;
     };
-    return [deployment, replicaSet, statefulSet];
+    return [deployment, replicaSet, statefulSet, scaleSubresourceFinder(this.ctx.cs.rest)];
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -92,7 +93,7 @@ export class DisruptionController {
       if (!pods.length) recorder.event(pdb, 'Normal', 'NoPods', 'No matching pods found');
       let count;
       try {
-        count = expectedPodCount(pdb, pods, finders);
+        count = await expectedPodCount(pdb, pods, finders);
       } catch (err) {
         recorder.event(pdb, 'Warning', 'CalculateExpectedPodCountFailed', `Failed to calculate the number of expected pods: ${(err as Error).message}`);
         throw err;
@@ -102,7 +103,8 @@ export class DisruptionController {
       }
       const t = now();
       const { disruptedPods, recheckAt, notDeleted } = disruptedPodMap(pdb, pods, t);
-      for (const pod of notDeleted) recorder.event(pod, 'Warning', 'NotDeleted', `Pod was expected by PDB ${pdb.metadata.namespace}/${pdb.metadata.name} to be deleted but it wasn't`);
+      // Upstream's message names the namespace twice (namespace/namespace); kept as it prints.
+      for (const pod of notDeleted) recorder.event(pod, 'Warning', 'NotDeleted', `Pod was expected by PDB ${pdb.metadata.namespace}/${pdb.metadata.namespace} to be deleted but it wasn't`);
       const status = nextStatus(pdb, { currentHealthy: countHealthyPods(pods, disruptedPods, t), desiredHealthy: count.desiredHealthy, expectedPods: count.expectedCount, disruptedPods }, t);
       if (status) await client.updateStatus({ ...pdb, status });
       return recheckAt !== undefined ? { requeueAfterMs: Math.max(0, recheckAt - t) } : undefined;
@@ -120,7 +122,7 @@ export class DisruptionController {
         const stale = staleDisruptionCondition(pod, now());
         if (!stale.has) return;
         if (stale.waitMs > 0) return { requeueAfterMs: stale.waitMs };
-        await cs.resource('pods').patch(pod.metadata.namespace, pod.metadata.name, 'strategic', clearDisruptionPatch(pod, now()), { subresource: 'status' });
+        await cs.resource('pods').updateStatus(clearedDisruptionCondition(pod, now()));
       },
     });
 

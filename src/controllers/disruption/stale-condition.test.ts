@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { clearDisruptionPatch, staleDisruptionCondition } from './stale-condition.js';
+import { clearedDisruptionCondition, staleDisruptionCondition } from './stale-condition.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const mark = (o: { reason?: string; status?: string; phase?: string; deleting?: boolean } = {}) => ({
@@ -20,7 +20,12 @@ describe('stale DisruptionTarget marks', () => {
     }
   });
 
-  it('clears the mark with a status patch merged by condition type, conditioned on the resourceVersion', () => {
-    assert.deepEqual(clearDisruptionPatch(mark(), T0 + 200_000), { metadata: { resourceVersion: '7' }, status: { conditions: [{ type: 'DisruptionTarget', status: 'False', lastTransitionTime: '2026-01-01T00:03:20Z' }] } });
+  it('replaces the mark with DisruptionTarget=False, keeping the other conditions and the resourceVersion', () => {
+    const p = mark();
+    (p.status.conditions as any[]).unshift({ type: 'Ready', status: 'True' });
+    const next = clearedDisruptionCondition(Object.freeze(p), T0 + 200_000);
+    assert.equal(next.metadata.resourceVersion, '7');
+    assert.deepEqual(next.status.conditions, [{ type: 'Ready', status: 'True' }, { type: 'DisruptionTarget', status: 'False', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:03:20Z' }]);
+    assert.equal(p.status.conditions[1].status, 'True', 'the cached pod is not changed');
   });
 });

@@ -18,8 +18,13 @@ export function staleDisruptionCondition(pod: any, now: number): { has: boolean;
   return { has: true, waitMs: Math.max(0, since + STALE_POD_DISRUPTION_TIMEOUT_MS - now) };
 }
 
-/** The pods/status strategic merge patch that clears the mark (merged by condition type). */
-export function clearDisruptionPatch(pod: any, now: number): any {
+/**
+ * The pod with its mark replaced by DisruptionTarget=False (reason and message go, as
+ * UpdatePodCondition replaces the whole condition), for an update of pods/status that is
+ * conditioned on the pod's resourceVersion.
+ */
+export function clearedDisruptionCondition(pod: any, now: number): any {
   const t = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
-  return { metadata: { resourceVersion: pod.metadata.resourceVersion }, status: { conditions: [{ type: 'DisruptionTarget', status: 'False', lastTransitionTime: t }] } };
+  const conditions = (pod.status?.conditions ?? []).map((c: any) => (c.type === 'DisruptionTarget' ? { type: 'DisruptionTarget', status: 'False', lastProbeTime: null, lastTransitionTime: t } : c));
+  return { ...pod, status: { ...pod.status, conditions } };
 }
