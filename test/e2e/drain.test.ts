@@ -53,7 +53,7 @@ describe('disruption budgets, eviction and drain', () => {
     assert.equal(cond.reason, 'SufficientPods');
     const out = await c.k(['get', 'pdb', 'web']);
     assert.match(out, /^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\n/);
-    assert.match(out, /\nweb\s+2\s+N\/A\s+1\s+\d+s\n/);
+    assert.match(out, /\nweb\s+2\s+N\/A\s+1\s+\d+[smhd]\S*\n/);
 
     // maxUnavailable 50% of the Deployment's 3 replicas: ceil(1.5) = 2 may go, 1 must stay.
     await c.k(['create', 'pdb', 'web-half', '--selector=app=web', '--max-unavailable=50%']);
@@ -66,6 +66,18 @@ describe('disruption budgets, eviction and drain', () => {
     await c.k(['scale', 'deployment/web', '--replicas=3']);
     await c.k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
     await c.k(['delete', 'pdb', 'web-half']);
+
+    // A StatefulSet's and a bare ReplicaSet's replicas are the base as well.
+    const tmpl = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } });
+    await c.k(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: NS }, spec: { replicas: 2, serviceName: 'db', podManagementPolicy: 'Parallel', selector: { matchLabels: { app: 'db' } }, template: tmpl('db') } }) });
+    await c.k(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'solo', namespace: NS }, spec: { replicas: 4, selector: { matchLabels: { app: 'solo' } }, template: tmpl('solo') } }) });
+    await c.k(['create', 'pdb', 'db', '--selector=app=db', '--max-unavailable=1']);
+    await c.k(['create', 'pdb', 'solo', '--selector=app=solo', '--min-available=25%']);
+    await settled('db', (s) => s.expectedPods === 2 && s.desiredHealthy === 1 && s.currentHealthy === 2 && s.disruptionsAllowed === 1);
+    await settled('solo', (s) => s.expectedPods === 4 && s.desiredHealthy === 1 && s.currentHealthy === 4 && s.disruptionsAllowed === 3);
+    await c.k(['delete', 'pdb', 'db', 'solo']);
+    await c.k(['delete', 'statefulset', 'db']);
+    await c.k(['delete', 'replicaset', 'solo']);
 
     // A percent over pods whose controller has no scale (a DaemonSet) cannot be computed: the budget fails safe.
     await c.k(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'ds', namespace: NS }, spec: { selector: { matchLabels: { app: 'ds' } }, template: { metadata: { labels: { app: 'ds' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } } } }) });
