@@ -30,8 +30,12 @@ export class DisruptionController {
   readonly queue = new WorkQueue({ baseDelayMs: 20, maxDelayMs: 30_000 });
   /** Pod keys whose DisruptionTarget mark may go stale. */
   readonly staleQueue = new WorkQueue({ baseDelayMs: 20, maxDelayMs: 30_000 });
+  private readonly recorder: EventRecorder;
+  private readonly finders: ScaleFinder[];
 
   constructor(private readonly ctx: ControllerContext) {
+    this.recorder = new EventRecorder(ctx.cs, DisruptionController.NAME, ctx.log);
+    this.finders = this.scaleFinders();
     const pdbInf = ctx.informers.informer(PDBS);
     pdbInf.addHandlers({ onAdd: (p) => this.queue.add(keyOf(p)), onUpdate: (_o, p) => this.queue.add(keyOf(p)), onDelete: (p) => this.queue.add(keyOf(p)) });
     const wake = (pod: any) => {
@@ -51,7 +55,7 @@ export class DisruptionController {
   }
 
   /** The finders upstream tries in turn: Deployment (via its ReplicaSet), a ReplicaSet without Deployment, StatefulSet, any scale subresource. */
-  private finders(): ScaleFinder[] {
+  private scaleFinders(): ScaleFinder[] {
     const { informers } = this.ctx;
     const rsOf = (ref: any, ns: string) => {
       if (!isApps(ref, 'ReplicaSet')) return undefined;
@@ -78,75 +82,65 @@ export class DisruptionController {
     return [deployment, replicaSet, statefulSet, scaleSubresourceFinder(this.ctx.cs.rest)];
   }
 
+  private now(): number {
+    return this.ctx.now?.() ?? Date.now();
+  }
+
+  /** Brings one budget's status up to date (the work queue's reconcile). */
+  async syncPdb(key: string): Promise<SyncResult> {
+    const { namespace, name } = splitKey(key);
+    const pdb = this.ctx.informers.informer(PDBS).cache.getByName(namespace, name);
+    if (!pdb) return;
+    try {
+      return await this.trySync(pdb);
+    } catch (err) {
+      if (isConflict(err)) throw err;
+      this.ctx.log.warn('failed to sync PodDisruptionBudget', { pdb: key, err });
+      // Fail safe: an eviction must not be approved from a status we could not compute.
+      const status = failSafeStatus(pdb, err, this.now());
+      if (JSON.stringify(status) !== JSON.stringify(pdb.status)) await this.ctx.cs.resource(PDBS).updateStatus({ ...pdb, status });
+    }
+  }
+
+  private async trySync(pdb: any): Promise<SyncResult> {
+    const recorder = this.recorder;
+    const pods = this.ctx.informers.informer('pods').cache.list(pdb.metadata.namespace).filter((p) => matchesSelector(pdb.spec?.selector, p.metadata.labels));
+    if (!pods.length) recorder.event(pdb, 'Normal', 'NoPods', 'No matching pods found');
+    let count;
+    try {
+      count = await expectedPodCount(pdb, pods, this.finders);
+    } catch (err) {
+      recorder.event(pdb, 'Warning', 'CalculateExpectedPodCountFailed', `Failed to calculate the number of expected pods: ${(err as Error).message}`);
+      throw err;
+    }
+    if (count.unmanagedPods.length) {
+      recorder.event(pdb, 'Warning', 'UnmanagedPods', `Pods selected by this PodDisruptionBudget (selector: ${JSON.stringify(pdb.spec?.selector)}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set ".spec.minAvailable" field of the PDB to an integer value.`);
+    }
+    const t = this.now();
+    const { disruptedPods, recheckAt, notDeleted } = disruptedPodMap(pdb, pods, t);
+    // Upstream's message names the namespace twice (namespace/namespace); kept as it prints.
+    for (const pod of notDeleted) recorder.event(pod, 'Warning', 'NotDeleted', `Pod was expected by PDB ${pdb.metadata.namespace}/${pdb.metadata.namespace} to be deleted but it wasn't`);
+    const status = nextStatus(pdb, { currentHealthy: countHealthyPods(pods, disruptedPods, t), desiredHealthy: count.desiredHealthy, expectedPods: count.expectedCount, disruptedPods }, t);
+    if (status) await this.ctx.cs.resource(PDBS).updateStatus({ ...pdb, status });
+    return recheckAt !== undefined ? { requeueAfterMs: Math.max(0, recheckAt - t) } : undefined;
+  }
+
+  /** Resets a pod's DisruptionTarget mark once it is stale (the stale-pod queue's reconcile). */
+  async syncStalePod(key: string): Promise<SyncResult> {
+    const pod = this.ctx.informers.informer('pods').cache.get(key);
+    if (!pod) return;
+    const stale = staleDisruptionCondition(pod, this.now());
+    if (!stale.has) return;
+    if (stale.waitMs > 0) return { requeueAfterMs: stale.waitMs };
+    await this.ctx.cs.resource('pods').updateStatus(clearedDisruptionCondition(pod, this.now()));
+  }
+
   async start(signal: AbortSignal): Promise<void> {
-    const { cs, informers, log } = this.ctx;
-    const now = () => this.ctx.now?.() ?? Date.now();
-    const recorder = new EventRecorder(cs, DisruptionController.NAME, log);
-    const pdbInf = informers.informer(PDBS);
-    const podInf = informers.informer('pods');
-    await Promise.all([pdbInf, podInf, ...(['replicasets', 'deployments', 'statefulsets'] as const).map((r) => informers.informer(r))].map((i) => i.waitForSync(signal)));
-    const client = cs.resource(PDBS);
-    const finders = this.finders();
-
-    const trySync = async (pdb: any): Promise<SyncResult> => {
-      const pods = podInf.cache.list(pdb.metadata.namespace).filter((p) => matchesSelector(pdb.spec?.selector, p.metadata.labels));
-      if (!pods.length) recorder.event(pdb, 'Normal', 'NoPods', 'No matching pods found');
-      let count;
-      try {
-        count = await expectedPodCount(pdb, pods, finders);
-      } catch (err) {
-        recorder.event(pdb, 'Warning', 'CalculateExpectedPodCountFailed', `Failed to calculate the number of expected pods: ${(err as Error).message}`);
-        throw err;
-      }
-      if (count.unmanagedPods.length) {
-        recorder.event(pdb, 'Warning', 'UnmanagedPods', `Pods selected by this PodDisruptionBudget (selector: ${JSON.stringify(pdb.spec?.selector)}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set ".spec.minAvailable" field of the PDB to an integer value.`);
-      }
-      const t = now();
-      const { disruptedPods, recheckAt, notDeleted } = disruptedPodMap(pdb, pods, t);
-      // Upstream's message names the namespace twice (namespace/namespace); kept as it prints.
-      for (const pod of notDeleted) recorder.event(pod, 'Warning', 'NotDeleted', `Pod was expected by PDB ${pdb.metadata.namespace}/${pdb.metadata.namespace} to be deleted but it wasn't`);
-      const status = nextStatus(pdb, { currentHealthy: countHealthyPods(pods, disruptedPods, t), desiredHealthy: count.desiredHealthy, expectedPods: count.expectedCount, disruptedPods }, t);
-      if (status) await client.updateStatus({ ...pdb, status });
-      return recheckAt !== undefined ? { requeueAfterMs: Math.max(0, recheckAt - t) } : undefined;
-    };
-
-    const staleWorkers = runWorkers({
-      name: `${DisruptionController.NAME}/stale-pod-disruption`,
-      queue: this.staleQueue,
-      workers: 1,
-      log,
-      signal,
-      sync: async (key) => {
-        const pod = podInf.cache.get(key);
-        if (!pod) return;
-        const stale = staleDisruptionCondition(pod, now());
-        if (!stale.has) return;
-        if (stale.waitMs > 0) return { requeueAfterMs: stale.waitMs };
-        await cs.resource('pods').updateStatus(clearedDisruptionCondition(pod, now()));
-      },
-    });
-
-    const budgetWorkers = runWorkers({
-      name: DisruptionController.NAME,
-      queue: this.queue,
-      workers: 2,
-      log,
-      signal,
-      sync: async (key) => {
-        const { namespace, name } = splitKey(key);
-        const pdb = pdbInf.cache.getByName(namespace, name);
-        if (!pdb) return;
-        try {
-          return await trySync(pdb);
-        } catch (err) {
-          if (isConflict(err)) throw err;
-          log.warn('failed to sync PodDisruptionBudget', { pdb: key, err });
-          // Fail safe: an eviction must not be approved from a status we could not compute.
-          const status = failSafeStatus(pdb, err, now());
-          if (JSON.stringify(status) !== JSON.stringify(pdb.status)) await client.updateStatus({ ...pdb, status });
-        }
-      },
-    });
-    await Promise.all([budgetWorkers, staleWorkers]);
+    const { informers, log } = this.ctx;
+    await Promise.all(([PDBS, 'pods', 'replicasets', 'deployments', 'statefulsets'] as const).map((r) => informers.informer(r).waitForSync(signal)));
+    await Promise.all([
+      runWorkers({ name: DisruptionController.NAME, queue: this.queue, workers: 2, log, signal, sync: (key) => this.syncPdb(key) }),
+      runWorkers({ name: `${DisruptionController.NAME}/stale-pod-disruption`, queue: this.staleQueue, workers: 1, log, signal, sync: (key) => this.syncStalePod(key) }),
+    ]);
   }
 }
