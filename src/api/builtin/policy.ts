@@ -7,7 +7,7 @@
 import type { FieldError, ResourceDef } from '../types.js';
 import { kind } from './kind.js';
 import { col } from './printing.js';
-import { invalid, notSupported, validateLabels } from './validation.js';
+import { invalid, notSupported, qualifiedName, validateLabels } from './validation.js';
 
 const PERCENT_MSG = "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')";
 export const UNHEALTHY_POD_EVICTION_POLICIES = ['AlwaysAllow', 'IfHealthyBudget'];
@@ -28,9 +28,10 @@ function selectorErrors(sel: any, field: string): FieldError[] {
   (sel?.matchExpressions ?? []).forEach((r: any, i: number) => {
     const f = `${field}.matchExpressions[${i}]`;
     const n = (r?.values ?? []).length;
-    if (!SELECTOR_OPS.includes(r?.operator)) out.push(notSupported(`${f}.operator`, r?.operator, SELECTOR_OPS));
+    if (!SELECTOR_OPS.includes(r?.operator)) out.push(invalid(`${f}.operator`, r?.operator, 'not a valid selector operator'));
     else if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) out.push({ type: 'FieldValueRequired', field: `${f}.values`, detail: 'must be specified when `operator` is \'In\' or \'NotIn\'' });
     else if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) out.push({ type: 'FieldValueForbidden', field: `${f}.values`, detail: 'may not be specified when `operator` is \'Exists\' or \'DoesNotExist\'' });
+    for (const m of qualifiedName(String(r?.key ?? ''))) out.push(invalid(`${f}.key`, r?.key ?? '', m));
   });
   return out;
 }
