@@ -165,4 +165,16 @@ describe('pods/eviction', () => {
     const v1beta1 = await call('POST', `${PODS}/twice/eviction`, { apiVersion: 'policy/v1beta1', kind: 'Eviction', metadata: { name: 'twice' } });
     assert.equal(v1beta1.code, 201);
   });
+  it('grants one disruption once when two evictions race for it', async () => {
+    const app = `t${n}`;
+    await pod('r1', { app });
+    await pod('r2', { app });
+    await pod('r3', { app });
+    await budget('race', { disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2, expectedPods: 3 }, { minAvailable: 2 }, app);
+    const codes = (await Promise.all(['r1', 'r2', 'r3'].map((p) => evict(p)))).map((r) => r.code).sort();
+    assert.deepEqual(codes, [201, 429, 429]);
+    const b = await ok('GET', `${PDBS}/race`);
+    assert.equal(b.status.disruptionsAllowed, 0);
+    assert.equal(Object.keys(b.status.disruptedPods).length, 1);
+  });
 });
