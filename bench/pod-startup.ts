@@ -137,6 +137,12 @@ try {
   await untilRunning(paced, `${PODS} paced pods Running`, 5 * 60_000);
   await sleep(3000);
   const rssN = rssMB(agent.pid!);
+  if (process.env.BENCH_DEBUG) {
+    // With AGENT_NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: a heap snapshot of the agent holding its pods.
+    console.error(readFileSync(`/proc/${agent.pid}/smaps_rollup`, 'utf8'));
+    agent.kill('SIGUSR2');
+    await sleep(8000);
+  }
 
   // A burst: PODS pods created at once.
   const names = Array.from({ length: PODS }, (_, i) => `burst-${i}`);
