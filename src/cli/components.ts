@@ -8,7 +8,7 @@ import { restFromFlags } from './client-config.js';
 import { randomBytes } from 'node:crypto';
 import { Clientset, InformerFactory } from '../client/clientset.js';
 import { defaultDataDir } from '../server/config.js';
-import { NODE_SERVING_CERT_PATH } from '../apiserver/node-certs.js';
+import { NODE_SERVING_CERT_PATH } from '../apiserver/node-cert-path.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
