@@ -5,7 +5,7 @@ import { createLogger } from '../util/log.js';
 import { defaultConfig, defaultDataDir } from '../server/config.js';
 import { SkiffServer } from '../server/skiff-server.js';
 import { BootstrapTokenError } from '../server/bootstrap-secrets.js';
-import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, UsageError, type FlagSpec, type LeaderElectionTimings } from './flags.js';
+import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, podGcFlags, podGcSettings, UsageError, type FlagSpec, type LeaderElectionTimings, type PodGcSettings } from './flags.js';
 
 export const serverFlags: FlagSpec[] = [
   { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'Folder for the store, certificates and kubeconfig', default: defaultDataDir() },
@@ -40,15 +40,18 @@ export const serverFlags: FlagSpec[] = [
   { name: 'disable-scheduler', type: 'boolean', help: 'Do not run the scheduler (run `skiff scheduler` instead)' },
   { name: 'scheduler-config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration (YAML) for the scheduler: profiles, plugins, weights' },
   ...leaderElectionFlags,
+  ...podGcFlags,
   { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
 ];
 
 export async function runServer(argv: string[]): Promise<number> {
   let f: Record<string, any>;
   let leaderElection: LeaderElectionTimings;
+  let podGc: PodGcSettings;
   try {
     f = parseFlags(serverFlags, argv);
     leaderElection = leaderElectionTimings(f);
+    podGc = podGcSettings(f);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`Error: ${err.message}\nRun 'skiff server --help' for usage.\n`);
@@ -125,6 +128,7 @@ export async function runServer(argv: string[]): Promise<number> {
       disableScheduler: f['disable-scheduler'],
       schedulerConfig,
       leaderElection,
+      podGc,
     }),
     log,
   );

@@ -53,6 +53,12 @@ export interface ServerConfig {
   disableScheduler: boolean;
   /** A parsed KubeSchedulerConfiguration (--scheduler-config FILE). */
   schedulerConfig?: any;
+  /**
+   * The pod garbage collector: kube-controller-manager's --terminated-pod-gc-threshold
+   * (12500), and how often it runs and how long a node must be missing before its pods
+   * count as orphaned (upstream's fixed 20 s and 40 s).
+   */
+  podGc?: { terminatedPodGcThreshold?: number; periodMs?: number; quarantineMs?: number };
   /** Leader election of the controller manager and scheduler (default 15 s / 10 s / 2 s). */
   leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
 }
