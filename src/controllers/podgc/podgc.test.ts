@@ -59,14 +59,17 @@ async function fixture(o: { quarantineMs: number; threshold?: number; hideNodes?
     pods,
     gc,
     tick: (ms: number) => (now += ms),
-    /** Waits until the pod informer shows what the API holds. */
+    /** Waits until the pod and node informers show what the API holds. */
     async synced() {
-      const want = (await pods.list('default')).items.map((p: any) => p.metadata.resourceVersion).sort().join();
-      for (let i = 0; i < 300; i++) {
-        if (real.informer('pods').cache.list('default').map((p: any) => p.metadata.resourceVersion).sort().join() === want) return;
-        await new Promise((r) => setTimeout(r, 10));
+      const rvs = (items: any[]) => items.map((p: any) => p.metadata.resourceVersion).sort().join();
+      for (const kind of ['pods', 'nodes'] as const) {
+        const want = rvs((await cs.resource(kind).list()).items);
+        let i = 0;
+        while (rvs(real.informer(kind).cache.list()) !== want) {
+          if (++i > 300) throw new Error(`${kind} informer did not catch up`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
       }
-      throw new Error('pod informer did not catch up');
     },
     async close() {
       ac.abort();
@@ -139,6 +142,28 @@ describe('PodGcController.gc', () => {
       assert.equal(u.status.phase, 'Failed', 'marked Failed before the forced delete');
       assert.equal(u.metadata.deletionGracePeriodSeconds, 0);
       assert.deepEqual((await f.pods.list('default')).items.map((p: any) => p.metadata.name).sort(), ['done-2', 'unscheduled']);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('force-deletes terminating pods on a NotReady node tainted out-of-service, and only there', async () => {
+    const f = await fixture({ quarantineMs: 40_000 });
+    try {
+      const notReady = { conditions: [{ type: 'Ready', status: 'False' }] };
+      const nodes = f.cs.resource('nodes');
+      await nodes.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'down' }, spec: { taints: [{ key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' }] } });
+      await nodes.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'slow' } });
+      for (const n of ['down', 'slow']) await nodes.patch(undefined, n, 'merge', { status: notReady }, { subresource: 'status' });
+      for (const n of ['down', 'slow']) {
+        await f.pods.create(podOn(`on-${n}`, n));
+        // Graceful deletion of a bound pod: it stays, terminating, until its kubelet finishes it.
+        await f.pods.delete('default', `on-${n}`);
+      }
+      assert.ok((await f.pods.get('default', 'on-down')).metadata.deletionTimestamp);
+      await f.synced();
+      await f.gc.gc();
+      assert.deepEqual((await f.pods.list('default')).items.map((p: any) => p.metadata.name), ['on-slow']);
     } finally {
       await f.close();
     }
