@@ -18,6 +18,7 @@ import { EndpointsController } from './endpoints/controller.js';
 import { ServiceLbController } from './servicelb/controller.js';
 import { ServiceAccountController } from './serviceaccount/controller.js';
 import { RootCaCertPublisher } from './rootcacert/controller.js';
+import { PodGcController, type PodGcOptions } from './podgc/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -26,6 +27,8 @@ export interface ControllerManagerOptions {
   clusterCidr: string;
   /** The cluster CA bundle published as kube-root-ca.crt (kube-controller-manager's --root-ca-file). */
   rootCaPem: string;
+  /** The pod garbage collector's --terminated-pod-gc-threshold, period and quarantine (upstream's defaults when absent). */
+  podGc?: Partial<PodGcOptions>;
 }
 
 export function startControllerManager(o: ControllerManagerOptions, signal: AbortSignal): Promise<unknown> {
@@ -45,6 +48,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: ServiceLbController.NAME, start: (s) => new ServiceLbController(ctx).start(s) },
     { name: ServiceAccountController.NAME, start: (s) => new ServiceAccountController(ctx).start(s) },
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
+    { name: PodGcController.NAME, start: (s) => new PodGcController(ctx, o.podGc).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(
