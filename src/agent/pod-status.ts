@@ -8,6 +8,7 @@
 import { qosClass } from '../api/builtin/pod-validation.js';
 import { goDuration, type BackoffEntry } from './backoff.js';
 import { formatPod } from './lifecycle/hooks.js';
+import { isSidecar, sidecarNames } from './lifecycle/sidecars.js';
 import { DEADLINE_MESSAGE, DEADLINE_REASON } from './pod-termination.js';
 import type { ContainerStatus } from './runtime/types.js';
 
@@ -72,7 +73,7 @@ function containerStatus(pod: any, spec: any, rec: ContainerRecord | undefined, 
     s.containerID = `${runtime}://${rec.current.id}`;
     s.imageID = rec.current.imageId;
     s.state = stateOf(rec.current, runtime, messages);
-    if (o.init && spec.restartPolicy !== 'Always') {
+    if (o.init && !isSidecar(spec)) {
       // Init containers are ready once they succeeded (sidecars are probed like app containers).
       s.started = running;
       s.ready = rec.current.state === 'exited' && rec.current.exitCode === 0;
@@ -103,7 +104,7 @@ export function podPhase(pod: any, init: Map<string, ContainerRecord>, app: Map<
     failed = 0;
   for (const c of pod.spec?.initContainers ?? []) {
     const cur = init.get(c.name)?.current;
-    if (c.restartPolicy === 'Always') {
+    if (isSidecar(c)) {
       // Sidecars count only while they run; their exits never decide the phase.
       if (cur?.state === 'running') running++;
       continue;
@@ -167,7 +168,7 @@ export function computePodStatus(i: StatusInput): any {
   const terminal = phase === 'Succeeded' || phase === 'Failed';
 
   // Initialized (GeneratePodInitializedCondition): every init container ready (exited 0).
-  const sidecar = new Set((spec.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always').map((c: any) => c.name));
+  const sidecar = sidecarNames(i.pod);
   const incomplete = initStatuses.filter((s: any) => (sidecar.has(s.name) ? !s.started : !s.ready)).map((s: any) => s.name);
   const appStarted = appStatuses.some((s: any) => s.state.running || s.state.terminated || s.lastState?.terminated);
   const initialized =

@@ -5,6 +5,7 @@
  * (graceful, or forced: the pod is gone from the API) and activeDeadlineSeconds.
  */
 import { killContainer, type KillReason } from './lifecycle/kill.js';
+import { sidecarNames } from './lifecycle/sidecars.js';
 import type { HandlerTarget } from './probes/types.js';
 import type { ContainerRecord } from './pod-status.js';
 import type { Runtime } from './runtime/types.js';
@@ -46,9 +47,9 @@ export interface KillPodOptions {
 
 export async function killPod(o: KillPodOptions): Promise<void> {
   const specs = [...(o.pod.spec?.containers ?? []), ...(o.pod.spec?.initContainers ?? [])];
-  const sidecars = (o.pod.spec?.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always').map((c: any) => c.name as string);
+  const sidecars = sidecarNames(o.pod);
   // Regular containers stop together; sidecars after them, the last declared first.
-  const regular = [...o.app, ...[...o.init].filter(([n]) => !sidecars.includes(n))];
+  const regular = [...o.app, ...[...o.init].filter(([n]) => !sidecars.has(n))];
   await stopAll(o, specs, regular);
   for (const name of [...sidecars].reverse()) {
     const rec = o.init.get(name);

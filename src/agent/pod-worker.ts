@@ -1,51 +1,42 @@
 /**
  * The kubelet's per-pod sync: make the runtime match the pod (sandbox, init containers
- * in order, app containers, restarts under the restart policy with crash-loop back-off,
- * kills for failed liveness/startup probes, postStart hooks), honour deletion and
+ * in order, app containers, restarts under the restart policy), honour deletion and
  * activeDeadlineSeconds (pod-termination.ts), and write the status the runtime and the
- * probes show. One sync per pod at a time (work queue keys); slow work (kills inside a
+ * probes show. Starting a container (config, image pull back-off, crash-loop back-off,
+ * postStart) is container-start.ts; kills for failed liveness/startup probes and the
+ * stop of sidecars are lifecycle/probe-kill.ts and lifecycle/sidecars.ts. One sync per pod at a time (work queue keys); slow work (kills inside a
  * grace period) runs in the background and re-queues the pod when done.
  */
 import type { ResourceClient } from '../client/resource.js';
 import { isNotFound, isConflict } from '../client/rest.js';
 import type { Logger } from '../util/log.js';
-import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, backoffNext, backoffRemaining } from './backoff.js';
-import { formatPod, runHook } from './lifecycle/hooks.js';
-import { killContainer } from './lifecycle/kill.js';
+import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS } from './backoff.js';
+import { restartContainer, startContainer, type StartContext, type StartPodState } from './container-start.js';
+import { removeEtcHosts, writeEtcHosts } from './etc-hosts.js';
+import { killForProbe, type BackgroundKillContext } from './lifecycle/probe-kill.js';
+import { isSidecar, regularContainersDone, sidecarNames, stopSidecars } from './lifecycle/sidecars.js';
 import { computePodStatus, type ContainerRecord } from './pod-status.js';
-import { ImagePullError, type ContainerConfig, type ContainerStatus, type Runtime } from './runtime/types.js';
-import { pullAuthFromSecrets } from './pull-secrets.js';
-import { etcHostsPath, removeEtcHosts, writeEtcHosts } from './etc-hosts.js';
-import { containerConfigFor, sandboxConfigFor, type PodSpecOptions } from './pod-spec.js';
-import { cleanupPodVolumes, CONFIG_RETRY_MS, prepareOrRecord, syncPodVolumes, withPrepared, type PodConfigOptions } from './prepare.js';
-import type { VolumeDir } from './volumes/pod-volumes.js';
-import { TerminationMessages } from './termination-messages.js';
 import { DEADLINE_MESSAGE, DEADLINE_REASON, deadlineRemainingMs, forcedGracePeriod, killPod } from './pod-termination.js';
+import { sandboxConfigFor, type PodSpecOptions } from './pod-spec.js';
+import { cleanupPodVolumes, syncPodVolumes, type PodConfigOptions } from './prepare.js';
 import { ProbeManager, type Clock, type PodProbeView } from './probes/index.js';
-import { createdEvent, imageEvent, pullBackOffEvents, pullFailedEvents, startedEvent, startFailedEvent, type ContainerEvent } from './container-events.js';
 import type { HandlerTarget } from './probes/types.js';
+import type { ContainerStatus, Runtime } from './runtime/types.js';
 
-/** Image pull back-off (kubelet: 10 s doubling to 5 min), shown as ImagePullBackOff. */
-export const PULL_BACKOFF_INITIAL_S = 10;
-export const PULL_BACKOFF_MAX_S = 300;
+export { PULL_BACKOFF_INITIAL_S, PULL_BACKOFF_MAX_S } from './container-start.js';
+export { isSidecar } from './lifecycle/sidecars.js';
 
-interface PodState {
+/** What the worker knows of one pod (sandbox, pod IP, image pull back-off, volumes: StartPodState). */
+interface PodState extends StartPodState {
   /** The pod's key (namespace/name). */
   key: string;
   uid: string;
   /** The pod as last seen (its spec decides how a force-deleted pod is stopped). */
   pod: any;
-  sandboxId?: string;
-  podIP?: string;
   startTime?: string;
   init: Map<string, ContainerRecord>;
   app: Map<string, ContainerRecord>;
   lastStatus?: string;
-  /** Image pull back-off per container name. */
-  pullBackoff?: Map<string, { until: number; seconds: number }>;
-  /** Volumes set up for the pod (undefined until they are). */
-  volumes?: Map<string, VolumeDir>;
-  terminationMessages?: TerminationMessages;
   /** Background kill of all containers (deletion or deadline). */
   terminating?: Promise<void>;
   /** All containers stopped for deletion or the deadline. */
@@ -94,27 +85,28 @@ export const BACKOFF_RESET_MS = 2 * BACKOFF_MAX_MS;
 
 const terminalPhase = (p: string | undefined) => p === 'Succeeded' || p === 'Failed';
 
-/** A restartable init container (sidecar): initContainers[].restartPolicy Always. */
-export const isSidecar = (c: any) => c?.restartPolicy === 'Always';
-
-/** Every regular container of a Never/OnFailure pod has finished for good. */
-function regularContainersDone(pod: any, app: Map<string, ContainerRecord>): boolean {
-  const policy = pod.spec?.restartPolicy ?? 'Always';
-  if (policy === 'Always') return false;
-  return (pod.spec?.containers ?? []).every((c: any) => {
-    const rec = app.get(c.name);
-    const cur = rec?.current;
-    return cur?.state === 'exited' && !rec!.restartAfterKill && !rec!.killing && !(policy === 'OnFailure' && cur.exitCode !== 0);
-  });
-}
-
 export class PodWorkers {
   private readonly states = new Map<string, PodState>();
   private readonly now: () => Date;
+  /** What container starts and background kills (container-start.ts, lifecycle/) use of the worker. */
+  private readonly ctx: StartContext & BackgroundKillContext;
   readonly probes: ProbeManager;
 
   constructor(private readonly o: PodWorkerOptions) {
     this.now = o.now ?? (() => new Date());
+    this.ctx = {
+      runtime: o.runtime,
+      hostIP: o.hostIP,
+      log: o.log,
+      now: this.now,
+      spec: o.spec,
+      config: o.config,
+      getSecret: o.getSecret,
+      containerEvents: o.containerEvents,
+      enqueue: o.enqueue,
+      event: (pod, name, type, reason, message) => this.event(pod, name, type, reason, message),
+      target: (st, spec, id) => this.target(st, spec, id),
+    };
     this.probes = new ProbeManager({
       runtime: o.runtime,
       network: o.probeNetwork ?? true,
@@ -144,12 +136,6 @@ export class PodWorkers {
     this.o.event?.(pod, fieldPath, type, reason, message);
   }
 
-  /** A container event, when this node records them. */
-  private containerEvent(pod: any, containerName: string, ...events: ContainerEvent[]): void {
-    if (!this.o.containerEvents) return;
-    for (const e of events) this.event(pod, containerName, e.type, e.reason, e.message);
-  }
-
   /** Adopts containers left by an earlier agent process (keyed by the pod's key). */
   adopt(key: string, uid: string, sandboxId: string, podIP: string, containers: ContainerStatus[], pod: any): void {
     const st: PodState = { key, uid, pod, sandboxId, podIP, startTime: pod.status?.startTime, init: new Map(), app: new Map(), adopted: true };
@@ -169,7 +155,7 @@ export class PodWorkers {
     this.states.set(key, st);
   }
 
-  private target(st: PodState, spec: any, containerId: string): HandlerTarget {
+  private target(st: { podIP?: string }, spec: any, containerId: string): HandlerTarget {
     return { runtime: this.o.runtime, containerId, container: spec, podIP: st.podIP ?? '', network: this.o.probeNetwork ?? true };
   }
 
@@ -310,12 +296,12 @@ export class PodWorkers {
       const cur = rec.current;
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
       if (!cur) {
-        later(await this.start(st, rec, c, pod));
+        later(await startContainer(this.ctx, st, rec, c, pod));
         return soonest;
       }
       if (cur.state === 'running' || cur.state === 'created') return soonest;
       if (policy === 'Never') return soonest; // init failed: the pod fails
-      later(await this.restart(st, rec, c, pod));
+      later(await restartContainer(this.ctx, st, rec, c, pod));
       return soonest;
     }
     for (const c of pod.spec?.containers ?? []) {
@@ -324,7 +310,7 @@ export class PodWorkers {
       const cur = rec.current;
       later(await this.step(st, rec, c, pod, policy === 'Always' || (policy === 'OnFailure' && cur?.exitCode !== 0)));
     }
-    if (appDone) this.stopSidecars(pod, st);
+    if (appDone) stopSidecars(this.ctx, pod, st);
     return soonest;
   }
 
@@ -351,33 +337,15 @@ export class PodWorkers {
   /** One long-running container (app or sidecar): start it, kill it on failed probes, restart it when it should. */
   private async step(st: PodState, rec: ContainerRecord, c: any, pod: any, restartOnExit: boolean): Promise<number | undefined> {
     const cur = rec.current;
-    if (!cur) return this.start(st, rec, c, pod);
+    if (!cur) return startContainer(this.ctx, st, rec, c, pod);
     if (rec.killing) return undefined;
     if (cur.state === 'running') {
       const reason = this.probes.killReason(st.key, c.name, cur.id);
-      if (reason) this.killForProbe(st, rec, c, pod, reason);
+      if (reason) killForProbe(this.ctx, st, rec, c, pod, reason);
       return undefined;
     }
     if (cur.state !== 'exited' || !(rec.restartAfterKill || restartOnExit)) return undefined;
-    return this.restart(st, rec, c, pod);
-  }
-
-  /** Once the regular containers of a Never/OnFailure pod are done, its sidecars are stopped, last first. */
-  private stopSidecars(pod: any, st: PodState): void {
-    const sidecars = (pod.spec?.initContainers ?? []).filter(isSidecar).reverse();
-    const running = sidecars.filter((c: any) => st.init.get(c.name)?.current?.state === 'running' && !st.init.get(c.name)?.killing);
-    if (!running.length) return;
-    for (const c of running) st.init.get(c.name)!.killing = true;
-    void (async () => {
-      for (const c of running) {
-        const rec = st.init.get(c.name)!;
-        const id = rec.current!.id;
-        await killContainer({ pod, target: this.target(st, c, id), reason: 'deletion', message: `Stopping container ${c.name}`, event: (type, r, m) => this.event(pod, c.name, type, r, m) }).catch(() => {});
-        rec.current = (await this.o.runtime.containerStatus(id)) ?? rec.current;
-        rec.killing = false;
-      }
-      this.o.enqueue?.(st.key);
-    })();
+    return restartContainer(this.ctx, st, rec, c, pod);
   }
 
   private probeView(pod: any, st: PodState): PodProbeView {
@@ -391,134 +359,9 @@ export class PodWorkers {
     };
   }
 
-  /** A failed liveness or startup probe: kill (preStop, grace) in the background; the exit restarts it. */
-  private killForProbe(st: PodState, rec: ContainerRecord, c: any, pod: any, reason: 'liveness' | 'startup'): void {
-    const key = st.key;
-    const restart = isSidecar(c) || (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
-    const id = rec.current!.id;
-    rec.killing = true;
-    rec.restartAfterKill = restart;
-    void killContainer({
-      pod,
-      target: this.target(st, c, id),
-      reason,
-      message: `Container ${c.name} failed ${reason} probe${restart ? ', will be restarted' : ''}`,
-      event: (type, r, message) => this.event(pod, c.name, type, r, message),
-    })
-      .catch((err) => this.o.log.warn('killing container failed', { pod: key, container: c.name, err }))
-      .then(async () => {
-        const now = await this.o.runtime.containerStatus(id);
-        if (now && rec.current?.id === id) rec.current = now;
-        rec.killing = false;
-        this.o.enqueue?.(key);
-      });
-  }
-
-  /** Creates and starts a container, then runs its postStart hook; returns ms to wait before retrying (image pull back-off, config not ready). */
-  private async start(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
-    const rt = this.o.runtime;
-    const now = this.now().getTime();
-    st.pullBackoff ??= new Map();
-    const pb = st.pullBackoff.get(c.name);
-    if (pb && pb.until > now) {
-      if (rec.waitingReason === 'ErrImagePull') {
-        rec.waitingReason = 'ImagePullBackOff';
-        rec.waitingMessage = `Back-off pulling image "${c.image}"`;
-        this.containerEvent(pod, c.name, ...pullBackOffEvents(c.image));
-      }
-      return pb.until - now;
-    }
-    // Env, mounts and the rest of the container's configuration (CreateContainerConfigError if it cannot be made yet).
-    const prep = this.o.config && (await prepareOrRecord(pod, c, rec, this.o.config, { podIPs: st.podIP ? [st.podIP] : [], hostIPs: [this.o.hostIP] }, st.volumes));
-    if (prep === null) return CONFIG_RETRY_MS;
-    let id: string;
-    try {
-      const cfg = containerConfigFor(pod, c, rec.restartCount, this.o.spec ?? {});
-      cfg.pullAuth = await this.pullAuth(pod);
-      if (this.o.containerEvents) cfg.onImage = (e) => this.containerEvent(pod, c.name, imageEvent(c.image, e));
-      const hosts = this.o.spec?.podsDir && etcHostsPath(this.o.spec.podsDir, pod);
-      const prepared = withPrepared(cfg, prep || undefined);
-      if (hosts && !prepared.mounts?.some((m) => m.containerPath === '/etc/hosts')) prepared.mounts = [...(prepared.mounts ?? []), { containerPath: '/etc/hosts', hostPath: hosts }];
-      id = await rt.createContainer(st.sandboxId!, prepared);
-    } catch (err) {
-      if (!(err instanceof ImagePullError)) throw err;
-      const seconds = pb ? Math.min(PULL_BACKOFF_MAX_S, pb.seconds * 2) : PULL_BACKOFF_INITIAL_S;
-      st.pullBackoff.set(c.name, { until: now + seconds * 1000, seconds });
-      rec.waitingReason = err.reason;
-      rec.waitingMessage = err.message;
-      this.containerEvent(pod, c.name, ...pullFailedEvents(err.reason, err.message));
-      this.o.log.info('image pull failed', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name, image: c.image, reason: err.reason, err: err.message });
-      // Resync soon: as the kubelet's, the next sync inside the window shows ImagePullBackOff.
-      return Math.min(1000, seconds * 1000);
-    }
-    st.pullBackoff.delete(c.name);
-    if (prep?.terminationLogPath) (st.terminationMessages ??= new TerminationMessages()).record(id, prep.terminationLogPath, c.terminationMessagePolicy);
-    rec.waitingReason = rec.waitingMessage = undefined;
-    this.containerEvent(pod, c.name, createdEvent(c.name));
-    try {
-      await rt.startContainer(id);
-      this.containerEvent(pod, c.name, startedEvent(c.name));
-    } catch (err) {
-      this.containerEvent(pod, c.name, startFailedEvent(err));
-      // A container that cannot start (no such executable, ...) is an exited instance
-      // (StartError, exit code 128) that restarts under the restart policy, as upstream.
-      const failed = await rt.containerStatus(id).catch(() => undefined);
-      if (!failed || failed.state !== 'exited') throw err;
-      this.o.log.info('container failed to start', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name, err });
-    }
-    if (rec.current) {
-      if (rec.previous) await rt.removeContainer(rec.previous.id).catch(() => {});
-      rec.previous = rec.current;
-    }
-    rec.current = await rt.containerStatus(id);
-    await this.postStart(st, rec, c, pod, id);
-    return undefined;
-  }
-
-  /** Registry credentials from the pod's imagePullSecrets (a missing Secret is skipped, as the kubelet does). */
-  private async pullAuth(pod: any): Promise<ContainerConfig['pullAuth']> {
-    const refs: any[] = pod.spec?.imagePullSecrets ?? [];
-    if (!refs.length || !this.o.getSecret) return undefined;
-    const secrets = await Promise.all(refs.map((r) => this.o.getSecret!(pod.metadata.namespace, r.name).catch(() => undefined)));
-    return pullAuthFromSecrets(secrets.filter(Boolean));
-  }
-
-  /** Upstream runs postStart right after the start and kills the container when it fails. */
-  private async postStart(st: PodState, rec: ContainerRecord, c: any, pod: any, id: string): Promise<void> {
-    const hook = c.lifecycle?.postStart;
-    if (!hook || rec.current?.state !== 'running') return;
-    const r = await runHook(hook, this.target(st, c, id), pod, 0);
-    if (r.ok) return;
-    this.event(pod, c.name, 'Warning', 'FailedPostStartHook', r.message);
-    await killContainer({ pod, target: this.target(st, c, id), reason: 'postStart', message: 'FailedPostStartHook', event: (type, reason, m) => this.event(pod, c.name, type, reason, m) });
-    rec.current = (await this.o.runtime.containerStatus(id)) ?? rec.current;
-  }
-
-  /** Restarts an exited container, honouring crash-loop back-off; returns ms to wait if backing off. */
-  private async restart(st: PodState, rec: ContainerRecord, c: any, pod: any): Promise<number | undefined> {
-    const now = this.now().getTime();
-    const cur = rec.current!;
-    const finished = cur.finishedAt?.getTime() ?? now;
-    const wait = backoffRemaining(rec.backoff, finished, now);
-    if (wait > 0) {
-      const first = rec.backoffUntil === undefined;
-      rec.backoffUntil = now + wait;
-      rec.backoffSeconds = rec.backoff!.backoffMs / 1000;
-      if (first) this.event(pod, c.name, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
-      return wait;
-    }
-    rec.backoff = backoffNext(rec.backoff, finished);
-    rec.backoffUntil = undefined;
-    rec.restartAfterKill = false;
-    rec.restartCount++;
-    const retry = await this.start(st, rec, c, pod);
-    if (retry !== undefined) rec.restartCount--; // no new instance after all (config not ready, image pull backing off)
-    return retry;
-  }
-
   private async writeStatus(pod: any, st: PodState): Promise<void> {
     const key = st.key;
-    const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c: any) => c.name));
+    const sidecars = sidecarNames(pod);
     for (const [name, rec] of [...st.app, ...[...st.init].filter(([n]) => sidecars.has(n))]) {
       const cur = rec.current;
       // While the pod is being stopped its probes are gone: keep the last verdicts.

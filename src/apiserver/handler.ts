@@ -26,7 +26,9 @@ import { watch, WatchRegistry } from './rest/watch.js';
 import { SYSTEM_PRIORITY_CLASSES } from './admission/priority.js';
 import { create, patch, update } from './rest/write.js';
 import { parsePortRange, ServiceAllocation } from './allocation/service-allocation.js';
-import { publishDnsService, publishKubernetesService } from './bootstrap-service.js';
+import { DNS_LABELS, ensureDnsService, ensureKubernetesService } from './bootstrap-service.js';
+import { EndpointLeaseReconciler } from './endpoint-leases.js';
+import type { Logger } from '../util/log.js';
 import { repairServiceAllocations } from './allocation/repair.js';
 import { intToIp } from '../util/ipv4.js';
 import { ServiceAccountTokens } from './serviceaccount/tokens.js';
@@ -58,6 +60,14 @@ export interface ApiHandlerOptions {
 
 const notFoundResource = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 
+/** How a server takes part in a built-in Service's endpoints: its identity, lease TTL, log. */
+export interface EndpointPublishOptions {
+  identity: string;
+  /** The endpoint lease's TTL (upstream's 15 s). */
+  ttlMs?: number;
+  log?: Logger;
+}
+
 export class ApiHandler {
   private readonly store: ObjectStore;
   private readonly watches = new WatchRegistry();
@@ -65,6 +75,7 @@ export class ApiHandler {
   private readonly now: () => Date;
   readonly serviceAllocation?: ServiceAllocation;
   private repairTimer?: NodeJS.Timeout;
+  private apiEndpoints?: EndpointLeaseReconciler;
   readonly serviceAccountTokens?: ServiceAccountTokens;
 
   constructor(private readonly o: ApiHandlerOptions) {
@@ -75,10 +86,33 @@ export class ApiHandler {
     if (o.serviceCidr) this.serviceAllocation = new ServiceAllocation(o.backend, o.serviceCidr, parsePortRange(o.serviceNodePortRange ?? '30000-32767'));
   }
 
-  /** The `kubernetes` Service and its endpoints, once this server knows its address and port. */
-  async publishApiEndpoints(address: string, port: number): Promise<void> {
+  /**
+   * The `kubernetes` Service, and this server among its endpoints for as long as it runs
+   * (the lease endpoint reconciler: every live server on the datastore is listed) until
+   * unpublishApiEndpoints().
+   */
+  async publishApiEndpoints(address: string, port: number, o: EndpointPublishOptions): Promise<void> {
     if (!this.serviceAllocation) return;
-    await publishKubernetesService(this.o.registry, this.store, this.serviceAllocation, intToIp(this.serviceAllocation.cidr.base + 1), address, port);
+    await ensureKubernetesService(this.o.registry, this.store, this.serviceAllocation, intToIp(this.serviceAllocation.cidr.base + 1), port);
+    this.apiEndpoints = new EndpointLeaseReconciler({
+      registry: this.o.registry,
+      store: this.store,
+      service: { namespace: 'default', name: 'kubernetes' },
+      ports: (p) => [{ name: 'https', port: p, protocol: 'TCP' }],
+      sliceLabels: { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+      writeEndpoints: true,
+      address,
+      port,
+      ...o,
+    });
+    await this.apiEndpoints.start();
+  }
+
+  /** On shutdown (upstream's RemoveEndpoints): this server leaves the `kubernetes` endpoints now, not after its lease expires. */
+  async unpublishApiEndpoints(): Promise<void> {
+    const r = this.apiEndpoints;
+    this.apiEndpoints = undefined;
+    await r?.stop();
   }
 
   async bootstrap(): Promise<void> {
@@ -113,9 +147,29 @@ export class ApiHandler {
     }
   }
 
-  /** The `kube-dns` Service at the cluster DNS address, served at address:port. */
-  async publishDns(clusterDns: string, address: string, port: number): Promise<void> {
-    await publishDnsService(this.o.registry, this.store, this.serviceAllocation, clusterDns, address, port);
+  /**
+   * The `kube-dns` Service at the cluster DNS address, with this server's DNS at
+   * address:port among its endpoints (as the API's, one lease per server) until the
+   * returned reconciler is stopped.
+   */
+  async publishDns(clusterDns: string, address: string, port: number, o: EndpointPublishOptions): Promise<EndpointLeaseReconciler> {
+    await ensureDnsService(this.o.registry, this.store, this.serviceAllocation, clusterDns, port);
+    const r = new EndpointLeaseReconciler({
+      registry: this.o.registry,
+      store: this.store,
+      service: { namespace: 'kube-system', name: 'kube-dns' },
+      ports: (p) => [
+        { name: 'dns', port: p, protocol: 'UDP' },
+        { name: 'dns-tcp', port: p, protocol: 'TCP' },
+      ],
+      sliceLabels: DNS_LABELS,
+      writeEndpoints: false,
+      address,
+      port,
+      ...o,
+    });
+    await r.start();
+    return r;
   }
 
   /** Repairs Service allocations now and every few minutes until close(). */
@@ -150,6 +204,7 @@ export class ApiHandler {
 
   async close(): Promise<void> {
     if (this.repairTimer) clearInterval(this.repairTimer);
+    this.apiEndpoints?.halt();
     this.watches.closeAll();
     this.namespaces.close();
   }

@@ -11,7 +11,7 @@ import { issueServingCert, type ClusterPki } from './certs.js';
 import { ApiError, errors } from './errors.js';
 import type { UserInfo } from './handler.js';
 
-export const NODE_SERVING_CERT_PATH = '/v1-skiff/serving-kubelet.crt';
+export { NODE_SERVING_CERT_PATH } from './node-cert-path.js';
 
 export async function serveNodeServingCert(pki: ClusterPki, req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {
   if (req.method !== 'POST') throw errors.methodNotSupported('serving-kubelet.crt', req.method ?? '');

@@ -56,6 +56,18 @@ export class ObjectStore {
     return kv ? decode(kv) : undefined;
   }
 
+  /** Every object of a kind (in one namespace, when given), read at the latest revision. */
+  async list(def: ResourceDef, ns?: string): Promise<any[]> {
+    const out: any[] = [];
+    let startKey: string | undefined;
+    for (;;) {
+      const r = await this.backend.list(keyPrefix(def, ns), { startKey, limit: 500 });
+      out.push(...r.kvs.map(decode));
+      if (!r.more || !r.kvs.length) return out;
+      startKey = r.kvs[r.kvs.length - 1].key + '\0';
+    }
+  }
+
   async create(def: ResourceDef, obj: any): Promise<any> {
     try {
       const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(obj));

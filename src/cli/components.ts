@@ -3,12 +3,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import yaml from 'js-yaml';
 import { createLogger, type Level } from '../util/log.js';
-import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, UsageError, type FlagSpec, type LeaderElectionTimings } from './flags.js';
+import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, podGcFlags, podGcSettings, UsageError, type FlagSpec, type LeaderElectionTimings, type PodGcSettings } from './flags.js';
 import { restFromFlags } from './client-config.js';
 import { randomBytes } from 'node:crypto';
 import { Clientset, InformerFactory } from '../client/clientset.js';
 import { defaultDataDir } from '../server/config.js';
-import { NODE_SERVING_CERT_PATH } from '../apiserver/node-certs.js';
+import { NODE_SERVING_CERT_PATH } from '../apiserver/node-cert-path.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,12 +21,13 @@ const common: FlagSpec[] = [
 
 const specs: Record<string, { usage: string; flags: FlagSpec[] }> = {
   'controller-manager': {
-    usage: 'Usage: skiff controller-manager [flags]\n\nRuns the controllers (replicaset, deployment, garbage collector, namespace, node IPAM) under leader election.',
+    usage: 'Usage: skiff controller-manager [flags]\n\nRuns the controllers (replicaset, deployment, garbage collector, pod garbage collector, namespace, node IPAM, ...) under leader election.',
     flags: [
       ...common,
       { name: 'cluster-cidr', type: 'string', metavar: 'CIDR', help: 'Pod network', default: '10.42.0.0/16' },
       { name: 'leader-elect', type: 'string', metavar: 'BOOL', help: 'Use leader election', default: 'true' },
       ...leaderElectionFlags,
+      ...podGcFlags,
     ],
   },
   scheduler: {
@@ -66,9 +67,11 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   const spec = specs[cmd];
   let f: Record<string, any>;
   let leaderElection: LeaderElectionTimings | undefined;
+  let podGc: PodGcSettings | undefined;
   try {
     f = parseFlags(spec.flags, argv);
     if (cmd === 'controller-manager' || cmd === 'scheduler') leaderElection = leaderElectionTimings(f);
+    if (cmd === 'controller-manager') podGc = podGcSettings(f);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`Error: ${err.message}\nRun 'skiff ${cmd} --help' for usage.\n`);
@@ -103,7 +106,7 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   const leaderElect = f['leader-elect'] !== 'false';
   // Roles load their modules on demand: an agent process does not carry the controllers.
   const roles = () => import('../server/components.js');
-  if (cmd === 'controller-manager') await (await roles()).runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'] }, ac.signal);
+  if (cmd === 'controller-manager') await (await roles()).runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'], podGc }, ac.signal);
   else if (cmd === 'scheduler') {
     const config = f.config ? yaml.load(readFileSync(f.config, 'utf8')) : undefined;
     await (await roles()).runScheduler({ rest, log, identity, leaderElect, leaderElection, config }, ac.signal);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { helpText, leaderElectionTimings, parseDuration, parseFlags, UsageError } from './flags.js';
+import { helpText, leaderElectionTimings, parseDuration, parseFlags, podGcSettings, UsageError } from './flags.js';
 import { serverFlags } from './server.js';
 
 describe('skiff server flags', () => {
@@ -31,5 +31,11 @@ describe('skiff server flags', () => {
     assert.throws(() => parseDuration('15'), UsageError);
     assert.throws(() => leaderElectionTimings(parseFlags(serverFlags, ['--leader-elect-lease-duration', '5s', '--leader-elect-renew-deadline', '10s'])), /greater than --leader-elect-renew-deadline/);
     assert.throws(() => leaderElectionTimings(parseFlags(serverFlags, ['--leader-elect-renew-deadline', '2s'])), /1.2 x/);
+  });
+
+  it('takes the pod garbage collector settings, kube-controller-manager defaults 12500 / 20s / 40s', () => {
+    assert.deepEqual(podGcSettings(parseFlags(serverFlags, [])), { terminatedPodGcThreshold: 12500, periodMs: 20_000, quarantineMs: 40_000 });
+    assert.deepEqual(podGcSettings(parseFlags(serverFlags, ['--terminated-pod-gc-threshold', '0', '--pod-gc-period=500ms', '--pod-gc-quarantine', '0s'])), { terminatedPodGcThreshold: 0, periodMs: 500, quarantineMs: 0 });
+    assert.throws(() => podGcSettings(parseFlags(serverFlags, ['--terminated-pod-gc-threshold', 'lots'])), /terminated-pod-gc-threshold/);
   });
 });

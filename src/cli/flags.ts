@@ -76,3 +76,28 @@ export function leaderElectionTimings(f: Record<string, any>): LeaderElectionTim
   if (t.renewDeadlineMs <= t.retryPeriodMs * 1.2) throw new UsageError('--leader-elect-renew-deadline must be greater than 1.2 x --leader-elect-retry-period');
   return t;
 }
+
+/**
+ * The pod garbage collector: kube-controller-manager's --terminated-pod-gc-threshold, and
+ * two skiff flags for upstream's fixed timings (20 s period, 40 s node quarantine).
+ */
+export const podGcFlags: FlagSpec[] = [
+  { name: 'terminated-pod-gc-threshold', type: 'string', metavar: 'N', help: 'Terminated (Succeeded/Failed) pods kept before the oldest are deleted; 0 keeps them all', default: '12500' },
+  { name: 'pod-gc-period', type: 'string', metavar: 'D', help: 'How often the pod garbage collector runs', default: '20s' },
+  { name: 'pod-gc-quarantine', type: 'string', metavar: 'D', help: 'How long a node must be missing before its pods are deleted as orphans', default: '40s' },
+];
+
+export interface PodGcSettings {
+  terminatedPodGcThreshold: number;
+  periodMs: number;
+  quarantineMs: number;
+}
+
+/** The pod garbage collector's settings from flags. */
+export function podGcSettings(f: Record<string, any>): PodGcSettings {
+  const threshold = Number(f['terminated-pod-gc-threshold']);
+  if (!Number.isInteger(threshold)) throw new UsageError(`invalid --terminated-pod-gc-threshold ${JSON.stringify(f['terminated-pod-gc-threshold'])} (a whole number)`);
+  const periodMs = parseDuration(f['pod-gc-period']);
+  if (periodMs < 100) throw new UsageError('--pod-gc-period must be at least 100ms');
+  return { terminatedPodGcThreshold: threshold, periodMs, quarantineMs: parseDuration(f['pod-gc-quarantine']) };
+}

@@ -5,13 +5,14 @@ import { createLogger } from '../util/log.js';
 import { defaultConfig, defaultDataDir } from '../server/config.js';
 import { SkiffServer } from '../server/skiff-server.js';
 import { BootstrapTokenError } from '../server/bootstrap-secrets.js';
-import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, UsageError, type FlagSpec, type LeaderElectionTimings } from './flags.js';
+import { helpText, leaderElectionFlags, leaderElectionTimings, parseDuration, parseFlags, podGcFlags, podGcSettings, UsageError, type FlagSpec, type LeaderElectionTimings, type PodGcSettings } from './flags.js';
 
 export const serverFlags: FlagSpec[] = [
   { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'Folder for the store, certificates and kubeconfig', default: defaultDataDir() },
   { name: 'https-listen-port', type: 'string', metavar: 'N', help: 'HTTPS port of the API server', default: '6443' },
   { name: 'bind-address', type: 'string', metavar: 'IP', help: 'Address the API server listens on', default: '127.0.0.1' },
   { name: 'advertise-address', type: 'string', metavar: 'IP', help: 'Address published as the kubernetes Service endpoint, also listened on (default: the node IP when a real local node runs, else the bind address)' },
+  { name: 'endpoint-reconciler-ttl', type: 'string', metavar: 'D', help: 'TTL of this server\'s lease among the kubernetes (and kube-dns) Service endpoints: a server gone without a clean stop leaves them after it', default: '15s' },
   { name: 'write-kubeconfig', type: 'string', metavar: 'FILE', help: 'Also write the admin kubeconfig to FILE' },
   { name: 'token', type: 'string', metavar: 'T', help: 'Shared secret: agents and other servers join with it (also a bearer token for the API)' },
   { name: 'tls-san', type: 'string', metavar: 'NAME', multiple: true, help: 'Extra host name or IP for the serving certificate (repeatable)' },
@@ -40,15 +41,21 @@ export const serverFlags: FlagSpec[] = [
   { name: 'disable-scheduler', type: 'boolean', help: 'Do not run the scheduler (run `skiff scheduler` instead)' },
   { name: 'scheduler-config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration (YAML) for the scheduler: profiles, plugins, weights' },
   ...leaderElectionFlags,
+  ...podGcFlags,
   { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
 ];
 
 export async function runServer(argv: string[]): Promise<number> {
   let f: Record<string, any>;
   let leaderElection: LeaderElectionTimings;
+  let podGc: PodGcSettings;
+  let endpointTtlMs: number;
   try {
     f = parseFlags(serverFlags, argv);
     leaderElection = leaderElectionTimings(f);
+    podGc = podGcSettings(f);
+    endpointTtlMs = parseDuration(f['endpoint-reconciler-ttl']);
+    if (endpointTtlMs < 1000) throw new UsageError('--endpoint-reconciler-ttl must be at least 1s (Lease objects count whole seconds)');
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`Error: ${err.message}\nRun 'skiff server --help' for usage.\n`);
@@ -125,6 +132,8 @@ export async function runServer(argv: string[]): Promise<number> {
       disableScheduler: f['disable-scheduler'],
       schedulerConfig,
       leaderElection,
+      podGc,
+      endpointReconcilerTtlMs: endpointTtlMs,
     }),
     log,
   );

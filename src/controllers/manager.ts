@@ -18,6 +18,7 @@ import { EndpointsController } from './endpoints/controller.js';
 import { ServiceLbController } from './servicelb/controller.js';
 import { ServiceAccountController } from './serviceaccount/controller.js';
 import { RootCaCertPublisher } from './rootcacert/controller.js';
+import { PodGcController, type PodGcOptions } from './podgc/controller.js';
 import { DisruptionController } from './disruption/controller.js';
 
 export interface ControllerManagerOptions {
@@ -27,6 +28,8 @@ export interface ControllerManagerOptions {
   clusterCidr: string;
   /** The cluster CA bundle published as kube-root-ca.crt (kube-controller-manager's --root-ca-file). */
   rootCaPem: string;
+  /** The pod garbage collector's --terminated-pod-gc-threshold, period and quarantine (upstream's defaults when absent). */
+  podGc?: Partial<PodGcOptions>;
 }
 
 export function startControllerManager(o: ControllerManagerOptions, signal: AbortSignal): Promise<unknown> {
@@ -47,6 +50,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: ServiceAccountController.NAME, start: (s) => new ServiceAccountController(ctx).start(s) },
     { name: DisruptionController.NAME, start: (s) => new DisruptionController(ctx).start(s) },
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
+    { name: PodGcController.NAME, start: (s) => new PodGcController(ctx, o.podGc).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(

@@ -21,6 +21,8 @@ export interface ClusterDnsOptions {
   informers: InformerFactory;
   handler: ApiHandler;
   log: Logger;
+  /** This server's identity (its endpoint lease is held by it). */
+  identity: string;
   /** The local real node's address, when this server runs one: pods' way to the DNS. */
   nodeIP?: string;
 }
@@ -67,7 +69,10 @@ function ownAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address));
 }
 
-/** Starts the DNS and publishes its endpoint; a port in use costs DNS, not the server. */
+/**
+ * Starts the DNS and publishes its endpoint, among the other servers' (a lease each),
+ * until the signal; then takes it back. A port in use costs DNS, not the server.
+ */
 export async function startClusterDns(o: ClusterDnsOptions, signal: AbortSignal): Promise<void> {
   const c = o.config;
   const { host, port } = splitListen(c.dnsListen);
@@ -80,7 +85,9 @@ export async function startClusterDns(o: ClusterDnsOptions, signal: AbortSignal)
       signal,
     );
     const address = dnsEndpointAddress({ host, nodeIP, listening: started.hosts, bindAddress: c.bindAddress });
-    await o.handler.publishDns(c.clusterDns, address, started.port);
+    const published = await o.handler.publishDns(c.clusterDns, address, started.port, { identity: o.identity, ttlMs: c.endpointReconcilerTtlMs, log: o.log });
+    if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+    await published.stop();
   } catch (err) {
     if (!signal.aborted) o.log.error('cluster DNS not started', { err: String(err) });
   }

@@ -53,6 +53,17 @@ export interface ServerConfig {
   disableScheduler: boolean;
   /** A parsed KubeSchedulerConfiguration (--scheduler-config FILE). */
   schedulerConfig?: any;
+  /**
+   * TTL of this server's endpoint leases (the `kubernetes` and `kube-dns` endpoints list
+   * every server whose lease is live; upstream's fixed 15 s), renewed every 2/3 of it.
+   */
+  endpointReconcilerTtlMs?: number;
+  /**
+   * The pod garbage collector: kube-controller-manager's --terminated-pod-gc-threshold
+   * (12500), and how often it runs and how long a node must be missing before its pods
+   * count as orphaned (upstream's fixed 20 s and 40 s).
+   */
+  podGc?: { terminatedPodGcThreshold?: number; periodMs?: number; quarantineMs?: number };
   /** Leader election of the controller manager and scheduler (default 15 s / 10 s / 2 s). */
   leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
 }

@@ -68,6 +68,8 @@ export class SkiffServer {
   pki?: ClusterPki;
   private token?: string;
   private nodeServing?: KeyCert;
+  /** Stable per data dir: leader election and endpoint leases name this server by it. */
+  private identity?: string;
 
   constructor(readonly config: ServerConfig, private readonly log: Logger) {}
 
@@ -144,7 +146,8 @@ export class SkiffServer {
       this.log.child('apiserver').warn('not listening on the advertise address: the kubernetes Service points at the bind address, out of pods\' reach', { advertise });
       published = local;
     }
-    await this.handler.publishApiEndpoints(published, addr.port);
+    this.identity = serverIdentity(c.dataDir);
+    await this.handler.publishApiEndpoints(published, addr.port, { identity: this.identity, ttlMs: c.endpointReconcilerTtlMs, log: this.log.child('apiserver') });
     this.handler.startAllocationRepair(this.log.child('apiserver'));
 
     const kubeconfigPath = join(c.dataDir, 'kubeconfig.yaml');
@@ -168,7 +171,7 @@ export class SkiffServer {
   /** The cluster DNS server, published as the kube-dns Service (on the local node's address when one runs). */
   private startDns(shared: InformerFactory, signal: AbortSignal): Promise<void> {
     const c = this.config;
-    return startClusterDns({ config: c, informers: shared, handler: this.handler!, log: this.log.child('dns'), nodeIP: this.runsRealNode() ? (c.nodeIP ?? defaultNodeIP()) : undefined }, signal);
+    return startClusterDns({ config: c, informers: shared, handler: this.handler!, log: this.log.child('dns'), identity: this.identity!, nodeIP: this.runsRealNode() ? (c.nodeIP ?? defaultNodeIP()) : undefined }, signal);
   }
 
   /** Whether this process runs a real local node (containerd): its pods need the API and DNS on the node's address. */
@@ -188,13 +191,13 @@ export class SkiffServer {
       { maxSockets: 64, userAgent: 'skiff-server', local: { handler: this.handler!, user: { name: 'system:skiff-server', groups: ['system:masters', 'system:authenticated'] } } },
     );
     setMaxListeners(0, signal);
-    const identity = serverIdentity(c.dataDir);
+    const identity = this.identity ?? serverIdentity(c.dataDir);
     const log = this.log;
     // One set of informers for every component of this process: each object is decoded
     // and cached once, not once per component.
     const shared = new InformerFactory(new Clientset(this.rest, 'skiff-server'), log.child('informers'));
     shared.start(signal);
-    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr }, signal));
+    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr, podGc: c.podGc }, signal));
     if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, shared, log: log.child('scheduler'), identity, leaderElection: c.leaderElection, config: c.schedulerConfig }, signal));
     if (c.simulatedNodes > 0) {
       const streaming = this.nodeServing && { tls: { ...this.nodeServing, caPem: this.pki!.ca.certPem }, token: this.token };
@@ -254,6 +257,8 @@ export class SkiffServer {
 
   async stop(): Promise<void> {
     this.isReady = false;
+    // First of all, as kube-apiserver's shutdown: out of the `kubernetes` endpoints now (bounded).
+    await Promise.race([this.handler?.unpublishApiEndpoints().catch((err) => this.log.warn('could not leave the kubernetes endpoints', { err: String(err) })), new Promise((r) => setTimeout(r, 2000).unref())]);
     this.components.abort();
     await Promise.race([Promise.allSettled(this.running), new Promise((r) => setTimeout(r, 2000).unref())]);
     await Promise.race([Promise.allSettled(this.closing), new Promise((r) => setTimeout(r, 15_000).unref())]);

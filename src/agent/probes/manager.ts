@@ -4,6 +4,7 @@
  * worker reads the results (started, ready, must-kill) when it syncs a pod, and the
  * manager asks for a sync whenever a result changes. Time comes from an injectable clock.
  */
+import { isSidecar } from '../lifecycle/sidecars.js';
 import type { Runtime } from '../runtime/types.js';
 import type { HandlerTarget, ProbeOutcome, ProbeType } from './types.js';
 import { ProbeWorker, type ContainerView, type WorkerContext } from './worker.js';
@@ -79,7 +80,7 @@ export class ProbeManager {
     }
     e = { key, view, workers: [], timers: new Map(), running: new Set(), stopped: false };
     // App containers and sidecars (restartable init containers) are probed.
-    const probed = [...(view.pod.spec?.containers ?? []), ...(view.pod.spec?.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always')];
+    const probed = [...(view.pod.spec?.containers ?? []), ...(view.pod.spec?.initContainers ?? []).filter(isSidecar)];
     for (const c of probed) for (const [type, field] of TYPES) if (c[field]) e.workers.push(new ProbeWorker(type, c, c[field]));
     this.pods.set(key, e);
     for (const w of e.workers) {

@@ -11,6 +11,7 @@
  *   - once the pod is being deleted liveness and startup report success and stop;
  *   - every failed attempt is an `Unhealthy` event ("Liveness probe failed: ...").
  */
+import { isSidecar } from '../lifecycle/sidecars.js';
 import { runProbe } from './handler.js';
 import type { HandlerTarget, ProbeOutcome, ProbeType } from './types.js';
 
@@ -84,7 +85,7 @@ export class ProbeWorker {
     if (!c.running) {
       this.set('failure', ctx);
       // A terminated container that will never restart needs no more probing (sidecars always restart).
-      return !(c.terminated && ctx.pod.spec?.restartPolicy === 'Never' && this.container.restartPolicy !== 'Always');
+      return !(c.terminated && ctx.pod.spec?.restartPolicy === 'Never' && !isSidecar(this.container));
     }
     if (this.onHold) return true;
     if (ctx.pod.metadata?.deletionTimestamp && this.type !== 'readiness') {

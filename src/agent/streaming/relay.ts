@@ -7,12 +7,12 @@
  * client stdin → 0, 1 → client stdout, 2 → client stderr, 4 ← client resize, and the
  * runtime's final status on 3 becomes the client's status. v4 cannot half-close stdin,
  * so a client's stdin EOF reaches the runtime only when the session ends.
- * Port-forward connections go the same way (dialRuntimePort).
+ * Port-forward connections go the same way (dialRuntimePort). The ws module loads on
+ * first use: most agents never stream, and it costs an idle agent several MB.
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { Duplex } from 'node:stream';
-import { WebSocket } from 'ws';
 import { errorStatus, SPDY_PROTOCOL_V4 as SPDY_V4, successStatus, WS_V4, type RemoteCommandSession } from './remote-command.js';
 import { SpdySession } from './spdy.js';
 
@@ -23,10 +23,21 @@ export interface RelayOptions {
   connectTimeoutMs?: number;
 }
 
-export function relayRemoteCommand(session: RemoteCommandSession, url: string, o: RelayOptions = {}): Promise<void> {
+export async function relayRemoteCommand(session: RemoteCommandSession, url: string, o: RelayOptions = {}): Promise<void> {
   const wsUrl = url.replace(/^http/, 'ws');
+  // What the client sends before the runtime's websocket is open waits for it.
+  let pending: Buffer[] | undefined = [];
+  let ws: import('ws').WebSocket | undefined;
+  const send = (b: Buffer) => {
+    if (pending) pending.push(b);
+    else if (ws && ws.readyState === ws.OPEN) ws.send(b, { binary: true });
+  };
+  session.stdin?.on('data', (d: Buffer) => send(Buffer.concat([Buffer.from([0]), d])));
+  session.resize.on('resize', (sz) => send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify(sz))])));
+  const { WebSocket } = await import('ws');
   return new Promise<void>((resolve) => {
-    const ws = new WebSocket(wsUrl, [WS_V4, 'channel.k8s.io'], { ca: o.ca, handshakeTimeout: o.connectTimeoutMs ?? 10_000 });
+    ws = new WebSocket(wsUrl, [WS_V4, 'channel.k8s.io'], { ca: o.ca, handshakeTimeout: o.connectTimeoutMs ?? 10_000 });
+    const sock = ws;
     let status = '';
     let finished = false;
     const finish = (st: object) => {
@@ -34,20 +45,12 @@ export function relayRemoteCommand(session: RemoteCommandSession, url: string, o
       finished = true;
       void session.finish(st).then(resolve, () => resolve());
     };
-    // What the client sends before the runtime's websocket is open waits for it.
-    let pending: Buffer[] | undefined = [];
-    const send = (b: Buffer) => {
-      if (pending) pending.push(b);
-      else if (ws.readyState === ws.OPEN) ws.send(b, { binary: true });
-    };
-    session.stdin?.on('data', (d: Buffer) => send(Buffer.concat([Buffer.from([0]), d])));
-    session.resize.on('resize', (sz) => send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify(sz))])));
-    ws.on('open', () => {
+    sock.on('open', () => {
       const queued = pending ?? [];
       pending = undefined;
-      for (const b of queued) ws.send(b, { binary: true });
+      for (const b of queued) sock.send(b, { binary: true });
     });
-    ws.on('message', (data: Buffer) => {
+    sock.on('message', (data: Buffer) => {
       if (!data.length) return;
       const payload = data.subarray(1);
       // The runtime opens with an empty message on its first channel: nothing to copy.
@@ -64,7 +67,7 @@ export function relayRemoteCommand(session: RemoteCommandSession, url: string, o
           break;
       }
     });
-    ws.on('close', () => {
+    sock.on('close', () => {
       if (!status.trim()) return finish(successStatus());
       try {
         finish(JSON.parse(status));
@@ -73,11 +76,11 @@ export function relayRemoteCommand(session: RemoteCommandSession, url: string, o
         finish(errorStatus(status.trim()));
       }
     });
-    ws.on('error', (err) => {
+    sock.on('error', (err) => {
       finish(errorStatus(`error connecting to the runtime's streaming server: ${err.message}`));
-      ws.terminate();
+      sock.terminate();
     });
-    session.signal.addEventListener('abort', () => ws.close(), { once: true });
+    session.signal.addEventListener('abort', () => sock.close(), { once: true });
   });
 }
 
@@ -88,8 +91,9 @@ export function relayRemoteCommand(session: RemoteCommandSession, url: string, o
  * The result is a duplex like a socket; an error the runtime reports destroys it with
  * that message. (No half-close: the pod sees the end only when the connection ends.)
  */
-export function dialRuntimePort(url: string, port: number, o: RelayOptions = {}): Promise<Duplex> {
+export async function dialRuntimePort(url: string, port: number, o: RelayOptions = {}): Promise<Duplex> {
   const wsUrl = url.replace(/^http/, 'ws') + (url.includes('?') ? '&' : '?') + `port=${port}`;
+  const { WebSocket } = await import('ws');
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl, [WS_V4], { ca: o.ca, handshakeTimeout: o.connectTimeoutMs ?? 10_000 });
     const seen = [false, false];

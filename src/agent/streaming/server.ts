@@ -17,7 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../util/log.js';
 import type { ContainerStatus, Runtime } from '../runtime/types.js';
 import { readCriLog } from './cri-log.js';
@@ -63,16 +63,10 @@ export class StreamingServer {
   private readonly listeners: NetServer[] = [];
   /** Which node a connection is for, by the local address it arrived on. */
   private readonly nodes = new Map<string, StreamingNode>();
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (p) => this.pickProtocol(p) });
-  /**
-   * The port-forward tunnel's subprotocol `SPDY/3.1+portforward.k8s.io` is not an RFC 7230
-   * token ('/' and '+'), which ws refuses to parse: that handshake is answered by a
-   * server that ignores the offer and names the protocol itself.
-   */
-  private readonly tunnelWss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  /** The websocket servers, made at the first websocket request (the ws module costs an idle agent several MB). */
+  private websockets?: Promise<{ wss: WebSocketServer; tunnelWss: WebSocketServer }>;
 
   constructor(private readonly o: StreamingServerOptions) {
-    this.tunnelWss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_WS_TUNNEL}`));
     this.https = createServer({ key: o.tls.keyPem, cert: o.tls.certPem, ca: o.tls.caPem, requestCert: true, rejectUnauthorized: false }, (req, res) => void this.request(req, res));
     this.https.on('upgrade', (req, sock, head) => void this.upgrade(req, sock, head));
     this.https.requestTimeout = 0;
@@ -104,8 +98,22 @@ export class StreamingServer {
     return this.nodes.get(`${(s.localAddress ?? '').replace(/^::ffff:/, '')}:${s.localPort}`);
   }
 
+  private ws(): Promise<{ wss: WebSocketServer; tunnelWss: WebSocketServer }> {
+    this.websockets ??= import('ws').then(({ WebSocketServer }) => {
+      const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (p) => this.pickProtocol(p) });
+      // The port-forward tunnel's subprotocol `SPDY/3.1+portforward.k8s.io` is not an RFC 7230
+      // token ('/' and '+'), which ws refuses to parse: that handshake is answered by a
+      // server that ignores the offer and names the protocol itself.
+      const tunnelWss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+      tunnelWss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_WS_TUNNEL}`));
+      return { wss, tunnelWss };
+    });
+    return this.websockets;
+  }
+
   async close(): Promise<void> {
-    for (const c of [...this.wss.clients, ...this.tunnelWss.clients]) c.terminate();
+    const ws = await this.websockets;
+    for (const c of [...(ws?.wss.clients ?? []), ...(ws?.tunnelWss.clients ?? [])]) c.terminate();
     await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
     this.https.closeAllConnections();
   }
@@ -234,13 +242,13 @@ export class StreamingServer {
         };
         if (isWs && this.wantsProtocol(req, PORT_FORWARD_WS_TUNNEL)) {
           delete req.headers['sec-websocket-protocol'];
-          this.tunnelWss.handleUpgrade(req, sock, head, (ws) => servePortForward(spdyOverWebSocket(ws), { dial, describe }));
+          (await this.ws()).tunnelWss.handleUpgrade(req, sock, head, (ws) => servePortForward(spdyOverWebSocket(ws), { dial, describe }));
         } else if (isWs) {
           if (!this.wantsProtocol(req, WS_V5) && !this.wantsProtocol(req, WS_V4)) throw badRequest(`port-forward over websocket needs subprotocol ${PORT_FORWARD_WS_TUNNEL}, ${WS_V5} or ${WS_V4}`);
           const ports = url.searchParams.getAll('port').map(Number);
           if (!ports.length) throw badRequest('query parameter "port" is required');
           if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw badRequest(`invalid port in ${JSON.stringify(url.searchParams.getAll('port'))}`);
-          this.wss.handleUpgrade(req, sock, head, (ws) => serveChannelPortForward(ws, ws.protocol, ports, { dial, describe }));
+          (await this.ws()).wss.handleUpgrade(req, sock, head, (ws) => serveChannelPortForward(ws, ws.protocol, ports, { dial, describe }));
         } else {
           if (!this.spdyHandshake(req, sock, PORT_FORWARD_PROTOCOL)) return;
           servePortForward(spdyOverSocket(sock as Socket, head), { dial, describe });
@@ -273,7 +281,8 @@ export class StreamingServer {
   private async acceptRemoteCommand(req: IncomingMessage, sock: Duplex, head: Buffer, isWs: boolean, o: RemoteCommandOptions): Promise<RemoteCommandSession | undefined> {
     if (isWs) {
       if (!this.wantsProtocol(req, WS_V5) && !this.wantsProtocol(req, WS_V4)) throw badRequest(`exec over websocket needs subprotocol ${WS_V5} or ${WS_V4}`);
-      const ws = await new Promise<WebSocket>((resolve) => this.wss.handleUpgrade(req, sock, head, resolve));
+      const { wss } = await this.ws();
+      const ws = await new Promise<WebSocket>((resolve) => wss.handleUpgrade(req, sock, head, resolve));
       return wsRemoteCommand(ws, ws.protocol, o);
     }
     if (!this.spdyHandshake(req, sock, SPDY_PROTOCOL_V4)) return undefined;

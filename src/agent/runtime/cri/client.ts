@@ -1,31 +1,29 @@
 /**
- * CRI v1 clients (RuntimeService and ImageService) over a unix socket: the hand-written
- * api.proto loaded with @grpc/proto-loader, each RPC wrapped as a promise with a
- * deadline. Messages use proto3 JSON-ish objects with camelCase field names; int64
- * fields arrive as decimal strings (nanosecond timestamps do not fit a double).
+ * CRI v1 clients (RuntimeService and ImageService) over a unix socket with @grpc/grpc-js:
+ * the hand-written api.proto read by proto-codec.ts, each RPC wrapped as a promise with a
+ * deadline. Messages are plain objects with camelCase field names; int64 fields arrive
+ * as decimal strings (nanosecond timestamps do not fit a double).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { decode, encode, parseProto, type ProtoFile } from './proto-codec.js';
 
-/** Where api.proto is: beside this module in src/, or back in src/ when running from dist/. */
-export function protoPath(): string {
+/** Where a .proto file of this folder is: beside this module in src/, or back in src/ when running from dist/. */
+export function protoPath(name = 'api.proto'): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'api.proto'), join(here, '../../../../../src/agent/runtime/cri/api.proto')];
+  const candidates = [join(here, name), join(here, '../../../../../src/agent/runtime/cri', name)];
   const p = candidates.find((c) => existsSync(c));
-  if (!p) throw new Error(`CRI api.proto not found (looked in ${candidates.join(', ')})`);
+  if (!p) throw new Error(`CRI ${name} not found (looked in ${candidates.join(', ')})`);
   return p;
 }
 
-let loaded: grpc.GrpcObject | undefined;
-function definitions(): grpc.GrpcObject {
-  if (!loaded) {
-    const def = protoLoader.loadSync(protoPath(), { keepCase: false, longs: String, enums: String, defaults: true, oneofs: false });
-    loaded = grpc.loadPackageDefinition(def);
-  }
-  return loaded;
+const loaded = new Map<string, ProtoFile>();
+export function protoFile(name = 'api.proto'): ProtoFile {
+  let f = loaded.get(name);
+  if (!f) loaded.set(name, (f = parseProto(readFileSync(protoPath(name), 'utf8'))));
+  return f;
 }
 
 /** A CRI call failed: carries the gRPC status code (5 = NOT_FOUND, 4 = DEADLINE_EXCEEDED, ...). */
@@ -53,14 +51,16 @@ export interface CriClient {
 
 const DEFAULT_TIMEOUT_MS = 2 * 60_000;
 
-function wrap(client: grpc.Client, methods: string[]): Record<string, Call> {
+function wrap(client: grpc.Client, file: ProtoFile, service: string): Record<string, Call> {
   const out: Record<string, Call> = {};
-  for (const m of methods) {
-    const fn = (client as any)[m].bind(client);
-    out[m] = (req, timeoutMs = DEFAULT_TIMEOUT_MS) =>
+  for (const rpc of file.services.get(service)!) {
+    const path = `/${file.pkg}.${service}/${rpc.name}`;
+    const serialize = (req: unknown) => encode(file, rpc.request, req);
+    const deserialize = (buf: Buffer) => decode(file, rpc.response, buf);
+    out[rpc.name] = (req, timeoutMs = DEFAULT_TIMEOUT_MS) =>
       new Promise((resolve, reject) => {
-        fn(req, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: any) => {
-          if (err) reject(new CriError(m, err.code, err.details || err.message, { cause: err }));
+        client.makeUnaryRequest(path, serialize, deserialize, req, { deadline: Date.now() + timeoutMs }, (err, res) => {
+          if (err) reject(new CriError(rpc.name, err.code, err.details || err.message, { cause: err }));
           else resolve(res);
         });
       });
@@ -71,16 +71,14 @@ function wrap(client: grpc.Client, methods: string[]): Record<string, Call> {
 /** Connects (lazily, as gRPC does) to a CRI endpoint: a socket path or unix:///path. */
 export function connectCri(endpoint: string): CriClient {
   const target = endpoint.startsWith('unix:') ? endpoint : `unix://${endpoint}`;
-  const pkg = (definitions() as any).runtime.v1;
-  const opts = { 'grpc.max_receive_message_length': 32 * 1024 * 1024 };
-  const rt: grpc.Client = new pkg.RuntimeService(target, grpc.credentials.createInsecure(), opts);
-  const img: grpc.Client = new pkg.ImageService(target, grpc.credentials.createInsecure(), opts);
+  const file = protoFile();
+  // One channel serves both services, as they share the socket.
+  const client = new grpc.Client(target, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
   return {
-    runtime: wrap(rt, Object.keys(pkg.RuntimeService.service)),
-    image: wrap(img, Object.keys(pkg.ImageService.service)),
+    runtime: wrap(client, file, 'RuntimeService'),
+    image: wrap(client, file, 'ImageService'),
     close() {
-      rt.close();
-      img.close();
+      client.close();
     },
   };
 }

@@ -5,21 +5,9 @@
  * container's exit reaches the agent in milliseconds instead of at the next poll.
  * The stream is re-opened after errors until closed.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-
-function eventsProto(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'events.proto'), join(here, '../../../../../src/agent/runtime/cri/events.proto')];
-  const p = candidates.find((c) => existsSync(c));
-  if (!p) throw new Error(`events.proto not found (looked in ${candidates.join(', ')})`);
-  return p;
-}
-
-let service: any;
+import { protoFile } from './client.js';
+import { decode, encode } from './proto-codec.js';
 
 export interface EventSubscription {
   close(): void;
@@ -27,16 +15,21 @@ export interface EventSubscription {
 
 /** Calls onTopic(topic) for every task event in the namespace; re-subscribes after errors. */
 export function subscribeTaskEvents(o: { endpoint: string; namespace: string; topics: string[]; onTopic: (topic: string) => void; onError?: (err: Error) => void }): EventSubscription {
-  service ??= (grpc.loadPackageDefinition(protoLoader.loadSync(eventsProto(), { keepCase: false, defaults: true })) as any).containerd.services.events.v1.Events;
+  const file = protoFile('events.proto');
   const target = o.endpoint.startsWith('unix:') ? o.endpoint : `unix://${o.endpoint}`;
-  const client: grpc.Client = new service(target, grpc.credentials.createInsecure());
+  const client = new grpc.Client(target, grpc.credentials.createInsecure());
   let closed = false;
   let call: grpc.ClientReadableStream<any> | undefined;
   let retry: NodeJS.Timeout | undefined;
   const filters = o.topics.map((t) => `namespace==${o.namespace},topic==${JSON.stringify(t)}`);
   const open = () => {
     if (closed) return;
-    call = (client as any).Subscribe({ filters });
+    call = client.makeServerStreamRequest(
+      `/${file.pkg}.Events/Subscribe`,
+      (req: unknown) => encode(file, 'SubscribeRequest', req),
+      (buf: Buffer) => decode(file, 'Envelope', buf),
+      { filters },
+    );
     call!.on('data', (e: any) => o.onTopic(e.topic));
     call!.on('error', (err: any) => {
       if (closed || err?.code === grpc.status.CANCELLED) return;
