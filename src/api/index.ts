@@ -8,6 +8,7 @@ import { appsKinds } from './builtin/apps.js';
 import { coreKinds } from './builtin/core.js';
 import { otherKinds } from './builtin/other.js';
 import { discoveryKinds } from './builtin/discovery.js';
+import { accessReviewKinds, rbacKinds } from './builtin/rbac.js';
 import { registerSchemas } from './schemas.js';
 
 export { Registry } from './registry.js';
@@ -16,7 +17,7 @@ export { validateObjectMeta } from './builtin/validation.js';
 
 export function buildRegistry(): Registry {
   const reg = new Registry();
-  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds]) reg.register(def);
+  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...rbacKinds, ...accessReviewKinds]) reg.register(def);
   registerSchemas(reg);
   for (const def of reg.all()) {
     if (!reg.definitions.has(def.schemaName)) {
