@@ -18,6 +18,7 @@ import { EndpointsController } from './endpoints/controller.js';
 import { ServiceLbController } from './servicelb/controller.js';
 import { ServiceAccountController } from './serviceaccount/controller.js';
 import { RootCaCertPublisher } from './rootcacert/controller.js';
+import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -45,6 +46,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: ServiceLbController.NAME, start: (s) => new ServiceLbController(ctx).start(s) },
     { name: ServiceAccountController.NAME, start: (s) => new ServiceAccountController(ctx).start(s) },
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
+    { name: ClusterRoleAggregationController.NAME, start: (s) => new ClusterRoleAggregationController(ctx).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(
