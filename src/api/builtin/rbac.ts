@@ -177,6 +177,7 @@ const review = (k: string, plural: string, namespaced: boolean): ResourceDef =>
 
 export const accessReviewKinds: ResourceDef[] = [
   review('SelfSubjectAccessReview', 'selfsubjectaccessreviews', false),
+  review('SelfSubjectRulesReview', 'selfsubjectrulesreviews', false),
   review('SubjectAccessReview', 'subjectaccessreviews', false),
   review('LocalSubjectAccessReview', 'localsubjectaccessreviews', true),
 ];

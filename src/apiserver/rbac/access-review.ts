@@ -25,6 +25,7 @@ export async function accessReview(ctx: RequestContext, authz: RbacAuthorizer | 
   const { def } = ctx;
   if ((ctx.req.method ?? 'GET') !== 'POST' || ctx.info.name !== undefined) throw errors.methodNotSupported(def.plural, ctx.req.method ?? '');
   const body = (parseBody(await readRaw(ctx.req), mediaType(ctx.req)) ?? {}) as any;
+  if (def.kind === 'SelfSubjectRulesReview') return rulesReview(ctx, body, authz);
   if (body.kind !== undefined && body.kind !== def.kind) throw errors.badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: the kind in the data (${body.kind}) does not match the expected kind (${def.kind})`);
   const spec = { ...(body.spec ?? {}) };
   const errs = specErrors(spec);
@@ -49,4 +50,24 @@ export async function accessReview(ctx: RequestContext, authz: RbacAuthorizer | 
   const metadata = { ...(body.metadata ?? {}), creationTimestamp: null };
   if (ctx.info.namespace) metadata.namespace = ctx.info.namespace;
   sendJson(ctx.res, 201, { kind: def.kind, apiVersion: `${GROUP}/v1`, metadata, spec, status });
+}
+
+/** SelfSubjectRulesReview (`kubectl auth can-i --list`): every rule the caller holds in spec.namespace. */
+function rulesReview(ctx: RequestContext, body: any, authz: RbacAuthorizer | undefined): void {
+  const ns = body.spec?.namespace ?? '';
+  if (!ns) throw errors.badRequest('no namespace on request');
+  const { rules, errors: errs } = authz ? authz.rulesFor(ctx.user, ns) : { rules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }], errors: [] };
+  const resourceRules: any[] = [];
+  const nonResourceRules: any[] = [];
+  for (const r of rules) {
+    if ((r.nonResourceURLs ?? []).length) nonResourceRules.push({ verbs: r.verbs ?? [], nonResourceURLs: r.nonResourceURLs });
+    else {
+      const rr: any = { verbs: r.verbs ?? [], apiGroups: r.apiGroups ?? [], resources: r.resources ?? [] };
+      if ((r.resourceNames ?? []).length) rr.resourceNames = r.resourceNames;
+      resourceRules.push(rr);
+    }
+  }
+  const status: Record<string, unknown> = { resourceRules, nonResourceRules, incomplete: errs.length > 0 };
+  if (errs.length) status.evaluationError = errs.join(', ');
+  sendJson(ctx.res, 201, { kind: 'SelfSubjectRulesReview', apiVersion: `${GROUP}/v1`, metadata: { ...(body.metadata ?? {}), creationTimestamp: null }, spec: { namespace: ns }, status });
 }
