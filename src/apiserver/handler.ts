@@ -257,7 +257,11 @@ export class ApiHandler {
     if (info.group || info.plural !== 'pods' || !info.namespace || !info.name || (sub !== 'exec' && sub !== 'attach' && sub !== 'portforward')) return false;
     try {
       if (req.method !== 'GET' && req.method !== 'POST') throw errors.methodNotSupported(`pods/${sub}`, req.method ?? '');
-      await this.authorize(resourceAttributes(await this.actingAs(req, authenticated), req.method, info, url.searchParams));
+      const attrs = resourceAttributes(await this.actingAs(req, authenticated), req.method, info, url.searchParams);
+      await this.authorize(attrs);
+      // AuthorizePodWebsocketUpgradeCreatePermission (on by default since 1.31): a websocket
+      // GET that opens exec, attach or portforward needs `create` too.
+      if (attrs.verb === 'get') await this.authorize({ ...attrs, verb: 'create' });
       const def = this.o.registry.lookup('', info.version, 'pods');
       if (!def) throw notFoundResource();
       const pod = await this.store.get(def, info.namespace, info.name);
