@@ -41,4 +41,16 @@ describe('the RBAC authorizer in the API handler', () => {
       await handler.close();
     }
   });
+
+  it('authorizationMode AlwaysAllow lets any authenticated user do anything', async () => {
+    const handler = new ApiHandler({ registry: buildRegistry(), backend: new MemoryBackend(), authorizationMode: 'AlwaysAllow' });
+    await handler.bootstrap();
+    const rest = new RestClient({ server: 'https://in-process.invalid', caPem: '' }, { local: { handler, user: { name: 'alice', groups: ['system:authenticated'] } } });
+    try {
+      assert.deepEqual((await new Clientset(rest).resource('configmaps').list('default')).items, []);
+    } finally {
+      rest.close();
+      await handler.close();
+    }
+  });
 });
