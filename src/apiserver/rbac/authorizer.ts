@@ -40,12 +40,19 @@ export class RbacAuthorizer {
     return `unsupported role reference kind: ${JSON.stringify(ref.kind)}`;
   }
 
-  /** Visits the bindings that apply to the user in `namespace` (cluster bindings first), as upstream's VisitRulesFor. */
-  private *applicable(user: { name: string; groups: string[] }, namespace: string | undefined): Generator<BindingEntry> {
-    const keys = [`u:${user.name}`, ...user.groups.map((g) => `g:${g}`)];
-    for (const k of keys) for (const b of this.cache.bindingsFor(k)) if (b.kind === 'ClusterRoleBinding') yield b;
-    if (!namespace) return;
-    for (const k of keys) for (const b of this.cache.bindingsFor(k)) if (b.kind === 'RoleBinding' && b.namespace === namespace) yield b;
+  /**
+   * Calls visit for each binding that applies to the user in `namespace`, cluster bindings
+   * first, as upstream's VisitRulesFor; stops when visit returns true.
+   */
+  private visit(user: { name: string; groups: string[] }, namespace: string | undefined, visit: (b: BindingEntry) => boolean): boolean {
+    const c = this.cache;
+    for (let pass = 0; pass < 2; pass++) {
+      const ns = pass === 0 ? undefined : namespace;
+      if (pass === 1 && !ns) break;
+      for (const b of c.bindingsFor(ns, `u:${user.name}`)) if (visit(b)) return true;
+      for (const g of user.groups) for (const b of c.bindingsFor(ns, `g:${g}`)) if (visit(b)) return true;
+    }
+    return false;
   }
 
   async authorize(a: Attributes): Promise<Decision> {
@@ -60,14 +67,17 @@ export class RbacAuthorizer {
     // Nodes: upstream's system:node rules, held by the group (a simple Node authorizer).
     if (a.user.groups.includes(SYSTEM_NODES) && NODE_RULES.some((r) => ruleAllows(a, r))) return { allowed: true, reason: '' };
     const errs: string[] = [];
-    for (const b of this.applicable(a.user, a.namespace)) {
+    let by: BindingEntry | undefined;
+    this.visit(a.user, a.namespace, (b) => {
       const rules = this.refRules(b.roleRef, b.namespace);
       if (typeof rules === 'string') {
         errs.push(rules);
-        continue;
+        return false;
       }
-      for (const r of rules) if (ruleAllows(a, r)) return { allowed: true, reason: `RBAC: allowed by ${describe(b)}` };
-    }
+      for (const r of rules) if (ruleAllows(a, r)) return !!(by = b);
+      return false;
+    });
+    if (by) return { allowed: true, reason: `RBAC: allowed by ${describe(by)}` };
     return { allowed: false, reason: errs.length ? `RBAC: ${errs.length === 1 ? errs[0] : `[${errs.join(', ')}]`}` : '' };
   }
 
@@ -75,11 +85,12 @@ export class RbacAuthorizer {
   rulesFor(user: { name: string; groups: string[] }, namespace: string | undefined): { rules: PolicyRule[]; errors: string[] } {
     const rules: PolicyRule[] = user.groups.includes(SYSTEM_NODES) ? [...NODE_RULES] : [];
     const errors: string[] = [];
-    for (const b of this.applicable(user, namespace)) {
+    this.visit(user, namespace, (b) => {
       const r = this.refRules(b.roleRef, b.namespace);
       if (typeof r === 'string') errors.push(r);
       else rules.push(...r);
-    }
+      return false;
+    });
     return { rules, errors };
   }
 }

@@ -1,9 +1,9 @@
 /**
  * Roles, ClusterRoles and their bindings as the RBAC authorizer reads them: a cache kept by
  * one list+watch of the store's rbac.authorization.k8s.io keys (upstream uses informers),
- * with bindings indexed by subject ("u:<user>", "g:<group>"; a ServiceAccount subject is the
- * user system:serviceaccount:<ns>:<name>), so a decision looks only at the bindings of the
- * requesting user and of its groups. Until the first list is loaded, callers wait on ready().
+ * with bindings indexed by namespace and subject ("u:<user>", "g:<group>"; a ServiceAccount
+ * subject is the user system:serviceaccount:<ns>:<name>), so a decision looks only at the
+ * cluster bindings and the request namespace's bindings of the user and of its groups. Until the first list is loaded, callers wait on ready().
  * A watch that ends (compaction while behind) relists and swaps in the new state.
  */
 import type { Backend, WatchEvent } from '../../store/types.js';
@@ -39,6 +39,9 @@ export function subjectKey(s: { kind?: string; name?: string; namespace?: string
   return undefined;
 }
 
+/** Index key of a binding's subject: RoleBindings under their namespace, ClusterRoleBindings under none. */
+export const indexKey = (namespace: string | undefined, subject: string) => `${namespace ?? ''}\x00${subject}`;
+
 export class PolicyCache {
   private state = emptyState();
   private readonly ac = new AbortController();
@@ -62,8 +65,9 @@ export class PolicyCache {
     return this.loaded;
   }
 
-  bindingsFor(key: string): readonly BindingEntry[] {
-    return this.state.bySubject.get(key) ?? [];
+  /** The bindings of a subject key: ClusterRoleBindings (namespace undefined) or the RoleBindings of one namespace. */
+  bindingsFor(namespace: string | undefined, key: string): readonly BindingEntry[] {
+    return this.state.bySubject.get(indexKey(namespace, key)) ?? [];
   }
 
   role(namespace: string, name: string): PolicyRule[] | undefined {
@@ -136,8 +140,9 @@ function apply(s: State, type: WatchEvent['type'], key: string, value: string): 
     const namespaced = plural === 'rolebindings';
     const keys: string[] = [];
     for (const sub of obj.subjects ?? []) {
-      const k = subjectKey(sub, namespaced ? a : undefined);
-      if (!k) continue;
+      const sk = subjectKey(sub, namespaced ? a : undefined);
+      if (!sk) continue;
+      const k = indexKey(namespaced ? a : undefined, sk);
       const entry: BindingEntry & { key: string } = { key, kind: namespaced ? 'RoleBinding' : 'ClusterRoleBinding', name: namespaced ? b : a, namespace: namespaced ? a : undefined, roleRef: { kind: obj.roleRef?.kind, name: obj.roleRef?.name }, subject: sub };
       const list = s.bySubject.get(k);
       // Lists are replaced, never mutated: a decision iterating one is unaffected.
