@@ -147,6 +147,14 @@ roleRef: {kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}
   it('impersonation needs the impersonate verb', async () => {
     const r = await asRobot(['get', 'pods', '-n', NS, '--as=alice']);
     assert.equal(r.stderr.trim(), `Error from server (Forbidden): users "alice" is forbidden: User "${SA_USER}" cannot impersonate resource "users" in API group "" at the cluster scope`);
+    // Allowed to impersonate alice (only): requests then run as alice, with system:authenticated.
+    await c.k(['create', 'clusterrole', 'impersonate-alice', '--verb=impersonate', '--resource=users', '--resource-name=alice']);
+    await c.k(['create', 'clusterrolebinding', 'robot-impersonates-alice', '--clusterrole=impersonate-alice', `--serviceaccount=${NS}:robot`]);
+    await c.until('impersonation allowed', async () => (await asRobot(['auth', 'whoami', '--as=alice'])).code === 0);
+    assert.match((await asRobot(['auth', 'whoami', '--as=alice'])).stdout, /Username\s+alice\nGroups\s+\[system:authenticated\]/);
+    assert.equal((await asRobot(['get', 'pods', '-n', NS, '--as=alice'])).stderr.trim(), `Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "${NS}"`);
+    assert.match((await asRobot(['get', 'pods', '--as=bob'])).stderr, /users "bob" is forbidden: User "system:serviceaccount:rbac-t:robot" cannot impersonate resource "users"/);
+    assert.match((await asRobot(['get', 'pods', '--as=alice', '--as-group=admins'])).stderr, /groups "admins" is forbidden: User "system:serviceaccount:rbac-t:robot" cannot impersonate resource "groups" in API group "" at the cluster scope/);
   });
 
   it('refuses privilege escalation through Roles and bindings, unless escalate or bind is granted', async () => {

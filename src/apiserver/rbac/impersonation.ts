@@ -12,8 +12,10 @@ import type { UserInfo } from '../handler.js';
 import { forbidden, type RbacAuthorizer } from './authorizer.js';
 import type { Attributes } from './rules.js';
 
+/** Every value of a (repeatable) header; an in-process request has no headersDistinct. */
 function values(req: IncomingMessage, name: string): string[] {
-  return (req.headersDistinct?.[name] ?? []).filter((v) => v !== '');
+  const raw = req.headersDistinct?.[name] ?? ([] as string[]).concat(req.headers[name] ?? []);
+  return raw.filter((v) => v !== '');
 }
 
 export function wantsImpersonation(req: IncomingMessage): boolean {
