@@ -111,6 +111,7 @@ export class ApiHandler {
     }
     await this.bootstrapPriorityClasses();
     await reconcileBootstrapPolicy(this.o.registry, this.store, this.now);
+    await this.policy?.ready();
   }
 
   /** Throws 403 Forbidden unless the authorizer allows the request. */

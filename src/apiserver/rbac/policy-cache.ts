@@ -95,13 +95,18 @@ export class PolicyCache {
       (err) => {
         if (this.ac.signal.aborted) return;
         this.log?.debug('rbac policy watch ended; relisting', { err });
-        // Keep answering from the old state while the new one loads.
-        this.loaded = undefined;
-        this.synced = false;
-        void this.ready()?.catch((e) => this.log?.warn('rbac policy relist failed', { err: e }));
-        this.synced = true;
+        this.relist();
       },
     );
+  }
+
+  /** Loads the policy again (retrying each second), answering from the old state meanwhile. */
+  private relist(): void {
+    if (this.ac.signal.aborted) return;
+    this.start().catch((err) => {
+      this.log?.warn('rbac policy relist failed; retrying', { err });
+      setTimeout(() => this.relist(), 1000).unref();
+    });
   }
 
   close(): void {
