@@ -77,8 +77,6 @@ const EDIT_RULES: PolicyRule[] = [
   rule(WRITE, ['batch'], ['cronjobs', 'jobs']),
   rule(WRITE, ['policy'], ['poddisruptionbudgets']),
   rule(WRITE, ['networking.k8s.io'], ['ingresses', 'networkpolicies']),
-  rule(READ_WRITE, ['coordination.k8s.io'], ['leases']),
-  rule(WRITE, ['discovery.k8s.io'], ['endpointslices']),
 ];
 
 const ADMIN_RULES: PolicyRule[] = [rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']), rule(READ_WRITE, ['rbac.authorization.k8s.io'], ['rolebindings', 'roles'])];
