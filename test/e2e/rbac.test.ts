@@ -134,6 +134,15 @@ roleRef: {kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}
     });
     assert.equal(sar.code, 201, sar.body);
     assert.deepEqual(sar.json.status, { allowed: true, reason: `RBAC: allowed by RoleBinding "robot-reads-pods/${NS}" of Role "pod-reader" to ServiceAccount "robot/${NS}"` });
+    const noUser = await c.raw('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { body: JSON.stringify({ spec: { resourceAttributes: { verb: 'get', resource: 'pods' } } }) });
+    assert.equal(noUser.code, 422);
+    assert.equal(noUser.json.message, 'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified');
+    // A LocalSubjectAccessReview answers for its own namespace only; the robot may not ask one.
+    const local = (ns: string, o: { headers?: Record<string, string> } = {}) =>
+      c.raw('POST', `/apis/authorization.k8s.io/v1/namespaces/${NS}/localsubjectaccessreviews`, { ...o, anonymous: !!o.headers, body: JSON.stringify({ spec: { user: SA_USER, resourceAttributes: { namespace: ns, verb: 'list', resource: 'pods' } } }) });
+    assert.equal((await local(NS)).json.status.allowed, true);
+    assert.equal((await local('default')).json.message, `spec.resourceAttributes.namespace must match namespace: ${NS}`);
+    assert.equal((await local(NS, { headers: { authorization: `Bearer ${token}` } })).json.message, `localsubjectaccessreviews.authorization.k8s.io is forbidden: User "${SA_USER}" cannot create resource "localsubjectaccessreviews" in API group "authorization.k8s.io" in the namespace "${NS}"`);
   });
 
   it('names a binding whose role is missing in the Forbidden reason', async () => {
