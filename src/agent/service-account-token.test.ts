@@ -16,9 +16,12 @@ describe('the agent token provider (TokenRequest API)', () => {
     await handler.bootstrap();
     const rest = new RestClient({ server: 'https://in-process.invalid', caPem: '' }, { local: { handler, user: { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] } } });
     const cs = new Clientset(rest);
+    // The objects are an admin's to create (RBAC); the node only asks for the token.
+    const adminRest = new RestClient({ server: 'https://in-process.invalid', caPem: '' }, { local: { handler, user: { name: 'admin', groups: ['system:masters', 'system:authenticated'] } } });
+    const admin = new Clientset(adminRest);
     try {
-      const sa = await cs.resource('serviceaccounts').create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: 'default' } });
-      const pod = await cs.resource('pods').create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'busybox' }] } });
+      const sa = await admin.resource('serviceaccounts').create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: 'default' } });
+      const pod = await admin.resource('pods').create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'busybox' }] } });
       assert.ok(hasTokenVolume(pod), 'admission added the kube-api-access volume');
       const provide = tokenRequestProvider(cs);
 
@@ -37,6 +40,7 @@ describe('the agent token provider (TokenRequest API)', () => {
       await assert.rejects(provide({ ...pod, metadata: { ...pod.metadata, uid: 'stale' } }, { expirationSeconds: 3607 }), /does not match the UID in record/);
     } finally {
       rest.close();
+      adminRest.close();
       await handler.close();
     }
   });

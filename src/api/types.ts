@@ -53,6 +53,8 @@ export interface FieldError {
   detail: string;
   /** The bad value (for FieldValueInvalid/NotSupported/Duplicate). */
   value?: unknown;
+  /** The value as Go's %#v prints it, for struct values (rbac.RoleRef{...}); shown as is. */
+  valueText?: string;
 }
 
 export interface TableColumnDefinition {

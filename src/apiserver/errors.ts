@@ -109,6 +109,7 @@ export const errors = {
 /** Formats a field error's message as Kubernetes' field.Error.ErrorBody does. */
 export function fieldErrorMessage(e: FieldError): string {
   const v = e.value;
+  if (e.valueText !== undefined && e.type === 'FieldValueInvalid') return `Invalid value: ${e.valueText}${e.detail ? ': ' + e.detail : ''}`;
   // Go prints a []string value with %#v: []string{"a", "b"}.
   const show = (x: unknown) =>
     typeof x === 'string' ? JSON.stringify(x) : Array.isArray(x) && x.every((i) => typeof i === 'string') ? `[]string{${x.map((i) => JSON.stringify(i)).join(', ')}}` : typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x);

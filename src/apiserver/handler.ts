@@ -33,6 +33,13 @@ import { repairServiceAllocations } from './allocation/repair.js';
 import { intToIp } from '../util/ipv4.js';
 import { ServiceAccountTokens } from './serviceaccount/tokens.js';
 import { selfSubjectReview, tokenRequest } from './rest/token-request.js';
+import { PolicyCache } from './rbac/policy-cache.js';
+import { forbidden, RbacAuthorizer } from './rbac/authorizer.js';
+import { nonResourceAttributes, resourceAttributes } from './rbac/attributes.js';
+import { impersonate, wantsImpersonation } from './rbac/impersonation.js';
+import { accessReview } from './rbac/access-review.js';
+import { reconcileBootstrapPolicy } from './rbac/reconcile.js';
+import type { Attributes } from './rbac/rules.js';
 
 export interface UserInfo {
   name: string;
@@ -56,6 +63,8 @@ export interface ApiHandlerOptions {
   kubeletClient?: KubeletClientConfig;
   /** PEM private key that signs service-account tokens (absent: no serviceaccounts/token). */
   serviceAccountKey?: string;
+  /** 'RBAC' (default, as kube-apiserver --authorization-mode=RBAC) or 'AlwaysAllow' (any authenticated user may do anything). */
+  authorizationMode?: 'RBAC' | 'AlwaysAllow';
 }
 
 const notFoundResource = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -77,9 +86,16 @@ export class ApiHandler {
   private repairTimer?: NodeJS.Timeout;
   private apiEndpoints?: EndpointLeaseReconciler;
   readonly serviceAccountTokens?: ServiceAccountTokens;
+  /** The RBAC authorizer (absent with authorizationMode AlwaysAllow). */
+  readonly authorizer?: RbacAuthorizer;
+  private readonly policy?: PolicyCache;
 
   constructor(private readonly o: ApiHandlerOptions) {
     this.store = new ObjectStore(o.backend);
+    if ((o.authorizationMode ?? 'RBAC') === 'RBAC') {
+      this.policy = new PolicyCache(o.backend);
+      this.authorizer = new RbacAuthorizer(this.policy);
+    }
     this.namespaces = new NamespaceCache(o.backend);
     this.now = o.now ?? (() => new Date());
     if (o.serviceAccountKey) this.serviceAccountTokens = new ServiceAccountTokens(o.serviceAccountKey, { now: this.now });
@@ -129,6 +145,20 @@ export class ApiHandler {
       }
     }
     await this.bootstrapPriorityClasses();
+    await reconcileBootstrapPolicy(this.o.registry, this.store, this.now);
+    await this.policy?.ready();
+  }
+
+  /** Throws 403 Forbidden unless the authorizer allows the request. */
+  private async authorize(a: Attributes): Promise<void> {
+    if (!this.authorizer) return;
+    const d = await this.authorizer.authorize(a);
+    if (!d.allowed) throw forbidden(a, d.reason);
+  }
+
+  /** The user the request acts as: the authenticated one, or whom it may impersonate. */
+  private actingAs(req: IncomingMessage, user: UserInfo): Promise<UserInfo> | UserInfo {
+    return this.authorizer && wantsImpersonation(req) ? impersonate(req, user, this.authorizer) : user;
   }
 
   /** The built-in PriorityClasses every cluster has. */
@@ -207,12 +237,17 @@ export class ApiHandler {
     this.apiEndpoints?.halt();
     this.watches.closeAll();
     this.namespaces.close();
+    this.policy?.close();
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<boolean> {
+  async handle(req: IncomingMessage, res: ServerResponse, authenticated: UserInfo): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     try {
+      const user = await this.actingAs(req, authenticated);
+      const p = parsePath(path);
+      if (path === '/apis/authentication.k8s.io/v1/selfsubjectreviews') await this.authorize({ user, verb: req.method === 'POST' ? 'create' : (req.method ?? 'get').toLowerCase(), resourceRequest: true, apiGroup: 'authentication.k8s.io', resource: 'selfsubjectreviews' });
+      else if (p.type !== 'resource') await this.authorize(nonResourceAttributes(user, req.method ?? 'GET', url.pathname));
       if (path === '/.well-known/openid-configuration' && this.serviceAccountTokens && req.method === 'GET') {
         sendJson(res, 200, this.serviceAccountTokens.openidConfiguration(`${this.serviceAccountTokens.issuer}/openid/v1/jwks`));
         return true;
@@ -227,7 +262,6 @@ export class ApiHandler {
         return true;
       }
       if (path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/openapi/v2') return this.openapi(path, req, res);
-      const p = parsePath(path);
       const reg = this.o.registry;
       const accept = req.headers.accept;
       switch (p.type) {
@@ -271,7 +305,7 @@ export class ApiHandler {
    * A protocol upgrade (websocket or SPDY) on pods/exec, attach or portforward: checked
    * here, then proxied to the pod's node. Returns false for anything else.
    */
-  async handleUpgrade(req: IncomingMessage, sock: Duplex, head: Buffer, _user: UserInfo): Promise<boolean> {
+  async handleUpgrade(req: IncomingMessage, sock: Duplex, head: Buffer, authenticated: UserInfo): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://x');
     const p = parsePath(url.pathname.replace(/\/+$/, ''));
     if (p.type !== 'resource') return false;
@@ -280,6 +314,11 @@ export class ApiHandler {
     if (info.group || info.plural !== 'pods' || !info.namespace || !info.name || (sub !== 'exec' && sub !== 'attach' && sub !== 'portforward')) return false;
     try {
       if (req.method !== 'GET' && req.method !== 'POST') throw errors.methodNotSupported(`pods/${sub}`, req.method ?? '');
+      const attrs = resourceAttributes(await this.actingAs(req, authenticated), req.method, info, url.searchParams);
+      await this.authorize(attrs);
+      // AuthorizePodWebsocketUpgradeCreatePermission (on by default since 1.31): a websocket
+      // GET that opens exec, attach or portforward needs `create` too.
+      if (attrs.verb === 'get') await this.authorize({ ...attrs, verb: 'create' });
       const def = this.o.registry.lookup('', info.version, 'pods');
       if (!def) throw notFoundResource();
       const pod = await this.store.get(def, info.namespace, info.name);
@@ -329,11 +368,14 @@ export class ApiHandler {
     let info = info0;
     // /api/v1/namespaces/{name}/status|finalize address the namespace itself.
     if (!info.group && info.namespace && !info.name && (info.plural === 'status' || info.plural === 'finalize')) info = { ...info, plural: 'namespaces', name: info.namespace, subresource: info.plural, namespace: undefined };
+    // As kube-apiserver, authorization comes before routing: a caller not allowed gets 403 even for what does not exist.
+    await this.authorize(resourceAttributes(user, req.method ?? 'GET', info, query));
     const def = this.o.registry.lookup(info.group, info.version, info.plural);
     if (!def) throw notFoundResource();
     if (!def.namespaced && info.namespace) throw notFoundResource();
     const format = negotiate(req.headers.accept, query.get('includeObject'));
-    const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches, serviceAllocation: this.serviceAllocation, namespaces: this.namespaces };
+    const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches, serviceAllocation: this.serviceAllocation, namespaces: this.namespaces, authorizer: this.authorizer };
+    if (def.group === 'authorization.k8s.io') return accessReview(ctx, this.authorizer);
     const m = req.method ?? 'GET';
     const sub = info.subresource;
     const isWatch = info.legacyWatch || query.get('watch') === 'true' || query.get('watch') === '1';

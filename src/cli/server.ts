@@ -14,6 +14,7 @@ export const serverFlags: FlagSpec[] = [
   { name: 'advertise-address', type: 'string', metavar: 'IP', help: 'Address published as the kubernetes Service endpoint, also listened on (default: the node IP when a real local node runs, else the bind address)' },
   { name: 'endpoint-reconciler-ttl', type: 'string', metavar: 'D', help: 'TTL of this server\'s lease among the kubernetes (and kube-dns) Service endpoints: a server gone without a clean stop leaves them after it', default: '15s' },
   { name: 'write-kubeconfig', type: 'string', metavar: 'FILE', help: 'Also write the admin kubeconfig to FILE' },
+  { name: 'authorization-mode', type: 'string', metavar: 'MODES', help: "kube-apiserver's authorizers, comma-separated: Node,RBAC (the default; RBAC with node rules) or AlwaysAllow (any authenticated user may do anything)", default: 'Node,RBAC' },
   { name: 'token', type: 'string', metavar: 'T', help: 'Shared secret: agents and other servers join with it (also a bearer token for the API)' },
   { name: 'tls-san', type: 'string', metavar: 'NAME', multiple: true, help: 'Extra host name or IP for the serving certificate (repeatable)' },
   { name: 'disable-agent', type: 'boolean', help: 'Do not run the local node agent' },
@@ -76,6 +77,12 @@ export async function runServer(argv: string[]): Promise<number> {
     process.stderr.write(`Error: --datastore must be sqlite or memory\n`);
     return 2;
   }
+  const modes = String(f['authorization-mode']).split(',').map((m) => m.trim()).filter(Boolean);
+  const badMode = modes.find((m) => !['Node', 'RBAC', 'AlwaysAllow'].includes(m));
+  if (badMode || !modes.length) {
+    process.stderr.write(`Error: --authorization-mode: unknown authorization mode ${JSON.stringify(badMode ?? '')} (supported: Node, RBAC, AlwaysAllow)\n`);
+    return 2;
+  }
   const sim = Number(f['simulated-nodes']);
   const capacity: Record<string, string> = { cpu: '4', memory: '16Gi', pods: '110' };
   for (const kv of String(f['simulated-node-capacity']).split(',').filter(Boolean)) {
@@ -108,6 +115,7 @@ export async function runServer(argv: string[]): Promise<number> {
       advertiseAddress: f['advertise-address'],
       writeKubeconfig: f['write-kubeconfig'],
       token: f.token,
+      authorizationMode: modes.includes('RBAC') || modes.includes('Node') ? 'RBAC' : 'AlwaysAllow',
       tlsSan: f['tls-san'] ?? [],
       disableAgent: f['disable-agent'],
       containerRuntimeEndpoint: f['container-runtime-endpoint'],

@@ -23,6 +23,7 @@ export const GVRS = {
   daemonsets: { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
   controllerrevisions: { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true },
   leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
+  clusterroles: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false },
 } as const satisfies Record<string, GVR>;
 
 export type KnownResource = keyof typeof GVRS;

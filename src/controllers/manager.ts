@@ -20,6 +20,7 @@ import { ServiceAccountController } from './serviceaccount/controller.js';
 import { RootCaCertPublisher } from './rootcacert/controller.js';
 import { PodGcController, type PodGcOptions } from './podgc/controller.js';
 import { DisruptionController } from './disruption/controller.js';
+import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -51,6 +52,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: DisruptionController.NAME, start: (s) => new DisruptionController(ctx).start(s) },
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
     { name: PodGcController.NAME, start: (s) => new PodGcController(ctx, o.podGc).start(s) },
+    { name: ClusterRoleAggregationController.NAME, start: (s) => new ClusterRoleAggregationController(ctx).start(s) },
   ];
   o.informers.start(signal);
   return Promise.all(

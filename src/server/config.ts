@@ -17,6 +17,8 @@ export interface ServerConfig {
   advertiseAddress?: string;
   writeKubeconfig?: string;
   token?: string;
+  /** 'RBAC' (default: kube-apiserver's Node,RBAC) or 'AlwaysAllow'. */
+  authorizationMode?: 'RBAC' | 'AlwaysAllow';
   disableAgent: boolean;
   /** The local node agent: an existing CRI socket (else skiff runs its own containerd), node name and IP. */
   containerRuntimeEndpoint?: string;

@@ -114,12 +114,20 @@ export class SkiffServer {
       serviceNodePortRange: c.serviceNodePortRange,
       kubeletClient: { caPem: this.pki.ca.certPem, certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem },
       serviceAccountKey: this.pki.serviceAccountKey,
+      authorizationMode: c.authorizationMode,
     });
     this.token = token;
     // Hollow nodes in this process share one serving certificate for their streaming endpoints.
     if (c.simulatedNodes > 0 && !c.disableControllers) this.nodeServing = await issueServingCert(this.pki.ca, 'CN=system:node:skiff-simulated, O=system:nodes', { dns: ['localhost'], ips: ['127.0.0.1'] });
     await this.handler.bootstrap();
 
+    // skiff's own components authenticate in system:masters, which RBAC allows everything
+    // (as kube-apiserver's loopback identity): the in-process controllers, scheduler, agents
+    // and proxy (system:skiff-server), agents and servers joining with the cluster token
+    // (system:skiff-token) and the API server towards agents (kube-apiserver-kubelet-client).
+    // Upstream instead gives each its own user and role (system:kube-controller-manager,
+    // system:kube-scheduler, system:node:<name>); a node's certificate (O=system:nodes) holds
+    // the system:node rules here too.
     const authenticator = createAuthenticator({
       tokens: token ? [{ token, user: { name: 'system:skiff-token', groups: ['system:masters', 'system:authenticated'] } }] : [],
       serviceAccountTokens: (t) => this.handler!.authenticateServiceAccountToken(t),

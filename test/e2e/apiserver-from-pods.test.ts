@@ -137,6 +137,9 @@ if (!IN_NETNS) {
         ['/usr/lib/ssl', '/usr/lib/ssl'],
       ];
       const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+      // RBAC: the pod's ServiceAccount (default) may read pods once bound to a role that allows it.
+      await c.k(['create', 'role', 'pod-reader', '--verb=get', '--resource=pods']);
+      await c.k(['create', 'rolebinding', 'default-pod-reader', '--role=pod-reader', '--serviceaccount=default:default']);
       const r = await inPod(
         'api-client',
         [

@@ -69,7 +69,11 @@ describe('servers sharing bootstrap secrets through etcd', { skip }, () => {
     assert.equal(readFileSync(join(s1.dataDir, 'tls', 'service.key'), 'utf8'), readFileSync(join(s2.dataDir, 'tls', 'service.key'), 'utf8'));
     await s1.k(['create', 'serviceaccount', 'robot']);
     const saToken = (await s1.k(['create', 'token', 'robot'])).trim();
-    for (const s of [s1, s2]) assert.equal(await bearerGet(s.url, '/api/v1/namespaces/default/pods', s.creds!.caPem, saToken), 200);
+    // RBAC: denied until bound to a role; a binding made through one server holds on both.
+    for (const s of [s1, s2]) assert.equal(await bearerGet(s.url, '/api/v1/namespaces/default/pods', s.creds!.caPem, saToken), 403);
+    await s1.k(['create', 'role', 'pod-lister', '--verb=list', '--resource=pods']);
+    await s1.k(['create', 'rolebinding', 'robot-pod-lister', '--role=pod-lister', '--serviceaccount=default:robot']);
+    for (const s of [s1, s2]) await s.until('the binding in effect', async () => (await bearerGet(s.url, '/api/v1/namespaces/default/pods', s.creds!.caPem, saToken)) === 200);
     await s2.k(['delete', 'serviceaccount', 'robot']);
     for (const s of [s1, s2]) assert.equal(await bearerGet(s.url, '/api/v1/namespaces/default/pods', s.creds!.caPem, saToken), 401);
   });

@@ -75,8 +75,15 @@ describe('service accounts', () => {
     assert.equal(body.exp - body.iat, 3600);
     assert.deepEqual(body['kubernetes.io'], { namespace: 'tok', serviceaccount: { name: 'default', uid: sa.metadata.uid } });
 
-    const r = await kubectlAs(token, ['get', 'pods', '-n', 'tok']);
-    assert.equal(r.code, 0, r.stderr);
+    // RBAC: a ServiceAccount may do nothing until it is bound to a role, as upstream.
+    const denied = await kubectlAs(token, ['get', 'pods', '-n', 'tok']);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /Error from server \(Forbidden\): pods is forbidden: User "system:serviceaccount:tok:default" cannot list resource "pods" in API group "" in the namespace "tok"/);
+    await c.k(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=tok:default', '-n', 'tok']);
+    const r = await c.until('the binding in effect', async () => {
+      const x = await kubectlAs(token, ['get', 'pods', '-n', 'tok']);
+      return x.code === 0 && x;
+    });
     assert.match(r.stderr, /No resources found in tok namespace/);
     const who = JSON.parse(await kubectlAs(token, ['auth', 'whoami', '-o', 'json']).then((r) => r.stdout)).status.userInfo;
     assert.equal(who.username, 'system:serviceaccount:tok:default');
@@ -112,12 +119,13 @@ describe('service accounts', () => {
     const none = await c.kubectl(['create', 'token', 'nobody']);
     assert.match(none.stderr, /serviceaccounts "nobody" not found/);
 
+    await c.k(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']);
     await c.k(['run', 'bound', '--image=busybox:1.36', '--', 'sleep', '3600']);
     const pod = await c.getJson('/api/v1/namespaces/default/pods/bound');
     const token = (await c.k(['create', 'token', 'default', '--bound-object-kind=Pod', '--bound-object-name=bound'])).trim();
     const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
     assert.deepEqual(claims['kubernetes.io'].pod, { name: 'bound', uid: pod.metadata.uid });
-    assert.equal((await kubectlAs(token, ['get', 'pod', 'bound'])).code, 0);
+    await c.until('the bound token reads its pod', async () => (await kubectlAs(token, ['get', 'pod', 'bound'])).code === 0);
     await c.k(['delete', 'pod', 'bound', '--grace-period=0', '--force']);
     await c.until('the bound pod gone', async () => (await c.raw('GET', '/api/v1/namespaces/default/pods/bound')).code === 404);
     assert.match((await kubectlAs(token, ['get', 'pods'])).stderr, /Unauthorized/);

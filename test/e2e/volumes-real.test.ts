@@ -144,8 +144,10 @@ if (!INNER) {
       const claims = JSON.parse(Buffer.from(read('sa-token').split('.')[1], 'base64url').toString('utf8'));
       assert.deepEqual(claims['kubernetes.io'].pod, { name: 'reporter', uid: pod.metadata.uid });
       assert.equal(claims.exp - claims.iat, 3607);
-      const asPod = await c.raw('GET', '/api/v1/namespaces/default/pods/reporter', { anonymous: true, headers: { authorization: `Bearer ${read('sa-token')}` } });
-      assert.equal(asPod.code, 200, asPod.body);
+      // RBAC: the ServiceAccount reads pods once bound to a role that allows it.
+      await c.k(['create', 'role', 'pod-reader', '--verb=get', '--resource=pods']);
+      await c.k(['create', 'rolebinding', 'default-pod-reader', '--role=pod-reader', '--serviceaccount=default:default']);
+      await c.until('the token reads its pod', async () => (await c.raw('GET', '/api/v1/namespaces/default/pods/reporter', { anonymous: true, headers: { authorization: `Bearer ${read('sa-token')}` } })).code === 200);
 
       await c.k(['create', 'configmap', 'site', '--from-literal=index.html=v2', '--dry-run=client', '-o', 'yaml'], {}).then((yaml) => c.k(['replace', '-f', '-'], { input: yaml }));
       await c.until('the new content in the running container', async () => read('cfg') === 'v2', 60_000);

@@ -209,6 +209,8 @@ const GROUP_PACKAGE: Record<string, string> = {
   'policy/v1beta1': 'policy.v1',
   'scheduling.k8s.io/v1': 'scheduling.v1',
   'authentication.k8s.io/v1': 'authentication.v1',
+  'authorization.k8s.io/v1': 'authorization.v1',
+  'rbac.authorization.k8s.io/v1': 'rbac.v1',
 };
 
 export function decodeKubernetesProtobuf(body: Buffer): Record<string, unknown> {

@@ -13,6 +13,7 @@ import { fieldManager, rfc3339, type RequestContext } from './context.js';
 import { pruneUnknown, typeErrors } from './fields.js';
 import { admitPodPriority } from '../admission/priority.js';
 import { admitPodServiceAccount } from '../admission/service-account.js';
+import { checkRbacWrite } from '../rbac/escalation.js';
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -93,6 +94,7 @@ export async function admitCreate(ctx: RequestContext, obj: any): Promise<any> {
   ctx.def.prepareForCreate?.(obj);
   if (ctx.def.generation) m.generation = 1;
   validate(ctx, obj, undefined, 'create');
+  if (ctx.authorizer && ctx.def.group === 'rbac.authorization.k8s.io') checkRbacWrite(ctx.authorizer, ctx.user, ctx.def.plural, obj, undefined);
   await checkNamespace(ctx, obj);
   if (ctx.def.plural === 'pods' && !ctx.def.group) await admitPodPriority(ctx.registry, ctx.store, obj);
   if (ctx.query.get('_skipManagedFields') !== 'true') recordManagedFields({ registry: ctx.registry, schemaName: ctx.def.schemaName, old: undefined, updated: obj, manager: fieldManager(ctx), apiVersion: apiVersionOf(ctx.def), now: ctx.now() });
@@ -143,6 +145,7 @@ export function admitUpdate(ctx: RequestContext, obj: any, old: any, o: { subres
     throw errors.invalid(ctx.def.group, ctx.def.kind, old.metadata.name, [{ type: 'FieldValueForbidden', field: 'metadata.finalizers', detail: 'no new finalizers can be added if the object is being deleted' }]);
   }
   validate(ctx, result, old, o.subresource === 'status' ? 'status' : 'update');
+  if (ctx.authorizer && ctx.def.group === 'rbac.authorization.k8s.io') checkRbacWrite(ctx.authorizer, ctx.user, ctx.def.plural, result, old);
   recordManagedFields({ registry: ctx.registry, schemaName: ctx.def.schemaName, old, updated: result, manager: o.manager ?? fieldManager(ctx), apiVersion: apiVersionOf(ctx.def), now: ctx.now(), subresource: o.subresource });
   return result;
 }

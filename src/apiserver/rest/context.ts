@@ -9,6 +9,7 @@ import type { OutputFormat } from './respond.js';
 import type { WatchRegistry } from './watch.js';
 import type { ServiceAllocation } from '../allocation/service-allocation.js';
 import type { NamespaceCache } from '../namespace-cache.js';
+import type { RbacAuthorizer } from '../rbac/authorizer.js';
 
 export interface ServerServices {
   registry: Registry;
@@ -19,6 +20,8 @@ export interface ServerServices {
   serviceAllocation?: ServiceAllocation;
   /** Namespaces known active (NamespaceLifecycle's cache); absent in unit fixtures. */
   namespaces?: NamespaceCache;
+  /** The RBAC authorizer, for escalation checks on RBAC writes (absent: no authorization). */
+  authorizer?: RbacAuthorizer;
 }
 
 export interface RequestContext extends ServerServices {
