@@ -2,7 +2,8 @@
  * Owner routing of a controlled kind's informer events: which owners' keys a pod (or
  * ReplicaSet) event puts on the work queue, and what it tells the owner's expectations.
  * It is what upstream writes as addPod/updatePod/deletePod in the ReplicaSet, DaemonSet
- * and StatefulSet controllers, and as add/update/deleteReplicaSet in the Deployment one:
+ * and StatefulSet controllers, as add/update/deleteReplicaSet in the Deployment one, and
+ * as add/update/deleteHistory (ControllerRevisions) in the DaemonSet one:
  * - an object with a controller reference wakes only that owner, and only while the
  *   reference resolves (same kind, then name and uid in the owner cache);
  * - an orphan wakes every owner whose non-empty selector matches its labels, so one can

@@ -1,8 +1,8 @@
 /**
- * The DaemonSet controller's wiring: DaemonSet, pod and node events wake the DaemonSets
- * concerned (a node joining, leaving or changing labels/taints may change where every
- * DaemonSet should run); pod events also settle the expectations of the owning set
- * (routing shared with the other owners of pods, in common/owner-events.ts).
+ * The DaemonSet controller's wiring: DaemonSet, pod, ControllerRevision and node events
+ * wake the DaemonSets concerned (a node joining, leaving or changing labels/taints may
+ * change where every DaemonSet should run); pod events also settle the expectations of
+ * the owning set (routing shared with the other owners, in common/owner-events.ts).
  */
 import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
@@ -34,7 +34,8 @@ export class DaemonSetController {
         if (JSON.stringify([o.metadata.labels, o.spec?.taints, o.spec?.unschedulable]) !== JSON.stringify([n.metadata.labels, n.spec?.taints, n.spec?.unschedulable])) all();
       },
     });
-    ctx.informers.informer('controllerrevisions');
+    // ControllerRevision events route the same way (upstream's add/update/deleteHistory).
+    ctx.informers.informer('controllerrevisions').addHandlers(ownerEventHandlers({ kind: 'DaemonSet', owners: dsInf.cache, queue: this.queue }));
   }
 
   async start(signal: AbortSignal): Promise<void> {

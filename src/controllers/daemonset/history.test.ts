@@ -13,7 +13,7 @@ const dsOf = (image: string, collisionCount?: number) =>
   });
 const ownedBy = (uid: string) => [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'd', uid, controller: true }];
 const rev = (name: string, image: string, revision: number, uid = 'ds-uid') => ({
-  metadata: { name, namespace: 'ns', labels: { 'controller-revision-hash': name.slice(2) }, ownerReferences: ownedBy(uid) },
+  metadata: { name, namespace: 'ns', uid: `uid-${name}`, labels: { app: 'd', 'controller-revision-hash': name.slice(2) }, ownerReferences: uid ? ownedBy(uid) : undefined },
   data: revisionData(template(image)),
   revision,
 });
@@ -23,6 +23,7 @@ function fixture(o: { server?: any[]; cached?: any[]; liveCollisionCount?: numbe
   const server = new Map<string, any>((o.server ?? []).map((r) => [r.metadata.name, r]));
   const statusWrites: any[] = [];
   const podPatches: [string, any][] = [];
+  const patches: [string, any][] = [];
   const d: HistoryDeps = {
     revisions: {
       create: async (r: any) => {
@@ -32,7 +33,9 @@ function fixture(o: { server?: any[]; cached?: any[]; liveCollisionCount?: numbe
       },
       get: async (_ns: string, name: string) => server.get(name),
       patch: async (_ns: string, name: string, _t: string, p: any) => {
-        const r = { ...server.get(name), ...p };
+        patches.push([name, p]);
+        const was = server.get(name);
+        const r = { ...was, ...p, metadata: { ...was.metadata, ...p.metadata } };
         server.set(name, r);
         return r;
       },
@@ -46,7 +49,7 @@ function fixture(o: { server?: any[]; cached?: any[]; liveCollisionCount?: numbe
     listRevisions: () => o.cached ?? [...server.values()],
     listPods: () => o.pods ?? [],
   };
-  return { d, server, statusWrites, podPatches };
+  return { d, server, statusWrites, podPatches, patches };
 }
 
 describe('DaemonSet history', () => {
@@ -101,6 +104,17 @@ describe('DaemonSet history', () => {
     assert.deepEqual(
       h.old.map((r) => r.metadata.name),
       ['d-bbb'],
+    );
+  });
+
+  it('adopts an orphan revision its selector matches, and leaves alone one it does not', async () => {
+    const stranger = { ...rev('d-zzz', 'a', 5, ''), metadata: { ...rev('d-zzz', 'a', 5, '').metadata, labels: { app: 'other' } } };
+    const f = fixture({ server: [rev('d-aaa', 'a', 1, ''), stranger] });
+    const h = await constructHistory(f.d, dsOf('a'));
+    assert.equal(h.hash, 'aaa');
+    assert.deepEqual(
+      f.patches.map(([name, p]) => [name, p.metadata.ownerReferences.map((r: any) => r.uid)]),
+      [['d-aaa', ['ds-uid']]],
     );
   });
 

@@ -1,6 +1,6 @@
 /**
- * DaemonSet ControllerRevisions (upstream's constructHistory, snapshot, dedupCurHistories
- * and cleanupHistory in daemon/update.go). The current revision is the one whose data
+ * DaemonSet ControllerRevisions (upstream's controlledHistories, constructHistory,
+ * snapshot, dedupCurHistories and cleanupHistory in daemon/update.go). The current revision is the one whose data
  * holds the DaemonSet's template, found by content, not by name; its
  * controller-revision-hash label is the hash new pods carry. A missing one is created as
  * `<ds>-<hash of template and status.collisionCount>`. If that name is already taken by
@@ -12,6 +12,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ResourceClient } from '../../client/resource.js';
 import { isAlreadyExists, isNotFound } from '../../client/rest.js';
+import { claimObjects } from '../common/claim.js';
 import { controllerRef } from '../common/pods.js';
 import { revisionData, revisionObject } from '../common/revisions.js';
 
@@ -40,8 +41,11 @@ export async function constructHistory(d: HistoryDeps, ds: any): Promise<History
   const want = revisionData(ds.spec.template);
   const current: any[] = [];
   const old: any[] = [];
-  for (let r of d.listRevisions(ds.metadata.namespace)) {
-    if (controllerRef(r)?.uid !== ds.metadata.uid) continue;
+  // controlledHistories: revisions are claimed as pods are (matching orphans adopted, ours
+  // that no longer match released).
+  const owner = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: ds.metadata };
+  const claimed = await claimObjects({ owner, selector: ds.spec.selector, client: d.revisions, candidates: d.listRevisions(ds.metadata.namespace) });
+  for (let r of claimed) {
     // Revisions without the hash label (made before there was one) are labelled with their name.
     if (!r.metadata.labels?.[HASH_LABEL]) r = await d.revisions.patch(r.metadata.namespace, r.metadata.name, 'merge', { metadata: { labels: { [HASH_LABEL]: r.metadata.name } } });
     (isDeepStrictEqual(r.data, want) ? current : old).push(r);
