@@ -287,6 +287,27 @@ describe('daemonsets on simulated nodes', () => {
     await c.k(['delete', 'controllerrevision', taken]);
   });
 
+  it('a DaemonSet made again after an orphaning delete adopts its pods and its ControllerRevision', async () => {
+    await c.k(['apply', '-f', '-'], { input: dsYaml('adopt') });
+    await c.k(['rollout', 'status', 'ds/adopt', '--timeout=60s']);
+    const revisions = async () => (await c.getJson('/apis/apps/v1/namespaces/default/controllerrevisions')).items.filter((r: any) => r.metadata.name.startsWith('adopt-'));
+    const before = (await pods('adopt')).map((p: any) => p.metadata.name).sort();
+    const [rev] = await revisions();
+    await c.k(['delete', 'ds', 'adopt', '--cascade=orphan']);
+    await c.until('orphaned', async () => (await revisions()).every((r: any) => !r.metadata.ownerReferences?.length) && (await pods('adopt')).every((p: any) => !p.metadata.ownerReferences?.length));
+    await c.k(['apply', '-f', '-'], { input: dsYaml('adopt') });
+    const uid = (await ds('adopt')).metadata.uid;
+    await c.until('adopted', async () => {
+      const rs = await revisions();
+      return rs.length === 1 && rs[0].metadata.ownerReferences?.[0]?.uid === uid && (await pods('adopt')).every((p: any) => p.metadata.ownerReferences?.[0]?.uid === uid);
+    });
+    await c.k(['rollout', 'status', 'ds/adopt', '--timeout=60s']);
+    assert.deepEqual((await pods('adopt')).map((p: any) => p.metadata.name).sort(), before, 'the same pods, not replaced');
+    assert.equal((await revisions())[0].metadata.name, rev.metadata.name);
+    assert.match(await c.k(['rollout', 'history', 'ds/adopt']), /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n\n?$/);
+    await c.k(['delete', 'ds', 'adopt']);
+  });
+
   it('rejects invalid rolling update parameters', async () => {
     let r = await c.kubectl(['apply', '-f', '-'], { input: dsYaml('bad', { extraSpec: '  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: 0}}\n' }) });
     assert.notEqual(r.code, 0);
