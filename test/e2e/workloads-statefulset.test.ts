@@ -1,7 +1,7 @@
 /**
  * StatefulSets end to end on simulated nodes with the real kubectl: OrderedReady creation
  * and reverse-order scale-down observed through a watch, a deleted pod returning under
- * its name, stable hostname/subdomain, claims per ordinal and their retention policy,
+ * its name, a released pod adopted back, stable hostname/subdomain, claims per ordinal and their retention policy,
  * RollingUpdate with a partition (reverse ordinal order, through a watch), OnDelete,
  * `kubectl rollout status|history|undo`, table columns and apps validation.
  */
@@ -122,6 +122,20 @@ describe('statefulsets on simulated nodes', () => {
     });
     assert.equal(back.spec.hostname, 'web-0');
     assert.equal((await pods('web')).length, 1);
+  });
+
+  it('adopts back a pod whose controller reference was removed, without replacing it', async () => {
+    const uid = (await sts('web')).metadata.uid;
+    const before = (await pods('web')).find((p: any) => p.metadata.name === 'web-0');
+    assert.equal(before.metadata.ownerReferences?.[0]?.uid, uid);
+    // The release wakes the former owner (the controller reference changed), which adopts the orphan again.
+    await c.k(['patch', 'pod', 'web-0', '--type=json', '-p', '[{"op":"remove","path":"/metadata/ownerReferences"}]']);
+    const back = await c.until('web-0 adopted', async () => {
+      const p = (await pods('web')).find((x: any) => x.metadata.name === 'web-0');
+      return p?.metadata.ownerReferences?.[0]?.uid === uid && p;
+    });
+    assert.equal(back.metadata.uid, before.metadata.uid, 'the same pod');
+    assert.deepEqual(back.metadata.ownerReferences.map((r: any) => [r.kind, r.name, r.controller, r.blockOwnerDeletion]), [['StatefulSet', 'web', true, true]]);
   });
 
   it('creates one claim per template per ordinal and applies the retention policy on scale-down and delete', async () => {
