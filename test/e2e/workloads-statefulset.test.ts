@@ -181,6 +181,8 @@ describe('statefulsets on simulated nodes', () => {
     const rev1 = (await sts('roll')).status.updateRevision;
     const w = await watchPods('roll');
     try {
+      // Revisions carry the set's annotations: the change-cause shows in the history.
+      await c.k(['annotate', 'sts/roll', 'kubernetes.io/change-cause=to busybox 1.37']);
       await c.k(['set', 'image', 'sts/roll', 'main=busybox:1.37']);
       const out = await c.k(['rollout', 'status', 'sts/roll', '--timeout=60s']);
       assert.match(out, /partitioned roll out complete: 1 new pods have been updated/);
@@ -205,7 +207,7 @@ describe('statefulsets on simulated nodes', () => {
       w.close();
     }
     const hist = await c.k(['rollout', 'history', 'sts/roll']);
-    assert.match(hist, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
+    assert.match(hist, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+to busybox 1\.37\n/);
     const revs = (await c.getJson('/apis/apps/v1/namespaces/default/controllerrevisions')).items.filter((r: any) => r.metadata.ownerReferences?.[0]?.name === 'roll');
     assert.equal(revs.length, 2);
     await c.k(['rollout', 'undo', 'sts/roll']);
@@ -215,7 +217,7 @@ describe('statefulsets on simulated nodes', () => {
       const ps = await pods('roll');
       return x.spec.template.spec.containers[0].image === 'busybox:1.36' && x.status.currentRevision === rev1 && ps.length === 3 && ps.every((p: any) => p.spec.containers[0].image === 'busybox:1.36' && ready(p));
     });
-    assert.match(await c.k(['rollout', 'history', 'sts/roll']), /\n2\s+<none>\n3\s+<none>/, 'the restored revision becomes the newest');
+    assert.match(await c.k(['rollout', 'history', 'sts/roll']), /\n2\s+to busybox 1\.37\n3\s+<none>/, 'the restored revision becomes the newest');
   });
 
   it('with maxUnavailable replaces up to that many pods at once', async () => {

@@ -64,8 +64,7 @@ async function snapshot(d: HistoryDeps, ds: any, revision: number): Promise<any>
   const { namespace, name } = ds.metadata;
   const collisionCount = ds.status?.collisionCount ?? 0;
   const owner = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: ds.metadata };
-  const rev = revisionObject(owner, ds.spec.template, revision, ds.spec.template?.metadata?.labels ?? {}, collisionCount);
-  if (ds.metadata.annotations) rev.metadata.annotations = { ...ds.metadata.annotations };
+  const rev = revisionObject(owner, ds.spec.template, revision, collisionCount);
   try {
     return await d.revisions.create(rev);
   } catch (err) {
