@@ -138,6 +138,26 @@ describe('statefulsets on simulated nodes', () => {
     assert.deepEqual(back.metadata.ownerReferences.map((r: any) => [r.kind, r.name, r.controller, r.blockOwnerDeletion]), [['StatefulSet', 'web', true, true]]);
   });
 
+  it('a StatefulSet made again after an orphaning delete adopts its pods and its ControllerRevision', async () => {
+    await c.k(['apply', '-f', '-'], { input: stsYaml('adopt', { replicas: 2 }) });
+    await c.k(['rollout', 'status', 'sts/adopt', '--timeout=60s']);
+    const revisions = async () => (await c.getJson('/apis/apps/v1/namespaces/default/controllerrevisions')).items.filter((r: any) => r.metadata.name.startsWith('adopt-'));
+    const before = (await pods('adopt')).map((p: any) => p.metadata.uid).sort();
+    const rev1 = (await sts('adopt')).status.updateRevision;
+    await c.k(['delete', 'sts', 'adopt', '--cascade=orphan']);
+    await c.until('orphaned', async () => (await revisions()).every((r: any) => !r.metadata.ownerReferences?.length) && (await pods('adopt')).every((p: any) => !p.metadata.ownerReferences?.length));
+    await c.k(['apply', '-f', '-'], { input: stsYaml('adopt', { replicas: 2 }) });
+    const uid = (await sts('adopt')).metadata.uid;
+    await c.until('adopted', async () => {
+      const rs = await revisions();
+      return rs.length === 1 && rs[0].metadata.ownerReferences?.[0]?.uid === uid && (await pods('adopt')).every((p: any) => p.metadata.ownerReferences?.[0]?.uid === uid);
+    });
+    await c.until('status on the adopted revision', async () => (await sts('adopt')).status?.currentRevision === rev1);
+    assert.deepEqual((await pods('adopt')).map((p: any) => p.metadata.uid).sort(), before, 'the same pods, not replaced');
+    assert.match(await c.k(['rollout', 'history', 'sts/adopt']), /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n\n?$/);
+    await c.k(['delete', 'sts', 'adopt']);
+  });
+
   it('creates one claim per template per ordinal and applies the retention policy on scale-down and delete', async () => {
     await c.k(['apply', '-f', '-'], { input: stsYaml('gone', { claims: true, extraSpec: '  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete, whenDeleted: Delete}\n' }) });
     await c.k(['apply', '-f', '-'], { input: stsYaml('kept', { claims: true }) });

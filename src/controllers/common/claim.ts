@@ -15,6 +15,8 @@ export interface ClaimOptions {
   client: ResourceClient;
   /** Candidates: every object of the kind in the owner's namespace (from the lister). */
   candidates: any[];
+  /** Never release (StatefulSets' adoptOrphanRevisions): owned objects that no longer match are just left out. */
+  adoptOnly?: boolean;
 }
 
 export async function claimObjects(o: ClaimOptions): Promise<any[]> {
@@ -30,7 +32,7 @@ export async function claimObjects(o: ClaimOptions): Promise<any[]> {
         claimed.push(obj);
         continue;
       }
-      if (deleting) continue;
+      if (deleting || o.adoptOnly) continue;
       // Release: remove our owner reference (strategic merge $patch: delete by uid).
       await ignoreGone(
         o.client.patch(obj.metadata.namespace, obj.metadata.name, 'strategic', {

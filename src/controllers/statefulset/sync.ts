@@ -64,9 +64,10 @@ export async function syncStatefulSet(d: StsSyncDeps, key: string, set: any | un
   }
   if (set.metadata.deletionTimestamp) return;
   const ns = set.metadata.namespace;
-  const owned = d.listRevisions(ns).filter((r) => (r.metadata.ownerReferences ?? []).some((o: any) => o.uid === set.metadata.uid));
-  const rev = await syncRevisions(d.revisions, set, owned);
   const owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: set.metadata };
+  // adoptOrphanRevisions + ListRevisions: the revisions the selector matches, orphans adopted.
+  const owned = await claimObjects({ owner, selector: set.spec.selector, client: d.revisions, candidates: d.listRevisions(ns), adoptOnly: true });
+  const rev = await syncRevisions(d.revisions, set, owned);
   const pods = (await claimObjects({ owner, selector: set.spec.selector, client: d.pods, candidates: d.listPods(ns) })).filter((p) => ordinalOf(set, p) >= 0);
   const now = d.now();
   const minReady = set.spec.minReadySeconds ?? 0;
