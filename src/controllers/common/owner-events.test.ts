@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ObjectCache } from '../../client/cache.js';
 import { Expectations } from './expectations.js';
-import { ownerEventHandlers, ownersSelecting, sameLabels, sameRef } from './owner-events.js';
+import { ownerEventHandlers, ownerKeyHandlers, ownersSelecting, sameLabels, sameRef } from './owner-events.js';
 
 const owner = (name: string, matchLabels: Record<string, string> | null, minReadySeconds?: number) =>
   Object.freeze({ metadata: { name, namespace: 'ns', uid: `uid-${name}` }, spec: { selector: matchLabels ? { matchLabels } : undefined, minReadySeconds } });
@@ -147,5 +147,25 @@ describe('owner routing helpers', () => {
     owners.set(owner('all', {}));
     owners.set(owner('none', null));
     assert.deepEqual(ownersSelecting(owners, pod()), []);
+  });
+});
+
+describe('owner key handlers', () => {
+  it('wake the owner on every event; a deleted or replaced owner starts with no expectations', () => {
+    const woken: string[] = [];
+    const expectations = new Expectations(() => 0);
+    const h = ownerKeyHandlers({ add: (k) => woken.push(k) }, expectations);
+    const a = owner('web', { app: 'web' });
+    const b = { ...a, metadata: { ...a.metadata, uid: 'uid-new' } };
+    h.onAdd(a);
+    expectations.expectCreations('ns/web', 2);
+    h.onUpdate(a, a);
+    assert.equal(expectations.satisfied('ns/web'), false, 'an update of the same owner keeps them');
+    h.onUpdate(a, b);
+    assert.equal(expectations.satisfied('ns/web'), true, 'the same name with another uid is another owner');
+    expectations.expectCreations('ns/web', 2);
+    h.onDelete(b);
+    assert.equal(expectations.satisfied('ns/web'), true);
+    assert.deepEqual(woken, ['ns/web', 'ns/web', 'ns/web', 'ns/web']);
   });
 });

@@ -136,3 +136,23 @@ export function ownerEventHandlers(o: OwnerEventOptions): Required<InformerHandl
     onDelete: deleted,
   };
 }
+
+/**
+ * Informer handlers for the owners themselves: every event wakes the owner's key. A
+ * deleted owner, or one replaced under the same name (the uid changed between two
+ * versions, a delete the watch never delivered), loses its expectations, so a new one of
+ * that name starts clean (upstream's deleteRS/deleteDaemonset and their uid check).
+ */
+export function ownerKeyHandlers(queue: Pick<OwnerQueue, 'add'>, expectations?: Expectations): Required<InformerHandlers<any>> {
+  return {
+    onAdd: (o) => queue.add(keyOf(o)),
+    onUpdate(old, cur) {
+      if (old.metadata?.uid !== cur.metadata?.uid) expectations?.delete(keyOf(old));
+      queue.add(keyOf(cur));
+    },
+    onDelete(o) {
+      expectations?.delete(keyOf(o));
+      queue.add(keyOf(o));
+    },
+  };
+}

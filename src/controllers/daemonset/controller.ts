@@ -9,7 +9,7 @@ import { runWorkers } from '../../client/controller.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
 import { Expectations } from '../common/expectations.js';
-import { ownerEventHandlers } from '../common/owner-events.js';
+import { ownerEventHandlers, ownerKeyHandlers } from '../common/owner-events.js';
 import type { ControllerContext } from '../replicaset/controller.js';
 import { syncDaemonSet } from './sync.js';
 
@@ -25,7 +25,7 @@ export class DaemonSetController {
     const all = () => {
       for (const ds of dsInf.cache.list()) this.queue.add(keyOf(ds));
     };
-    dsInf.addHandlers({ onAdd: (d) => this.queue.add(keyOf(d)), onUpdate: (_o, d) => this.queue.add(keyOf(d)), onDelete: (d) => this.queue.add(keyOf(d)) });
+    dsInf.addHandlers(ownerKeyHandlers(this.queue, this.expectations));
     ctx.informers.informer('pods').addHandlers(ownerEventHandlers({ kind: 'DaemonSet', owners: dsInf.cache, queue: this.queue, expectations: this.expectations, requeueOnReady: true }));
     ctx.informers.informer('nodes').addHandlers({
       onAdd: all,

@@ -14,7 +14,7 @@ import type { Informer } from '../../client/informer.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Logger } from '../../util/log.js';
 import { EventRecorder } from '../common/events.js';
-import { ownerEventHandlers, resolveControllerRef } from '../common/owner-events.js';
+import { ownerEventHandlers, ownerKeyHandlers, resolveControllerRef } from '../common/owner-events.js';
 import { controllerRef } from '../common/pods.js';
 import { syncDeployment } from './sync.js';
 import type { Deployment, DeploymentSyncDeps, ReplicaSet } from './types.js';
@@ -37,11 +37,7 @@ export class DeploymentController {
     this.dInf = ctx.informers.informer<Deployment>('deployments');
     this.rsInf = ctx.informers.informer<ReplicaSet>('replicasets');
     this.podInf = ctx.informers.informer('pods');
-    this.dInf.addHandlers({
-      onAdd: (d) => this.enqueue(d),
-      onUpdate: (_old, d) => this.enqueue(d),
-      onDelete: (d) => this.enqueue(d),
-    });
+    this.dInf.addHandlers(ownerKeyHandlers(this.queue));
     this.rsInf.addHandlers(ownerEventHandlers({ kind: 'Deployment', owners: this.dInf.cache, queue: this.queue }));
     this.podInf.addHandlers({ onDelete: (pod) => this.onPodDelete(pod) });
   }

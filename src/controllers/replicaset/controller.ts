@@ -5,13 +5,12 @@
  * is common/owner-events.ts, shared with the other owners of pods.
  */
 import type { Clientset, InformerFactory } from '../../client/clientset.js';
-import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Logger } from '../../util/log.js';
 import { EventRecorder } from '../common/events.js';
 import { Expectations } from '../common/expectations.js';
-import { ownerEventHandlers } from '../common/owner-events.js';
+import { ownerEventHandlers, ownerKeyHandlers } from '../common/owner-events.js';
 import { syncReplicaSet } from './sync.js';
 
 export interface ControllerContext {
@@ -30,11 +29,7 @@ export class ReplicaSetController {
     this.expectations = new Expectations(ctx.now);
     const rsInf = ctx.informers.informer('replicasets');
     const podInf = ctx.informers.informer('pods');
-    rsInf.addHandlers({
-      onAdd: (rs) => this.queue.add(keyOf(rs)),
-      onUpdate: (_o, rs) => this.queue.add(keyOf(rs)),
-      onDelete: (rs) => this.queue.add(keyOf(rs)),
-    });
+    rsInf.addHandlers(ownerKeyHandlers(this.queue, this.expectations));
     podInf.addHandlers(ownerEventHandlers({ kind: 'ReplicaSet', owners: rsInf.cache, queue: this.queue, expectations: this.expectations, requeueOnReady: true }));
   }
 

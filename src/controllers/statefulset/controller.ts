@@ -8,7 +8,7 @@ import { runWorkers } from '../../client/controller.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
 import { Expectations } from '../common/expectations.js';
-import { ownerEventHandlers } from '../common/owner-events.js';
+import { ownerEventHandlers, ownerKeyHandlers } from '../common/owner-events.js';
 import type { ControllerContext } from '../replicaset/controller.js';
 import { syncStatefulSet } from './sync.js';
 
@@ -22,7 +22,7 @@ export class StatefulSetController {
   constructor(private readonly ctx: ControllerContext) {
     this.expectations = new Expectations(ctx.now);
     const setInf = ctx.informers.informer('statefulsets');
-    setInf.addHandlers({ onAdd: (s) => this.queue.add(keyOf(s)), onUpdate: (_o, s) => this.queue.add(keyOf(s)), onDelete: (s) => this.queue.add(keyOf(s)) });
+    setInf.addHandlers(ownerKeyHandlers(this.queue, this.expectations));
     ctx.informers.informer('pods').addHandlers(ownerEventHandlers({ kind: 'StatefulSet', owners: setInf.cache, queue: this.queue, expectations: this.expectations, requeueOnReady: true }));
     ctx.informers.informer('controllerrevisions');
     // A claim going away may unblock a pod waiting for its stale claim.
