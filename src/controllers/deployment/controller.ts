@@ -7,24 +7,18 @@
  * pods is left, which is what lets it start the new ReplicaSet. The ReplicaSet routing
  * is the one every owner of pods shares (common/owner-events.ts).
  */
-import type { Clientset, InformerFactory } from '../../client/clientset.js';
 import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
 import type { Informer } from '../../client/informer.js';
 import { WorkQueue } from '../../client/workqueue.js';
-import type { Logger } from '../../util/log.js';
 import { EventRecorder } from '../common/events.js';
 import { ownerEventHandlers, ownerKeyHandlers, resolveControllerRef } from '../common/owner-events.js';
 import { controllerRef } from '../common/pods.js';
+import type { ControllerContext } from '../replicaset/controller.js';
 import { syncDeployment } from './sync.js';
 import type { Deployment, DeploymentSyncDeps, ReplicaSet } from './types.js';
 
-export interface ControllerContext {
-  cs: Clientset;
-  informers: InformerFactory;
-  log: Logger;
-  now?: () => number;
-}
+export type { ControllerContext };
 
 export class DeploymentController {
   static readonly NAME = 'deployment-controller';
