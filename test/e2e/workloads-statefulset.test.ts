@@ -124,10 +124,12 @@ describe('statefulsets on simulated nodes', () => {
     assert.equal((await pods('web')).length, 1);
   });
 
-  it('adopts back a pod whose controller reference was removed, without replacing it', async () => {
+  it('adopts back a pod whose controller reference was removed, without replacing it, and no pod not named as a member', async () => {
     const uid = (await sts('web')).metadata.uid;
     const before = (await pods('web')).find((p: any) => p.metadata.name === 'web-0');
     assert.equal(before.metadata.ownerReferences?.[0]?.uid, uid);
+    // A pod with the set's labels but not a member's name (isMemberOf) stays an orphan.
+    await c.k(['run', 'stray', '--image=busybox:1.36', '--labels=app=web', '--', 'sleep', 'inf']);
     // The release wakes the former owner (the controller reference changed), which adopts the orphan again.
     await c.k(['patch', 'pod', 'web-0', '--type=json', '-p', '[{"op":"remove","path":"/metadata/ownerReferences"}]']);
     const back = await c.until('web-0 adopted', async () => {
@@ -136,6 +138,10 @@ describe('statefulsets on simulated nodes', () => {
     });
     assert.equal(back.metadata.uid, before.metadata.uid, 'the same pod');
     assert.deepEqual(back.metadata.ownerReferences.map((r: any) => [r.kind, r.name, r.controller, r.blockOwnerDeletion]), [['StatefulSet', 'web', true, true]]);
+    const stray = (await pods('web')).find((p: any) => p.metadata.name === 'stray');
+    assert.equal(stray.metadata.ownerReferences, undefined);
+    await c.k(['delete', 'pod', 'stray', '--grace-period=0', '--force']);
+    await c.until('stray gone', async () => !(await pods('web')).some((p: any) => p.metadata.name === 'stray'));
   });
 
   it('a StatefulSet made again after an orphaning delete adopts its pods and its ControllerRevision', async () => {

@@ -17,6 +17,8 @@ export interface ClaimOptions {
   candidates: any[];
   /** Never release (StatefulSets' adoptOrphanRevisions): owned objects that no longer match are just left out. */
   adoptOnly?: boolean;
+  /** A further condition for matching (ClaimPods' filters): StatefulSets only claim their members. */
+  filter?: (obj: any) => boolean;
 }
 
 export async function claimObjects(o: ClaimOptions): Promise<any[]> {
@@ -25,7 +27,7 @@ export async function claimObjects(o: ClaimOptions): Promise<any[]> {
   const deleting = !!o.owner.metadata.deletionTimestamp;
   for (const obj of o.candidates) {
     const ref = controllerRef(obj);
-    const matches = matchesSelector(o.selector, obj.metadata?.labels);
+    const matches = matchesSelector(o.selector, obj.metadata?.labels) && (!o.filter || o.filter(obj));
     if (ref) {
       if (ref.uid !== uid) continue;
       if (matches) {

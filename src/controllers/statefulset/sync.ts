@@ -68,7 +68,8 @@ export async function syncStatefulSet(d: StsSyncDeps, key: string, set: any | un
   // adoptOrphanRevisions + ListRevisions: the revisions the selector matches, orphans adopted.
   const owned = await claimObjects({ owner, selector: set.spec.selector, client: d.revisions, candidates: d.listRevisions(ns), adoptOnly: true });
   const rev = await syncRevisions(d.revisions, set, owned);
-  const pods = (await claimObjects({ owner, selector: set.spec.selector, client: d.pods, candidates: d.listPods(ns) })).filter((p) => ordinalOf(set, p) >= 0);
+  // Only pods named as members (`<set>-<ordinal>`) are claimed; other owned ones are released (isMemberOf).
+  const pods = await claimObjects({ owner, selector: set.spec.selector, client: d.pods, candidates: d.listPods(ns), filter: (p) => ordinalOf(set, p) >= 0 });
   const now = d.now();
   const minReady = set.spec.minReadySeconds ?? 0;
   const c: SyncCtx = {
