@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { templateHash } from '../../src/controllers/common/revisions.js';
 import { Cluster } from './cluster.js';
 import { watchLines } from './watch.js';
 
@@ -254,6 +255,57 @@ describe('daemonsets on simulated nodes', () => {
     await c.until('sim-node-0 gets the new template', async () => (await pods('manual')).some((p: any) => p.spec.nodeName === 'sim-node-0' && p.spec.containers[0].image === 'busybox:1.37' && ready(p)));
     await c.until('one updated', async () => (await ds('manual')).status.updatedNumberScheduled === 1);
     await c.k(['delete', 'ds', 'manual']);
+  });
+
+  it('resolves a ControllerRevision name collision by bumping status.collisionCount', async () => {
+    await c.k(['apply', '-f', '-'], { input: dsYaml('collide') });
+    await c.k(['rollout', 'status', 'ds/collide', '--timeout=60s']);
+    const revisions = async () => (await c.getJson('/apis/apps/v1/namespaces/default/controllerrevisions')).items.filter((r: any) => r.metadata.name.startsWith('collide-'));
+    const tmpl = (await ds('collide')).spec.template;
+    // The hash is computed here as the controller does: check that on the first revision.
+    assert.deepEqual((await revisions()).map((r: any) => r.metadata.name), [`collide-${templateHash(tmpl, 0)}`]);
+    // Someone else's revision already holds the name the next template would get.
+    const next = structuredClone(tmpl);
+    next.spec.containers[0].image = 'busybox:1.37';
+    const taken = `collide-${templateHash(next, 0)}`;
+    await c.k(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: taken }, data: { spec: { template: { metadata: { labels: { other: 'x' } } } } }, revision: 7 }) });
+    await c.k(['set', 'image', 'ds/collide', 'main=busybox:1.37']);
+    assert.match(await c.k(['rollout', 'status', 'ds/collide', '--timeout=60s']), /daemon set "collide" successfully rolled out/);
+    assert.equal((await ds('collide')).status.collisionCount, 1);
+    const hash = templateHash(next, 1);
+    await c.until('pods on the new revision', async () => {
+      const ps = await pods('collide');
+      return ps.length === 3 && ps.every((p: any) => p.metadata.labels['controller-revision-hash'] === hash && p.spec.containers[0].image === 'busybox:1.37');
+    });
+    const byName = new Map<string, any>((await revisions()).map((r: any) => [r.metadata.name, r]));
+    assert.equal(byName.get(`collide-${hash}`)?.revision, 2);
+    assert.equal(byName.get(`collide-${hash}`)?.metadata.ownerReferences[0].name, 'collide');
+    assert.equal(byName.get(taken)?.revision, 7, 'the other revision is left alone');
+    assert.equal(byName.get(taken)?.metadata.ownerReferences, undefined);
+    assert.match(await c.k(['rollout', 'history', 'ds/collide']), /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n/);
+    await c.k(['delete', 'ds', 'collide']);
+    await c.k(['delete', 'controllerrevision', taken]);
+  });
+
+  it('a DaemonSet made again after an orphaning delete adopts its pods and its ControllerRevision', async () => {
+    await c.k(['apply', '-f', '-'], { input: dsYaml('adopt') });
+    await c.k(['rollout', 'status', 'ds/adopt', '--timeout=60s']);
+    const revisions = async () => (await c.getJson('/apis/apps/v1/namespaces/default/controllerrevisions')).items.filter((r: any) => r.metadata.name.startsWith('adopt-'));
+    const before = (await pods('adopt')).map((p: any) => p.metadata.name).sort();
+    const [rev] = await revisions();
+    await c.k(['delete', 'ds', 'adopt', '--cascade=orphan']);
+    await c.until('orphaned', async () => (await revisions()).every((r: any) => !r.metadata.ownerReferences?.length) && (await pods('adopt')).every((p: any) => !p.metadata.ownerReferences?.length));
+    await c.k(['apply', '-f', '-'], { input: dsYaml('adopt') });
+    const uid = (await ds('adopt')).metadata.uid;
+    await c.until('adopted', async () => {
+      const rs = await revisions();
+      return rs.length === 1 && rs[0].metadata.ownerReferences?.[0]?.uid === uid && (await pods('adopt')).every((p: any) => p.metadata.ownerReferences?.[0]?.uid === uid);
+    });
+    await c.k(['rollout', 'status', 'ds/adopt', '--timeout=60s']);
+    assert.deepEqual((await pods('adopt')).map((p: any) => p.metadata.name).sort(), before, 'the same pods, not replaced');
+    assert.equal((await revisions())[0].metadata.name, rev.metadata.name);
+    assert.match(await c.k(['rollout', 'history', 'ds/adopt']), /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n\n?$/);
+    await c.k(['delete', 'ds', 'adopt']);
   });
 
   it('rejects invalid rolling update parameters', async () => {

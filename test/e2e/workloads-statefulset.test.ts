@@ -1,7 +1,7 @@
 /**
  * StatefulSets end to end on simulated nodes with the real kubectl: OrderedReady creation
  * and reverse-order scale-down observed through a watch, a deleted pod returning under
- * its name, stable hostname/subdomain, claims per ordinal and their retention policy,
+ * its name, a released pod adopted back, stable hostname/subdomain, claims per ordinal and their retention policy,
  * RollingUpdate with a partition (reverse ordinal order, through a watch), OnDelete,
  * `kubectl rollout status|history|undo`, table columns and apps validation.
  */
@@ -124,6 +124,46 @@ describe('statefulsets on simulated nodes', () => {
     assert.equal((await pods('web')).length, 1);
   });
 
+  it('adopts back a pod whose controller reference was removed, without replacing it, and no pod not named as a member', async () => {
+    const uid = (await sts('web')).metadata.uid;
+    const before = (await pods('web')).find((p: any) => p.metadata.name === 'web-0');
+    assert.equal(before.metadata.ownerReferences?.[0]?.uid, uid);
+    // A pod with the set's labels but not a member's name (isMemberOf) stays an orphan.
+    await c.k(['run', 'stray', '--image=busybox:1.36', '--labels=app=web', '--', 'sleep', 'inf']);
+    // The release wakes the former owner (the controller reference changed), which adopts the orphan again.
+    await c.k(['patch', 'pod', 'web-0', '--type=json', '-p', '[{"op":"remove","path":"/metadata/ownerReferences"}]']);
+    const back = await c.until('web-0 adopted', async () => {
+      const p = (await pods('web')).find((x: any) => x.metadata.name === 'web-0');
+      return p?.metadata.ownerReferences?.[0]?.uid === uid && p;
+    });
+    assert.equal(back.metadata.uid, before.metadata.uid, 'the same pod');
+    assert.deepEqual(back.metadata.ownerReferences.map((r: any) => [r.kind, r.name, r.controller, r.blockOwnerDeletion]), [['StatefulSet', 'web', true, true]]);
+    const stray = (await pods('web')).find((p: any) => p.metadata.name === 'stray');
+    assert.equal(stray.metadata.ownerReferences, undefined);
+    await c.k(['delete', 'pod', 'stray', '--grace-period=0', '--force']);
+    await c.until('stray gone', async () => !(await pods('web')).some((p: any) => p.metadata.name === 'stray'));
+  });
+
+  it('a StatefulSet made again after an orphaning delete adopts its pods and its ControllerRevision', async () => {
+    await c.k(['apply', '-f', '-'], { input: stsYaml('adopt', { replicas: 2 }) });
+    await c.k(['rollout', 'status', 'sts/adopt', '--timeout=60s']);
+    const revisions = async () => (await c.getJson('/apis/apps/v1/namespaces/default/controllerrevisions')).items.filter((r: any) => r.metadata.name.startsWith('adopt-'));
+    const before = (await pods('adopt')).map((p: any) => p.metadata.uid).sort();
+    const rev1 = (await sts('adopt')).status.updateRevision;
+    await c.k(['delete', 'sts', 'adopt', '--cascade=orphan']);
+    await c.until('orphaned', async () => (await revisions()).every((r: any) => !r.metadata.ownerReferences?.length) && (await pods('adopt')).every((p: any) => !p.metadata.ownerReferences?.length));
+    await c.k(['apply', '-f', '-'], { input: stsYaml('adopt', { replicas: 2 }) });
+    const uid = (await sts('adopt')).metadata.uid;
+    await c.until('adopted', async () => {
+      const rs = await revisions();
+      return rs.length === 1 && rs[0].metadata.ownerReferences?.[0]?.uid === uid && (await pods('adopt')).every((p: any) => p.metadata.ownerReferences?.[0]?.uid === uid);
+    });
+    await c.until('status on the adopted revision', async () => (await sts('adopt')).status?.currentRevision === rev1);
+    assert.deepEqual((await pods('adopt')).map((p: any) => p.metadata.uid).sort(), before, 'the same pods, not replaced');
+    assert.match(await c.k(['rollout', 'history', 'sts/adopt']), /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n\n?$/);
+    await c.k(['delete', 'sts', 'adopt']);
+  });
+
   it('creates one claim per template per ordinal and applies the retention policy on scale-down and delete', async () => {
     await c.k(['apply', '-f', '-'], { input: stsYaml('gone', { claims: true, extraSpec: '  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete, whenDeleted: Delete}\n' }) });
     await c.k(['apply', '-f', '-'], { input: stsYaml('kept', { claims: true }) });
@@ -167,6 +207,8 @@ describe('statefulsets on simulated nodes', () => {
     const rev1 = (await sts('roll')).status.updateRevision;
     const w = await watchPods('roll');
     try {
+      // Revisions carry the set's annotations: the change-cause shows in the history.
+      await c.k(['annotate', 'sts/roll', 'kubernetes.io/change-cause=to busybox 1.37']);
       await c.k(['set', 'image', 'sts/roll', 'main=busybox:1.37']);
       const out = await c.k(['rollout', 'status', 'sts/roll', '--timeout=60s']);
       assert.match(out, /partitioned roll out complete: 1 new pods have been updated/);
@@ -191,7 +233,7 @@ describe('statefulsets on simulated nodes', () => {
       w.close();
     }
     const hist = await c.k(['rollout', 'history', 'sts/roll']);
-    assert.match(hist, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
+    assert.match(hist, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+to busybox 1\.37\n/);
     const revs = (await c.getJson('/apis/apps/v1/namespaces/default/controllerrevisions')).items.filter((r: any) => r.metadata.ownerReferences?.[0]?.name === 'roll');
     assert.equal(revs.length, 2);
     await c.k(['rollout', 'undo', 'sts/roll']);
@@ -201,7 +243,7 @@ describe('statefulsets on simulated nodes', () => {
       const ps = await pods('roll');
       return x.spec.template.spec.containers[0].image === 'busybox:1.36' && x.status.currentRevision === rev1 && ps.length === 3 && ps.every((p: any) => p.spec.containers[0].image === 'busybox:1.36' && ready(p));
     });
-    assert.match(await c.k(['rollout', 'history', 'sts/roll']), /\n2\s+<none>\n3\s+<none>/, 'the restored revision becomes the newest');
+    assert.match(await c.k(['rollout', 'history', 'sts/roll']), /\n2\s+to busybox 1\.37\n3\s+<none>/, 'the restored revision becomes the newest');
   });
 
   it('with maxUnavailable replaces up to that many pods at once', async () => {

@@ -15,6 +15,10 @@ export interface ClaimOptions {
   client: ResourceClient;
   /** Candidates: every object of the kind in the owner's namespace (from the lister). */
   candidates: any[];
+  /** Never release (StatefulSets' adoptOrphanRevisions): owned objects that no longer match are just left out. */
+  adoptOnly?: boolean;
+  /** A further condition for matching (ClaimPods' filters): StatefulSets only claim their members. */
+  filter?: (obj: any) => boolean;
 }
 
 export async function claimObjects(o: ClaimOptions): Promise<any[]> {
@@ -23,14 +27,14 @@ export async function claimObjects(o: ClaimOptions): Promise<any[]> {
   const deleting = !!o.owner.metadata.deletionTimestamp;
   for (const obj of o.candidates) {
     const ref = controllerRef(obj);
-    const matches = matchesSelector(o.selector, obj.metadata?.labels);
+    const matches = matchesSelector(o.selector, obj.metadata?.labels) && (!o.filter || o.filter(obj));
     if (ref) {
       if (ref.uid !== uid) continue;
       if (matches) {
         claimed.push(obj);
         continue;
       }
-      if (deleting) continue;
+      if (deleting || o.adoptOnly) continue;
       // Release: remove our owner reference (strategic merge $patch: delete by uid).
       await ignoreGone(
         o.client.patch(obj.metadata.namespace, obj.metadata.name, 'strategic', {

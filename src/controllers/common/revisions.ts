@@ -25,7 +25,12 @@ export function revisionData(template: any): any {
   return { spec: { template: { ...template, $patch: 'replace' } } };
 }
 
-export function revisionObject(owner: { apiVersion: string; kind: string; metadata: any }, template: any, revision: number, labels: Record<string, string>, collisionCount = 0): any {
+/**
+ * A revision of owner's template, as upstream's NewControllerRevision makes them for
+ * DaemonSets and StatefulSets: labelled with the template's labels and the hash, and
+ * carrying the owner's annotations (so `kubectl rollout history` shows its change-cause).
+ */
+export function revisionObject(owner: { apiVersion: string; kind: string; metadata: any }, template: any, revision: number, collisionCount = 0): any {
   const hash = templateHash(template, collisionCount);
   return {
     apiVersion: 'apps/v1',
@@ -33,7 +38,8 @@ export function revisionObject(owner: { apiVersion: string; kind: string; metada
     metadata: {
       name: `${owner.metadata.name}-${hash}`,
       namespace: owner.metadata.namespace,
-      labels: { ...labels, 'controller-revision-hash': hash },
+      labels: { ...(template?.metadata?.labels ?? {}), 'controller-revision-hash': hash },
+      ...(owner.metadata.annotations ? { annotations: { ...owner.metadata.annotations } } : {}),
       ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
     },
     data: revisionData(template),

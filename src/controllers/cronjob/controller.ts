@@ -2,11 +2,11 @@
  * The CronJob controller's wiring: a CronJob is synced when it or one of its Jobs
  * changes, and again just after its next schedule time (the sync asks for that wake-up).
  */
-import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
 import { isNotFound } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
+import { ownerKeyHandlers } from '../common/owner-events.js';
 import { controllerRef } from '../common/pods.js';
 import { JOBS } from '../job/controller.js';
 import type { ControllerContext } from '../replicaset/controller.js';
@@ -20,7 +20,7 @@ export class CronJobController {
 
   constructor(private readonly ctx: ControllerContext) {
     const cjInf = ctx.informers.informer(CRONJOBS);
-    cjInf.addHandlers({ onAdd: (c) => this.queue.add(keyOf(c)), onUpdate: (_o, c) => this.queue.add(keyOf(c)), onDelete: (c) => this.queue.add(keyOf(c)) });
+    cjInf.addHandlers(ownerKeyHandlers(this.queue));
     const jobEvent = (j: any) => {
       const ref = controllerRef(j);
       if (ref?.kind === 'CronJob') this.queue.add(`${j.metadata.namespace}/${ref.name}`);

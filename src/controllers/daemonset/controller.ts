@@ -1,15 +1,15 @@
 /**
- * The DaemonSet controller's wiring: DaemonSet, pod and node events wake the DaemonSets
- * concerned (a node joining, leaving or changing labels/taints may change where every
- * DaemonSet should run); pod events also settle the expectations of the owning set.
+ * The DaemonSet controller's wiring: DaemonSet, pod, ControllerRevision and node events
+ * wake the DaemonSets concerned (a node joining, leaving or changing labels/taints may
+ * change where every DaemonSet should run); pod events also settle the expectations of
+ * the owning set (routing shared with the other owners, in common/owner-events.ts).
  */
 import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
-import { matchesSelector } from '../../client/selector.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
 import { Expectations } from '../common/expectations.js';
-import { controllerRef } from '../common/pods.js';
+import { ownerEventHandlers, ownerKeyHandlers } from '../common/owner-events.js';
 import type { ControllerContext } from '../replicaset/controller.js';
 import { syncDaemonSet } from './sync.js';
 
@@ -25,39 +25,8 @@ export class DaemonSetController {
     const all = () => {
       for (const ds of dsInf.cache.list()) this.queue.add(keyOf(ds));
     };
-    dsInf.addHandlers({ onAdd: (d) => this.queue.add(keyOf(d)), onUpdate: (_o, d) => this.queue.add(keyOf(d)), onDelete: (d) => this.queue.add(keyOf(d)) });
-    const ownerKey = (p: any): string | undefined => {
-      const ref = controllerRef(p);
-      if (ref?.kind !== 'DaemonSet') return undefined;
-      const ds = dsInf.cache.getByName(p.metadata.namespace, ref.name);
-      return ds && ds.metadata.uid === ref.uid ? keyOf(ds) : undefined;
-    };
-    const wakeSelecting = (p: any) => {
-      for (const ds of dsInf.cache.list(p.metadata.namespace)) if (matchesSelector(ds.spec?.selector, p.metadata.labels)) this.queue.add(keyOf(ds));
-    };
-    const deleted = (p: any) => {
-      const k = ownerKey(p);
-      if (!k) return;
-      this.expectations.deletionObserved(k, keyOf(p));
-      this.queue.add(k);
-    };
-    ctx.informers.informer('pods').addHandlers({
-      onAdd: (p) => {
-        if (p.metadata.deletionTimestamp) return deleted(p);
-        const k = ownerKey(p);
-        if (k) {
-          this.expectations.creationObserved(k);
-          this.queue.add(k);
-        } else if (!controllerRef(p)) wakeSelecting(p);
-      },
-      onUpdate: (o, p) => {
-        if (p.metadata.deletionTimestamp && !o.metadata.deletionTimestamp) return deleted(p);
-        const k = ownerKey(p);
-        if (k) this.queue.add(k);
-        else if (!controllerRef(p)) wakeSelecting(p);
-      },
-      onDelete: deleted,
-    });
+    dsInf.addHandlers(ownerKeyHandlers(this.queue, this.expectations));
+    ctx.informers.informer('pods').addHandlers(ownerEventHandlers({ kind: 'DaemonSet', owners: dsInf.cache, queue: this.queue, expectations: this.expectations, requeueOnReady: true }));
     ctx.informers.informer('nodes').addHandlers({
       onAdd: all,
       onDelete: all,
@@ -65,7 +34,8 @@ export class DaemonSetController {
         if (JSON.stringify([o.metadata.labels, o.spec?.taints, o.spec?.unschedulable]) !== JSON.stringify([n.metadata.labels, n.spec?.taints, n.spec?.unschedulable])) all();
       },
     });
-    ctx.informers.informer('controllerrevisions');
+    // ControllerRevision events route the same way (upstream's add/update/deleteHistory).
+    ctx.informers.informer('controllerrevisions').addHandlers(ownerEventHandlers({ kind: 'DaemonSet', owners: dsInf.cache, queue: this.queue }));
   }
 
   async start(signal: AbortSignal): Promise<void> {

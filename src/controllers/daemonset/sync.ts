@@ -7,13 +7,13 @@
  * RollingUpdate strategy (rolling.ts) runs; OnDelete leaves old pods to the user.
  */
 import type { ResourceClient } from '../../client/resource.js';
-import { isAlreadyExists, isNotFound } from '../../client/rest.js';
+import { isNotFound } from '../../client/rest.js';
 import { keyOf } from '../../client/cache.js';
 import { claimObjects } from '../common/claim.js';
 import type { EventRecorder } from '../common/events.js';
 import type { Expectations } from '../common/expectations.js';
 import { isPodAvailable, isPodReady, podFromTemplate } from '../common/pods.js';
-import { revisionObject, templateHash } from '../common/revisions.js';
+import { cleanupHistory, constructHistory } from './history.js';
 import { nodeOfPod, nodeShouldRunDaemonPod, pinToNode, surgeAndUnavailable, withDaemonTolerations } from './placement.js';
 import { revisionHash, rollingUpdate, type NodePods } from './rolling.js';
 
@@ -44,30 +44,6 @@ function byAgeAndPhase(a: any, b: any): number {
   return Date.parse(a.metadata.creationTimestamp ?? 0) - Date.parse(b.metadata.creationTimestamp ?? 0) || String(a.metadata.name).localeCompare(b.metadata.name);
 }
 
-async function ensureRevision(d: DsSyncDeps, ds: any, hash: string): Promise<void> {
-  const mine = d.listRevisions(ds.metadata.namespace).filter((r) => (r.metadata.ownerReferences ?? []).some((o: any) => o.uid === ds.metadata.uid));
-  const cur = mine.find((r) => r.metadata.labels?.['controller-revision-hash'] === hash);
-  const max = Math.max(0, ...mine.map((r) => Number(r.revision ?? 0)));
-  if (!cur) {
-    try {
-      await d.revisions.create(revisionObject({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: ds.metadata }, ds.spec.template, max + 1, ds.spec.selector?.matchLabels ?? {}));
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-  } else if (Number(cur.revision) < max) {
-    // Rolling back to an older template makes its revision the newest.
-    await d.revisions.patch(cur.metadata.namespace, cur.metadata.name, 'merge', { revision: max + 1 });
-  }
-  // cleanupHistory: keep revisionHistoryLimit old revisions, and any a live pod still runs.
-  const limit = ds.spec.revisionHistoryLimit ?? 10;
-  const old = mine.filter((r) => r.metadata.labels?.['controller-revision-hash'] !== hash).sort((a, b) => Number(a.revision) - Number(b.revision));
-  const live = new Set(d.listPods(ds.metadata.namespace).map(revisionHash));
-  for (const r of old.slice(0, Math.max(0, old.length - limit))) {
-    if (live.has(r.metadata.labels?.['controller-revision-hash'])) continue;
-    await d.revisions.delete(r.metadata.namespace, r.metadata.name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
-  }
-}
-
 interface Plan {
   creates: string[];
   deletes: any[];
@@ -77,10 +53,9 @@ interface Plan {
 }
 
 /** podsShouldBeOnNode for every node, plus pods pinned to nodes that no longer exist. */
-function manage(d: DsSyncDeps, key: string, ds: any, nodes: any[], byNode: Map<string, any[]>): Plan {
+function manage(d: DsSyncDeps, key: string, ds: any, nodes: any[], byNode: Map<string, any[]>, hash: string): Plan {
   const plan: Plan = { creates: [], deletes: [], orphaned: new Set() };
   const surge = surgeAndUnavailable(ds, nodes.length).maxSurge > 0 && (ds.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
-  const hash = templateHash(ds.spec.template);
   const now = d.now();
   for (const node of nodes) {
     const name = node.metadata.name;
@@ -142,8 +117,10 @@ export async function syncDaemonSet(d: DsSyncDeps, key: string, ds: any | undefi
     return;
   }
   if (ds.metadata.deletionTimestamp) return;
-  const hash = templateHash(ds.spec.template);
-  await ensureRevision(d, ds, hash);
+  const { old, hash } = await constructHistory(d, ds);
+  // Expectations are read before the pods are listed: a create observed in between would
+  // otherwise count as seen while missing from the list, and be made again.
+  const satisfied = d.expectations.satisfied(key);
   const owner = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: ds.metadata };
   const pods = await claimObjects({ owner, selector: ds.spec.selector, client: d.pods, candidates: d.listPods(ds.metadata.namespace) });
   const byNode = new Map<string, any[]>();
@@ -152,10 +129,9 @@ export async function syncDaemonSet(d: DsSyncDeps, key: string, ds: any | undefi
     if (n) byNode.set(n, [...(byNode.get(n) ?? []), p]);
   }
   const nodes = d.listNodes();
-  const satisfied = d.expectations.satisfied(key);
   let requeue: number | undefined;
   if (satisfied) {
-    const plan = manage(d, key, ds, nodes, byNode);
+    const plan = manage(d, key, ds, nodes, byNode, hash);
     requeue = plan.requeueAfterMs;
     if ((ds.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
       const eligible: NodePods[] = nodes
@@ -167,6 +143,7 @@ export async function syncDaemonSet(d: DsSyncDeps, key: string, ds: any | undefi
       plan.creates.push(...r.createOn);
     }
     await syncNodes(d, key, ds, plan, hash);
+    await cleanupHistory(d, ds, old, pods);
   }
   await writeStatus(d, ds, nodes, byNode, hash, satisfied);
   const minReady = ds.spec.minReadySeconds ?? 0;

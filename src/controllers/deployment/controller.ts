@@ -4,26 +4,21 @@
  * ReplicaSet event wakes its controlling Deployment (and, if the controller changed,
  * the previous one); an orphan ReplicaSet wakes every Deployment whose selector matches
  * it, so one can adopt it; a pod deletion wakes a Recreate Deployment once none of its
- * pods is left, which is what lets it start the new ReplicaSet.
+ * pods is left, which is what lets it start the new ReplicaSet. The ReplicaSet routing
+ * is the one every owner of pods shares (common/owner-events.ts).
  */
-import type { Clientset, InformerFactory } from '../../client/clientset.js';
 import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
 import type { Informer } from '../../client/informer.js';
-import { matchesSelector } from '../../client/selector.js';
 import { WorkQueue } from '../../client/workqueue.js';
-import type { Logger } from '../../util/log.js';
 import { EventRecorder } from '../common/events.js';
+import { ownerEventHandlers, ownerKeyHandlers, resolveControllerRef } from '../common/owner-events.js';
 import { controllerRef } from '../common/pods.js';
-import { selectsEverything, syncDeployment } from './sync.js';
+import type { ControllerContext } from '../replicaset/controller.js';
+import { syncDeployment } from './sync.js';
 import type { Deployment, DeploymentSyncDeps, ReplicaSet } from './types.js';
 
-export interface ControllerContext {
-  cs: Clientset;
-  informers: InformerFactory;
-  log: Logger;
-  now?: () => number;
-}
+export type { ControllerContext };
 
 export class DeploymentController {
   static readonly NAME = 'deployment-controller';
@@ -36,16 +31,8 @@ export class DeploymentController {
     this.dInf = ctx.informers.informer<Deployment>('deployments');
     this.rsInf = ctx.informers.informer<ReplicaSet>('replicasets');
     this.podInf = ctx.informers.informer('pods');
-    this.dInf.addHandlers({
-      onAdd: (d) => this.enqueue(d),
-      onUpdate: (_old, d) => this.enqueue(d),
-      onDelete: (d) => this.enqueue(d),
-    });
-    this.rsInf.addHandlers({
-      onAdd: (rs) => this.onReplicaSetAdd(rs),
-      onUpdate: (old, rs) => this.onReplicaSetUpdate(old, rs),
-      onDelete: (rs) => this.enqueueOwner(rs),
-    });
+    this.dInf.addHandlers(ownerKeyHandlers(this.queue));
+    this.rsInf.addHandlers(ownerEventHandlers({ kind: 'Deployment', owners: this.dInf.cache, queue: this.queue }));
     this.podInf.addHandlers({ onDelete: (pod) => this.onPodDelete(pod) });
   }
 
@@ -53,52 +40,10 @@ export class DeploymentController {
     this.queue.add(keyOf(d));
   }
 
-  /** resolveControllerRef: the Deployment a controller reference names, if it is still that one. */
-  private resolve(namespace: string | undefined, ref: any): Deployment | undefined {
-    if (!ref || ref.kind !== 'Deployment') return undefined;
-    const d = this.dInf.cache.getByName(namespace, ref.name);
-    return d && d.metadata.uid === ref.uid ? d : undefined;
-  }
-
-  private enqueueOwner(rs: ReplicaSet): void {
-    const d = this.resolve(rs.metadata.namespace, controllerRef(rs));
-    if (d) this.enqueue(d);
-  }
-
-  /** getDeploymentsForReplicaSet: Deployments whose (non-empty) selector matches the labels. */
-  private deploymentsSelecting(rs: ReplicaSet): Deployment[] {
-    if (!rs.metadata.labels || !Object.keys(rs.metadata.labels).length) return [];
-    return this.dInf.cache.list(rs.metadata.namespace).filter((d) => d.spec?.selector && !selectsEverything(d.spec.selector) && matchesSelector(d.spec.selector, rs.metadata.labels));
-  }
-
-  private onReplicaSetAdd(rs: ReplicaSet): void {
-    if (rs.metadata.deletionTimestamp) return this.enqueueOwner(rs);
-    if (controllerRef(rs)) return this.enqueueOwner(rs);
-    for (const d of this.deploymentsSelecting(rs)) this.enqueue(d);
-  }
-
-  private onReplicaSetUpdate(old: ReplicaSet, rs: ReplicaSet): void {
-    if (old.metadata.resourceVersion === rs.metadata.resourceVersion) return;
-    const cur = controllerRef(rs);
-    const prev = controllerRef(old);
-    const refChanged = JSON.stringify(cur) !== JSON.stringify(prev);
-    if (refChanged && prev) {
-      const d = this.resolve(old.metadata.namespace, prev);
-      if (d) this.enqueue(d);
-    }
-    if (cur) return this.enqueueOwner(rs);
-    if (refChanged || JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(rs.metadata.labels ?? {})) {
-      for (const d of this.deploymentsSelecting(rs)) this.enqueue(d);
-    }
-  }
-
   /** getDeploymentForPod: pod -> controlling ReplicaSet -> controlling Deployment. */
   private deploymentForPod(pod: any): Deployment | undefined {
-    const ref = controllerRef(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
-    const rs = this.rsInf.cache.getByName(pod.metadata.namespace, ref.name);
-    if (!rs || rs.metadata.uid !== ref.uid) return undefined;
-    return this.resolve(rs.metadata.namespace, controllerRef(rs));
+    const rs = resolveControllerRef('ReplicaSet', this.rsInf.cache, pod.metadata.namespace, controllerRef(pod));
+    return rs && resolveControllerRef('Deployment', this.dInf.cache, rs.metadata.namespace, controllerRef(rs));
   }
 
   private onPodDelete(pod: any): void {

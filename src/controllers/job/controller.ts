@@ -3,11 +3,11 @@
  * controller, folded in here): a finished Job whose TTL has passed is deleted with
  * Background propagation, taking its pods with it.
  */
-import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
 import { isNotFound } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
+import { ownerKeyHandlers } from '../common/owner-events.js';
 import { controllerRef } from '../common/pods.js';
 import type { ControllerContext } from '../replicaset/controller.js';
 import { syncJob } from './sync.js';
@@ -25,7 +25,7 @@ export class JobController {
 
   constructor(private readonly ctx: ControllerContext) {
     const jobInf = ctx.informers.informer(JOBS);
-    jobInf.addHandlers({ onAdd: (j) => this.queue.add(keyOf(j)), onUpdate: (_o, j) => this.queue.add(keyOf(j)), onDelete: (j) => this.queue.add(keyOf(j)) });
+    jobInf.addHandlers(ownerKeyHandlers(this.queue));
     const podEvent = (p: any) => {
       const ref = controllerRef(p);
       if (ref?.kind === 'Job') this.queue.add(`${p.metadata.namespace}/${ref.name}`);

@@ -1,13 +1,14 @@
 /**
  * The StatefulSet controller's wiring: set, pod and claim events wake the owning set;
- * pod events settle the set's expectations.
+ * pod events settle the set's expectations (routing shared with the other owners of
+ * pods, in common/owner-events.ts).
  */
 import { keyOf } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { EventRecorder } from '../common/events.js';
 import { Expectations } from '../common/expectations.js';
-import { controllerRef } from '../common/pods.js';
+import { ownerEventHandlers, ownerKeyHandlers } from '../common/owner-events.js';
 import type { ControllerContext } from '../replicaset/controller.js';
 import { syncStatefulSet } from './sync.js';
 
@@ -21,32 +22,8 @@ export class StatefulSetController {
   constructor(private readonly ctx: ControllerContext) {
     this.expectations = new Expectations(ctx.now);
     const setInf = ctx.informers.informer('statefulsets');
-    setInf.addHandlers({ onAdd: (s) => this.queue.add(keyOf(s)), onUpdate: (_o, s) => this.queue.add(keyOf(s)), onDelete: (s) => this.queue.add(keyOf(s)) });
-    const setKey = (p: any): string | undefined => {
-      const ref = controllerRef(p);
-      return ref?.kind === 'StatefulSet' ? `${p.metadata.namespace}/${ref.name}` : undefined;
-    };
-    const deleted = (p: any) => {
-      const k = setKey(p);
-      if (!k) return;
-      this.expectations.deletionObserved(k, keyOf(p));
-      this.queue.add(k);
-    };
-    ctx.informers.informer('pods').addHandlers({
-      onAdd: (p) => {
-        if (p.metadata.deletionTimestamp) return deleted(p);
-        const k = setKey(p);
-        if (!k) return;
-        this.expectations.creationObserved(k);
-        this.queue.add(k);
-      },
-      onUpdate: (o, p) => {
-        if (p.metadata.deletionTimestamp && !o.metadata.deletionTimestamp) return deleted(p);
-        const k = setKey(p);
-        if (k) this.queue.add(k);
-      },
-      onDelete: deleted,
-    });
+    setInf.addHandlers(ownerKeyHandlers(this.queue, this.expectations));
+    ctx.informers.informer('pods').addHandlers(ownerEventHandlers({ kind: 'StatefulSet', owners: setInf.cache, queue: this.queue, expectations: this.expectations, requeueOnReady: true }));
     ctx.informers.informer('controllerrevisions');
     // A claim going away may unblock a pod waiting for its stale claim.
     const claimEvent = (c: any) => {

@@ -44,7 +44,7 @@ export async function syncRevisions(client: ResourceClient, set: any, owned: any
     }
     if (!existing) {
       try {
-        updateRev = await client.create(revisionObject({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: set.metadata }, set.spec.template, max + 1, set.spec.selector?.matchLabels ?? {}, collisionCount));
+        updateRev = await client.create(revisionObject({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: set.metadata }, set.spec.template, max + 1, collisionCount));
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
         // Our cache may just lag behind our own create: the same template under that name is ours.

@@ -64,10 +64,12 @@ export async function syncStatefulSet(d: StsSyncDeps, key: string, set: any | un
   }
   if (set.metadata.deletionTimestamp) return;
   const ns = set.metadata.namespace;
-  const owned = d.listRevisions(ns).filter((r) => (r.metadata.ownerReferences ?? []).some((o: any) => o.uid === set.metadata.uid));
-  const rev = await syncRevisions(d.revisions, set, owned);
   const owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: set.metadata };
-  const pods = (await claimObjects({ owner, selector: set.spec.selector, client: d.pods, candidates: d.listPods(ns) })).filter((p) => ordinalOf(set, p) >= 0);
+  // adoptOrphanRevisions + ListRevisions: the revisions the selector matches, orphans adopted.
+  const owned = await claimObjects({ owner, selector: set.spec.selector, client: d.revisions, candidates: d.listRevisions(ns), adoptOnly: true });
+  const rev = await syncRevisions(d.revisions, set, owned);
+  // Only pods named as members (`<set>-<ordinal>`) are claimed; other owned ones are released (isMemberOf).
+  const pods = await claimObjects({ owner, selector: set.spec.selector, client: d.pods, candidates: d.listPods(ns), filter: (p) => ordinalOf(set, p) >= 0 });
   const now = d.now();
   const minReady = set.spec.minReadySeconds ?? 0;
   const c: SyncCtx = {
