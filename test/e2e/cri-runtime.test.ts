@@ -35,6 +35,7 @@ if (!IN_NETNS) {
   });
   after(async () => {
     await cleanupNode(dataDir, 'conformance');
+    await containerd?.stop();
   });
   runtimeConformance({ name: 'cri (containerd)', podCidr: POD_CIDR, image: BUSYBOX_IMAGE, make: async () => new CriRuntime({ endpoint: containerd!.socket, nodeName: 'conformance', log: silentLogger }) });
 
