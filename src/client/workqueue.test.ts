@@ -18,6 +18,20 @@ describe('WorkQueue', () => {
     q.shutDown();
   });
 
+  it('addAfter keeps the earlier of two wake-ups for a waiting key (client-go delaying queue)', async () => {
+    const q = new WorkQueue();
+    q.addAfter('a', 30);
+    q.addAfter('a', 60_000);
+    const t0 = Date.now();
+    assert.equal(await q.get(), 'a');
+    assert.ok(Date.now() - t0 < 30_000, 'the later wake-up did not postpone the earlier one');
+    q.done('a');
+    q.addAfter('b', 60_000);
+    q.addAfter('b', 20);
+    assert.equal(await q.get(), 'b', 'an earlier wake-up replaces a later one');
+    q.shutDown();
+  });
+
   it('never gives one key to two workers; a key re-added while processing comes back after done', async () => {
     const q = new WorkQueue();
     q.add('a');

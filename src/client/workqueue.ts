@@ -16,7 +16,7 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
   private readonly base: number;
@@ -45,18 +45,23 @@ export class WorkQueue {
     }
   }
 
-  /** Adds key after delayMs (a later, earlier addAfter wins). */
+  /**
+   * Adds key after delayMs. A key already waiting keeps the earlier of its two times, as
+   * client-go's delaying queue does: a later wake-up never postpones an earlier one.
+   */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
     if (delayMs <= 0) return this.add(key);
+    const due = Date.now() + delayMs;
     const existing = this.timers.get(key);
-    if (existing) clearTimeout(existing);
-    const t = setTimeout(() => {
+    if (existing && existing.due <= due) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, delayMs);
-    t.unref?.();
-    this.timers.set(key, t);
+    timer.unref?.();
+    this.timers.set(key, { timer, due });
   }
 
   /** Re-adds key after its backoff: base * 2^failures, capped. */
@@ -101,7 +106,7 @@ export class WorkQueue {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const w of this.waiters) w(undefined);
     this.waiters = [];

@@ -90,9 +90,10 @@ spec:
 /**
  * Matches the Service but is not ready: its init container serves "warming" on the pod IP
  * (any traffic the proxy sent it would show) until GET /cgi-bin/go; then the init
- * container ends, the app container starts serving the pod's hostname and the pod is Ready.
+ * container ends (a second after answering, so its httpd is not killed mid-response), the
+ * app container starts serving the pod's hostname and the pod is Ready.
  */
-const WARM_UP = String.raw`mkdir -p /www/cgi-bin && echo warming > /www/index.html && printf '#!/bin/sh\ntouch /tmp/go\nprintf "Content-Type: text/plain\\r\\n\\r\\nok\\n"\n' > /www/cgi-bin/go && chmod +x /www/cgi-bin/go && httpd -p 8080 -h /www && while [ ! -f /tmp/go ]; do sleep 0.2; done`;
+const WARM_UP = String.raw`mkdir -p /www/cgi-bin && echo warming > /www/index.html && printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\nok\\n"\ntouch /tmp/go\n' > /www/cgi-bin/go && chmod +x /www/cgi-bin/go && httpd -p 8080 -h /www && while [ ! -f /tmp/go ]; do sleep 0.2; done; sleep 1`;
 const warming = JSON.stringify({
   apiVersion: 'v1',
   kind: 'Pod',
