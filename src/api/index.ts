@@ -9,6 +9,7 @@ import { coreKinds } from './builtin/core.js';
 import { otherKinds } from './builtin/other.js';
 import { discoveryKinds } from './builtin/discovery.js';
 import { registerSchemas } from './schemas.js';
+import { customResourceDefinitions } from './builtin/apiextensions.js';
 
 export { Registry } from './registry.js';
 export * from './types.js';
@@ -16,7 +17,7 @@ export { validateObjectMeta } from './builtin/validation.js';
 
 export function buildRegistry(): Registry {
   const reg = new Registry();
-  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds]) reg.register(def);
+  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, customResourceDefinitions]) reg.register(def);
   registerSchemas(reg);
   for (const def of reg.all()) {
     if (!reg.definitions.has(def.schemaName)) {

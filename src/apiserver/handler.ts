@@ -30,6 +30,7 @@ import { repairServiceAllocations } from './allocation/repair.js';
 import { intToIp } from '../util/ipv4.js';
 import { ServiceAccountTokens } from './serviceaccount/tokens.js';
 import { selfSubjectReview, tokenRequest } from './rest/token-request.js';
+import { CrdController } from './crd/controller.js';
 
 export interface UserInfo {
   name: string;
@@ -65,11 +66,14 @@ export class ApiHandler {
   readonly serviceAllocation?: ServiceAllocation;
   private repairTimer?: NodeJS.Timeout;
   readonly serviceAccountTokens?: ServiceAccountTokens;
+  /** Serves the custom resources of every CustomResourceDefinition. */
+  readonly crds: CrdController;
 
   constructor(private readonly o: ApiHandlerOptions) {
     this.store = new ObjectStore(o.backend);
     this.namespaces = new NamespaceCache(o.backend);
     this.now = o.now ?? (() => new Date());
+    this.crds = new CrdController({ registry: o.registry, backend: o.backend, store: this.store, now: this.now });
     if (o.serviceAccountKey) this.serviceAccountTokens = new ServiceAccountTokens(o.serviceAccountKey, { now: this.now });
     if (o.serviceCidr) this.serviceAllocation = new ServiceAllocation(o.backend, o.serviceCidr, parsePortRange(o.serviceNodePortRange ?? '30000-32767'));
   }
@@ -94,6 +98,7 @@ export class ApiHandler {
       }
     }
     await this.bootstrapPriorityClasses();
+    await this.crds.start();
   }
 
   /** The built-in PriorityClasses every cluster has. */
@@ -149,6 +154,7 @@ export class ApiHandler {
 
   async close(): Promise<void> {
     if (this.repairTimer) clearInterval(this.repairTimer);
+    this.crds.close();
     this.watches.closeAll();
     this.namespaces.close();
   }

@@ -49,7 +49,8 @@ export function checkIdentity(ctx: RequestContext, obj: any): void {
 export function checkFields(ctx: RequestContext, obj: any): void {
   const reg = ctx.registry;
   const schema = reg.definitions.get(ctx.def.schemaName);
-  const bad = typeErrors(reg, schema, obj);
+  // Custom objects are unstructured: their schema validation reports type errors (422).
+  const bad = ctx.def.custom ? [] : typeErrors(reg, schema, obj);
   if (bad.length) {
     const b = bad[0];
     throw cannotHandle(ctx, `json: cannot unmarshal ${b.got} into Go struct field ${ctx.def.kind}.${b.path} of type ${b.expected}`);

@@ -80,6 +80,10 @@ export async function patch(ctx: RequestContext, subresource?: string): Promise<
   if (!PATCH_TYPES.includes(type)) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.slice(0, 4).join(', ')}`);
   }
+  if (ctx.def.custom && type === 'application/strategic-merge-patch+json') {
+    // Custom resources have no patch strategies: upstream refuses strategic merge patch.
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+  }
   const text = await readRaw(ctx.req);
   const p = parseBody(text, type === 'application/apply-patch+yaml' ? type : 'application/json');
   const apply = type === 'application/apply-patch+yaml';
