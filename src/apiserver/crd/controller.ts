@@ -14,7 +14,7 @@ import { CLEANUP_FINALIZER, CRD_GROUP } from '../../api/builtin/apiextensions.js
 import type { Backend, WatchEvent } from '../../store/types.js';
 import { decode, keyPrefix, objectKey, type ObjectStore } from '../object-store.js';
 import { rfc3339 } from '../rest/context.js';
-import { customResourceDef, publishedSchema, type CrdServingState } from './custom-resource.js';
+import { compareKubeVersions, customResourceDef, publishedSchema, type CrdServingState } from './custom-resource.js';
 
 interface Served {
   defs: ResourceDef[];
@@ -106,10 +106,11 @@ export class CrdController {
     const state = prev?.state ?? { terminating: false };
     state.terminating = !!crd.metadata.deletionTimestamp;
     const names = crd.status?.acceptedNames?.plural ? crd.status.acceptedNames : crd.spec.names;
-    const defs = (crd.spec.versions ?? []).filter((v: any) => v.served).map((v: any) => customResourceDef(crd, v, state));
+    // Registered in version priority order: discovery's preferred version is the first.
+    const versions = (crd.spec.versions ?? []).filter((v: any) => v.served).sort((a: any, b: any) => compareKubeVersions(a.name, b.name));
+    const defs: ResourceDef[] = versions.map((v: any) => customResourceDef(crd, v, state));
     for (const d of prev?.defs ?? []) if (!defs.some((n: ResourceDef) => n.version === d.version && n.plural === d.plural)) this.o.registry.unregister(d.group, d.version, d.plural);
-    for (const v of crd.spec.versions ?? []) {
-      if (!v.served) continue;
+    for (const v of versions) {
       this.o.registry.define(defs.find((d: ResourceDef) => d.version === v.name)!.schemaName, publishedSchema(v.schema?.openAPIV3Schema, crd.spec.group, v.name, names.kind));
     }
     for (const d of defs) this.o.registry.register(d);

@@ -111,3 +111,18 @@ export function customResourceDef(crd: any, version: any, state: CrdServingState
     row: table.row,
   };
 }
+
+/** Kubernetes' version priority (v2 > v1 > v1beta2 > v1beta1 > v1alpha1 > other, others alphabetically): negative when a comes first. */
+export function compareKubeVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return undefined;
+    return { major: Number(m[1]), stage: m[2] === 'alpha' ? 0 : m[2] === 'beta' ? 1 : 2, minor: Number(m[3] ?? 0) };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  if (!x || !y) return x ? -1 : y ? 1 : a.localeCompare(b);
+  if (x.stage !== y.stage) return y.stage - x.stage;
+  if (x.major !== y.major) return y.major - x.major;
+  return y.minor - x.minor;
+}
