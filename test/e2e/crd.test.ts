@@ -254,6 +254,31 @@ spec:
     await c.k(['apply', '-f', '-'], { input: cronTab('after-restart') });
   });
 
+  it('does not accept names in use in the group, and wants approval for k8s.io groups', async () => {
+    const rival = CRD.replace('name: crontabs.stable.example.com', 'name: crontabz.stable.example.com').replace('plural: crontabs', 'plural: crontabz').replace('singular: crontab', 'singular: crontabz').replace('shortNames: [ct]', 'shortNames: [ctz]');
+    await c.k(['apply', '-f', '-'], { input: rival });
+    const crd = await c.until('the rival CRD to be looked at', async () => {
+      const o = JSON.parse(await c.k(['get', 'crd', 'crontabz.stable.example.com', '-o', 'json']));
+      return o.status?.conditions?.length && o;
+    });
+    const cond = (t: string) => crd.status.conditions.find((x: any) => x.type === t);
+    assert.deepEqual([cond('NamesAccepted').status, cond('NamesAccepted').reason, cond('NamesAccepted').message], ['False', 'KindConflict', '"CronTab" is already in use']);
+    assert.deepEqual([cond('Established').status, cond('Established').reason], ['False', 'NotAccepted']);
+    assert.equal((await c.raw('GET', '/apis/stable.example.com/v1/crontabz')).code, 404);
+    await c.k(['delete', 'crd', 'crontabz.stable.example.com', '--timeout=30s']);
+    const k8s = CRD.replace(/stable\.example\.com/g, 'stable.x.k8s.io');
+    const r = await c.kubectl(['apply', '-f', '-'], { input: k8s });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /metadata.annotations\[api-approved.kubernetes.io\]: Required value: protected groups must have approval annotation "api-approved.kubernetes.io", see https:\/\/github.com\/kubernetes\/enhancements\/pull\/1111/);
+  });
+
+  it('deletes custom objects with their namespace', async () => {
+    await c.k(['create', 'namespace', 'crd-gone']);
+    await c.k(['apply', '-f', '-'], { input: cronTab('in-ns').replace('namespace: crd-test', 'namespace: crd-gone') });
+    await c.k(['delete', 'namespace', 'crd-gone', '--timeout=60s']);
+    assert.equal((await c.raw('GET', '/apis/stable.example.com/v1/namespaces/crd-gone/crontabs/in-ns')).code, 404);
+  });
+
   it('deletes every custom object with the CRD, waiting for their finalizers, then stops serving', async () => {
     await c.k(['apply', '-f', '-'], { input: cronTab('held').replace('  namespace: crd-test\n', '  namespace: crd-test\n  finalizers: [example.com/hold]\n') });
     await c.k(['delete', 'crd', 'crontabs.stable.example.com', '--wait=false']);

@@ -55,8 +55,21 @@ function validateColumns(cols: any[] | undefined, path: string, out: FieldError[
   });
 }
 
+const APPROVAL = 'api-approved.kubernetes.io';
+
+/** Groups under k8s.io and kubernetes.io need the API-review approval annotation (a URL, or "unapproved..."). */
+function validateApproval(o: any): FieldError[] {
+  const g = String(o.spec?.group ?? '');
+  if (!['k8s.io', 'kubernetes.io'].some((p) => g === p || g.endsWith(`.${p}`))) return [];
+  const v = o.metadata?.annotations?.[APPROVAL];
+  const field = `metadata.annotations[${APPROVAL}]`;
+  if (v === undefined) return [required(field, `protected groups must have approval annotation "${APPROVAL}", see https://github.com/kubernetes/enhancements/pull/1111`)];
+  if (/^https?:\/\/\S+$/.test(v) || String(v).startsWith('unapproved')) return [];
+  return [invalid(field, v, `protected groups must have approval annotation "${APPROVAL}" with either a URL or a reason starting with "unapproved", see https://github.com/kubernetes/enhancements/pull/1111`)];
+}
+
 export function validateCrd(o: any, old?: any): FieldError[] {
-  const out: FieldError[] = [];
+  const out: FieldError[] = validateApproval(o);
   const spec = o.spec ?? {};
   const names = spec.names ?? {};
   if (o.metadata?.name !== `${names.plural}.${spec.group}`) out.push(invalid('metadata.name', o.metadata?.name ?? '', 'must be spec.names.plural+"."+spec.group'));

@@ -14,6 +14,7 @@ import { CLEANUP_FINALIZER, CRD_GROUP } from '../../api/builtin/apiextensions.js
 import type { Backend, WatchEvent } from '../../store/types.js';
 import { decode, keyPrefix, objectKey, type ObjectStore } from '../object-store.js';
 import { rfc3339 } from '../rest/context.js';
+import { nameConflict, type NameConflict } from './names.js';
 import { compareKubeVersions, customResourceDef, publishedSchema, type CrdServingState } from './custom-resource.js';
 
 interface Served {
@@ -35,6 +36,8 @@ const condition = (type: string, status: string, reason: string, message: string
 
 export class CrdController {
   private readonly served = new Map<string, Served>();
+  /** CRDs whose names are in use by another kind: looked at again when a CRD goes. */
+  private readonly unaccepted = new Set<string>();
   private readonly abort = new AbortController();
   private chain: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -94,9 +97,16 @@ export class CrdController {
     if (this.abort.signal.aborted) return;
     const crd = await this.o.store.tryGet(this.def, undefined, name);
     if (!crd) return this.unserve(name);
-    this.serve(crd);
+    // Names in use by another kind of the group: not accepted, not served (once
+    // established, a CRD keeps its names, as upstream).
+    const conflict = this.served.has(name) ? undefined : nameConflict(this.o.registry, crd);
+    if (conflict) this.unaccepted.add(name);
+    else {
+      this.unaccepted.delete(name);
+      this.serve(crd);
+    }
     if (crd.metadata.deletionTimestamp) return this.finalize(crd);
-    await this.writeStatus(crd, this.desiredStatus(crd));
+    await this.writeStatus(crd, this.desiredStatus(crd, conflict));
   }
 
   /** Registers the served versions of crd (replacing what it served before). */
@@ -123,13 +133,15 @@ export class CrdController {
     for (const d of s.defs) this.o.registry.unregister(d.group, d.version, d.plural);
     this.served.delete(name);
     this.o.log?.info('custom resources no longer served', { crd: name });
+    // Names it held may be free now for a CRD that asked for them.
+    for (const other of this.unaccepted) this.enqueue(other);
   }
 
-  private desiredStatus(crd: any): any {
+  private desiredStatus(crd: any, conflict?: NameConflict): any {
     const now = rfc3339(this.o.now());
     const status = structuredClone(crd.status ?? {});
     const names = crd.spec.names;
-    status.acceptedNames = { plural: names.plural, singular: names.singular, kind: names.kind, listKind: names.listKind, ...(names.shortNames?.length ? { shortNames: names.shortNames } : {}), ...(names.categories?.length ? { categories: names.categories } : {}) };
+    if (!conflict) status.acceptedNames = { plural: names.plural, singular: names.singular, kind: names.kind, listKind: names.listKind, ...(names.shortNames?.length ? { shortNames: names.shortNames } : {}), ...(names.categories?.length ? { categories: names.categories } : {}) };
     const conds: any[] = status.conditions ?? [];
     const set = (c: any) => {
       const old = conds.find((x) => x.type === c.type);
@@ -139,8 +151,14 @@ export class CrdController {
       if (i >= 0) conds[i] = c;
       else conds.push(c);
     };
-    set(condition('NamesAccepted', 'True', 'NoConflicts', 'no conflicts found', now));
-    set(condition('Established', 'True', 'InitialNamesAccepted', 'the initial names have been accepted', now));
+    if (conflict) {
+      status.acceptedNames ??= { plural: '', kind: '' };
+      set(condition('NamesAccepted', 'False', conflict.reason, conflict.message, now));
+      set(condition('Established', 'False', 'NotAccepted', 'not all names are accepted', now));
+    } else {
+      set(condition('NamesAccepted', 'True', 'NoConflicts', 'no conflicts found', now));
+      set(condition('Established', 'True', 'InitialNamesAccepted', 'the initial names have been accepted', now));
+    }
     status.conditions = conds;
     const storage = (crd.spec.versions ?? []).find((v: any) => v.storage)?.name;
     const stored: string[] = status.storedVersions ?? [];
