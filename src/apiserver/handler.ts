@@ -73,7 +73,7 @@ export class ApiHandler {
     this.store = new ObjectStore(o.backend);
     this.namespaces = new NamespaceCache(o.backend);
     this.now = o.now ?? (() => new Date());
-    this.crds = new CrdController({ registry: o.registry, backend: o.backend, store: this.store, now: this.now });
+    this.crds = new CrdController({ registry: o.registry, backend: o.backend, store: this.store, now: this.now, onUnserve: (defs) => this.watches.closeFor(defs) });
     if (o.serviceAccountKey) this.serviceAccountTokens = new ServiceAccountTokens(o.serviceAccountKey, { now: this.now });
     if (o.serviceCidr) this.serviceAllocation = new ServiceAllocation(o.backend, o.serviceCidr, parsePortRange(o.serviceNodePortRange ?? '30000-32767'));
   }

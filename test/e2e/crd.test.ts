@@ -184,6 +184,9 @@ spec:
   it('patches with merge, JSON patch and server-side apply, refusing strategic merge', async () => {
     await c.k(['patch', 'ct', 'first', '-n', 'crd-test', '--type=merge', '-p', '{"spec":{"replicas":2}}']);
     await c.k(['patch', 'ct', 'first', '-n', 'crd-test', '--type=json', '-p', '[{"op":"replace","path":"/spec/image","value":"v2"}]']);
+    // Client-side apply of a change: kubectl sends a merge patch for a custom kind.
+    assert.match(await c.k(['apply', '-f', '-'], { input: cronTab('second').replace('my-awesome-cron-image', 'v3') }), /configured/);
+    assert.equal(JSON.parse(await c.k(['get', 'ct', 'second', '-n', 'crd-test', '-o', 'json'])).spec.image, 'v3');
     const sm = await c.kubectl(['patch', 'ct', 'first', '-n', 'crd-test', '-p', '{"spec":{"replicas":3}}']);
     assert.notEqual(sm.code, 0);
     assert.match(sm.stderr, /application\/strategic-merge-patch\+json is not supported/);
@@ -281,6 +284,8 @@ spec:
 
   it('deletes every custom object with the CRD, waiting for their finalizers, then stops serving', async () => {
     await c.k(['apply', '-f', '-'], { input: cronTab('held').replace('  namespace: crd-test\n', '  namespace: crd-test\n  finalizers: [example.com/hold]\n') });
+    // A watch open on the kind ends once the kind is no longer served.
+    const watchEnded = c.raw('GET', '/apis/stable.example.com/v1/crontabs?watch=true&timeoutSeconds=300');
     await c.k(['delete', 'crd', 'crontabs.stable.example.com', '--wait=false']);
     const crd = await c.until('the CRD to be Terminating', async () => {
       const o = JSON.parse(await c.k(['get', 'crd', 'crontabs.stable.example.com', '-o', 'json']));
@@ -298,6 +303,8 @@ spec:
     assert.match(create.stderr, /create not allowed while custom resource definition is terminating/);
     await c.k(['patch', 'ct', 'held', '-n', 'crd-test', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
     await c.k(['wait', '--for=delete', '--timeout=30s', 'crd/crontabs.stable.example.com']);
+    const ended = await Promise.race([watchEnded.then((r) => r.code), new Promise((r) => setTimeout(() => r('still open'), 30_000).unref())]);
+    assert.equal(ended, 200, 'the watch ended');
     assert.equal((await c.raw('GET', '/apis/stable.example.com/v1/namespaces/crd-test/crontabs')).code, 404);
     assert.equal((await c.raw('GET', '/apis/stable.example.com')).code, 404);
     assert.doesNotMatch(await c.k(['api-resources']), /crontabs/);

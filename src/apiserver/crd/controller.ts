@@ -28,6 +28,8 @@ export interface CrdControllerOptions {
   store: ObjectStore;
   now: () => Date;
   log?: { info: (m: string, f?: any) => void; error: (m: string, f?: any) => void };
+  /** Called with the kinds a CRD no longer serves (their watches end). */
+  onUnserve?: (defs: ResourceDef[]) => void;
   /** How soon to look again at a CRD whose objects are still being finalized. */
   finalizeRetryMs?: number;
 }
@@ -119,7 +121,9 @@ export class CrdController {
     // Registered in version priority order: discovery's preferred version is the first.
     const versions = (crd.spec.versions ?? []).filter((v: any) => v.served).sort((a: any, b: any) => compareKubeVersions(a.name, b.name));
     const defs: ResourceDef[] = versions.map((v: any) => customResourceDef(crd, v, state));
-    for (const d of prev?.defs ?? []) if (!defs.some((n: ResourceDef) => n.version === d.version && n.plural === d.plural)) this.o.registry.unregister(d.group, d.version, d.plural);
+    const gone = (prev?.defs ?? []).filter((d) => !defs.some((n: ResourceDef) => n.version === d.version && n.plural === d.plural));
+    for (const d of gone) this.o.registry.unregister(d.group, d.version, d.plural);
+    if (gone.length) this.o.onUnserve?.(gone);
     for (const v of versions) {
       this.o.registry.define(defs.find((d: ResourceDef) => d.version === v.name)!.schemaName, publishedSchema(v.schema?.openAPIV3Schema, crd.spec.group, v.name, names.kind));
     }
@@ -132,6 +136,7 @@ export class CrdController {
     if (!s) return;
     for (const d of s.defs) this.o.registry.unregister(d.group, d.version, d.plural);
     this.served.delete(name);
+    this.o.onUnserve?.(s.defs);
     this.o.log?.info('custom resources no longer served', { crd: name });
     // Names it held may be free now for a CRD that asked for them.
     for (const other of this.unaccepted) this.enqueue(other);
