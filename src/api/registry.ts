@@ -33,6 +33,11 @@ export class Registry {
     this.generation++;
   }
 
+  /** Removes a definition registered at run time (a custom kind no longer served). */
+  undefine(name: string): void {
+    if (this.definitions.delete(name)) this.generation++;
+  }
+
   lookup(group: string, version: string, plural: string): ResourceDef | undefined {
     return this.byGvr.get(gvrKey(group, version, plural));
   }

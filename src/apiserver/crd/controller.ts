@@ -122,7 +122,7 @@ export class CrdController {
     const versions = (crd.spec.versions ?? []).filter((v: any) => v.served).sort((a: any, b: any) => compareKubeVersions(a.name, b.name));
     const defs: ResourceDef[] = versions.map((v: any) => customResourceDef(crd, v, state));
     const gone = (prev?.defs ?? []).filter((d) => !defs.some((n: ResourceDef) => n.version === d.version && n.plural === d.plural));
-    for (const d of gone) this.o.registry.unregister(d.group, d.version, d.plural);
+    for (const d of gone) this.drop(d);
     if (gone.length) this.o.onUnserve?.(gone);
     for (const v of versions) {
       this.o.registry.define(defs.find((d: ResourceDef) => d.version === v.name)!.schemaName, publishedSchema(v.schema?.openAPIV3Schema, crd.spec.group, v.name, names.kind));
@@ -131,10 +131,15 @@ export class CrdController {
     this.served.set(name, { defs, state });
   }
 
+  private drop(d: ResourceDef): void {
+    this.o.registry.unregister(d.group, d.version, d.plural);
+    this.o.registry.undefine(d.schemaName);
+  }
+
   private unserve(name: string): void {
     const s = this.served.get(name);
     if (!s) return;
-    for (const d of s.defs) this.o.registry.unregister(d.group, d.version, d.plural);
+    for (const d of s.defs) this.drop(d);
     this.served.delete(name);
     this.o.onUnserve?.(s.defs);
     this.o.log?.info('custom resources no longer served', { crd: name });
