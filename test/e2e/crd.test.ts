@@ -33,6 +33,8 @@ spec:
         specReplicasPath: .spec.replicas
         statusReplicasPath: .status.replicas
         labelSelectorPath: .status.labelSelector
+    selectableFields:
+    - {jsonPath: .spec.image}
     additionalPrinterColumns:
     - {name: Spec, type: string, description: The cron spec, jsonPath: .spec.cronSpec}
     - {name: Replicas, type: integer, jsonPath: .spec.replicas}
@@ -187,6 +189,8 @@ spec:
     // Client-side apply of a change: kubectl sends a merge patch for a custom kind.
     assert.match(await c.k(['apply', '-f', '-'], { input: cronTab('second').replace('my-awesome-cron-image', 'v3') }), /configured/);
     assert.equal(JSON.parse(await c.k(['get', 'ct', 'second', '-n', 'crd-test', '-o', 'json'])).spec.image, 'v3');
+    // selectableFields work in field selectors.
+    assert.equal((await c.k(['get', 'ct', '-n', 'crd-test', '--field-selector', 'spec.image=v3', '-o', 'name'])).trim(), 'crontab.stable.example.com/second');
     const sm = await c.kubectl(['patch', 'ct', 'first', '-n', 'crd-test', '-p', '{"spec":{"replicas":3}}']);
     assert.notEqual(sm.code, 0);
     assert.match(sm.stderr, /application\/strategic-merge-patch\+json is not supported/);

@@ -42,6 +42,14 @@ describe('CustomResourceDefinition validation', () => {
     ]);
   });
 
+  it('lets every version be unserved (as upstream) but not v1beta1-style preserveUnknownFields', () => {
+    const o: any = good();
+    o.spec.versions[0].served = false;
+    assert.deepEqual(msgs(o), []);
+    o.spec.preserveUnknownFields = true;
+    assert.deepEqual(msgs(o), ['spec.preserveUnknownFields: Invalid value: true: cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead']);
+  });
+
   it('keeps group and plural, and scope and kind once established', () => {
     const old: any = { ...good(), status: { conditions: [{ type: 'Established', status: 'True' }], storedVersions: ['v1'] } };
     const o: any = good();

@@ -1,7 +1,7 @@
 /**
  * apiextensions.k8s.io/v1 CustomResourceDefinition: defaulting and validation as
  * upstream's (metadata.name is `<plural>.<group>`, DNS-1035 names, scope, exactly one
- * storage version, at least one served, a structural schema per version), status kept
+ * storage version, a structural schema per version, approval for *.k8s.io groups), status kept
  * apart (the CRD controller in apiserver/crd writes conditions, acceptedNames and
  * storedVersions), and `kubectl get crd`'s NAME, CREATED AT.
  */
@@ -99,9 +99,10 @@ export function validateCrd(o: any, old?: any): FieldError[] {
   });
   if (!unique) out.push(invalid('spec.versions', versions, 'must contain unique version names'));
   if (versions.filter((v) => v?.storage).length !== 1) out.push(invalid('spec.versions', versions, 'must have exactly one version marked as storage version'));
-  if (versions.length && !versions.some((v) => v?.served)) out.push(invalid('spec.versions', versions, 'must have at least one version marked as served'));
+  // No version need be served: upstream chose not to force one (a CRD may be kept unserved).
   for (const f of ['plural', 'singular', 'kind', 'listKind']) if (!names[f]) out.push(required(`spec.names.${f}`));
   validateNames(names, 'spec.names', out);
+  if (spec.preserveUnknownFields === true) out.push(invalid('spec.preserveUnknownFields', true, 'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead'));
   const strategy = spec.conversion?.strategy;
   if (strategy !== undefined && !['None', 'Webhook'].includes(strategy)) out.push(notSupported('spec.conversion.strategy', strategy, ['None', 'Webhook']));
   if (old) {

@@ -61,6 +61,13 @@ describe('custom resource ResourceDef', () => {
     assert.throws(() => def.prepareForCreate!({ metadata: {} }), /create not allowed while custom resource definition is terminating/);
   });
 
+  it('serves selectableFields to field selectors', () => {
+    const def = customResourceDef(crd, { name: 'v1', served: true, storage: true, selectableFields: [{ jsonPath: '.spec.replicas' }, { jsonPath: '.spec.cronSpec' }] }, { terminating: false });
+    assert.deepEqual(Object.keys(def.selectableFields ?? {}), ['spec.replicas', 'spec.cronSpec']);
+    assert.equal(def.selectableFields!['spec.replicas'](obj), '3');
+    assert.equal(def.selectableFields!['spec.cronSpec']({ spec: {} }), undefined);
+  });
+
   it('orders versions as Kubernetes does', () => {
     const vs = ['v1alpha1', 'foo', 'v1beta1', 'v2', 'v1', 'v1beta2', 'v10', 'v11alpha2'];
     assert.deepEqual([...vs].sort(compareKubeVersions), ['v10', 'v2', 'v1', 'v1beta2', 'v1beta1', 'v11alpha2', 'v1alpha1', 'foo']);

@@ -75,6 +75,22 @@ function printerColumns(cols: any[] | undefined): { columns: TableColumnDefiniti
   };
 }
 
+/** selectableFields: `.spec.color` is usable as fieldSelector=spec.color=... (scalar values as strings). */
+function selectable(fields: any[] | undefined): ResourceDef['selectableFields'] {
+  if (!fields?.length) return undefined;
+  const out: NonNullable<ResourceDef['selectableFields']> = {};
+  for (const f of fields) {
+    const path = String(f?.jsonPath ?? '');
+    if (!path.startsWith('.')) continue;
+    const keys = path.slice(1).split('.');
+    out[path.slice(1)] = (o) => {
+      const v = keys.reduce((x: any, k) => (x && typeof x === 'object' ? x[k] : undefined), o);
+      return v === undefined || v === null || typeof v === 'object' ? undefined : String(v);
+    };
+  }
+  return out;
+}
+
 /** The ResourceDef serving `version` of `crd`. */
 export function customResourceDef(crd: any, version: any, state: CrdServingState): ResourceDef {
   const names = crd.status?.acceptedNames?.plural ? crd.status.acceptedNames : crd.spec.names;
@@ -109,6 +125,7 @@ export function customResourceDef(crd: any, version: any, state: CrdServingState
     },
     columns: table.columns,
     row: table.row,
+    selectableFields: selectable(version.selectableFields),
   };
 }
 
