@@ -87,6 +87,33 @@ describe('custom object schema validation', () => {
   });
 });
 
+describe('value validations in allOf, anyOf, oneOf and not', () => {
+  const s: CrdSchema = {
+    type: 'object',
+    properties: {
+      spec: {
+        type: 'object',
+        properties: { a: { type: 'string' }, b: { type: 'string' }, n: { type: 'integer', allOf: [{ minimum: 1 }], not: { enum: [13] } } },
+        anyOf: [{ required: ['a'] }, { required: ['b'] }],
+        oneOf: [{ required: ['a'] }, { required: ['n'] }],
+      },
+    },
+  };
+  it('accepts a value that satisfies them', () => {
+    assert.deepEqual(validateCustomObject(s, { spec: { a: 'x' } }), []);
+  });
+  it('reports each failed combinator on the field', () => {
+    assert.deepEqual(messages(validateCustomObject(s, { spec: { n: 0 } })), [
+      'spec.n: Invalid value: 0: spec.n in body should be greater than or equal to 1',
+      'spec: Invalid value: {"n":0}: spec in body must validate at least one schema (anyOf)',
+    ]);
+    assert.deepEqual(messages(validateCustomObject(s, { spec: { a: 'x', n: 13 } })), [
+      'spec.n: Invalid value: 13: spec.n in body must not validate the schema (not)',
+      'spec: Invalid value: {"a":"x","n":13}: spec in body must validate one and only one schema (oneOf)',
+    ]);
+  });
+});
+
 describe('defaulting', () => {
   it('fills absent fields top-down, including defaults inside defaulted objects', () => {
     const o: any = valid();

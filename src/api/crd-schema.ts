@@ -33,6 +33,10 @@ export interface CrdSchema {
   uniqueItems?: boolean;
   minProperties?: number;
   maxProperties?: number;
+  allOf?: CrdSchema[];
+  anyOf?: CrdSchema[];
+  oneOf?: CrdSchema[];
+  not?: CrdSchema;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-embedded-resource'?: boolean;
@@ -162,6 +166,21 @@ function validateValue(s: CrdSchema, v: unknown, path: string, out: FieldError[]
   else if (typeof v === 'number') validateNumber(s, v, name, out);
   else if (Array.isArray(v)) validateArray(s, v, path, name, out);
   else if (isObj(v)) validateObject(s, v, path, name, out);
+  validateCombinators(s, v, path, name, out);
+}
+
+/** allOf/anyOf/oneOf/not: in structural schemas they carry value validations only. */
+function validateCombinators(s: CrdSchema, v: unknown, path: string, name: string, out: FieldError[]): void {
+  const passes = (c: CrdSchema) => {
+    const errs: FieldError[] = [];
+    validateValue(c, v, path, errs);
+    return errs.length === 0;
+  };
+  const bad = (detail: string) => out.push({ type: 'FieldValueInvalid', field: name, value: v, detail: `${name} in body ${detail}` });
+  for (const c of s.allOf ?? []) validateValue(c, v, path, out);
+  if (s.anyOf?.length && !s.anyOf.some(passes)) bad('must validate at least one schema (anyOf)');
+  if (s.oneOf?.length && s.oneOf.filter(passes).length !== 1) bad('must validate one and only one schema (oneOf)');
+  if (s.not && passes(s.not)) bad('must not validate the schema (not)');
 }
 
 function validateString(s: CrdSchema, v: string, name: string, out: FieldError[]): void {
