@@ -114,6 +114,17 @@ describe('value validations in allOf, anyOf, oneOf and not', () => {
   });
 });
 
+describe('string formats', () => {
+  const s: CrdSchema = { type: 'object', properties: { when: { type: 'string', format: 'date-time' }, id: { type: 'string', format: 'uuid' }, free: { type: 'string', format: 'anything' } } };
+  it('checks the formats it knows, and ignores others', () => {
+    assert.deepEqual(validateCustomObject(s, { when: '2026-01-02T03:04:05Z', id: '0b9f3a52-2d2e-4c59-9a51-7c3b1f0e2d11', free: '?' }), []);
+    assert.deepEqual(messages(validateCustomObject(s, { when: 'yesterday', id: 'x' })), [
+      'when: Invalid value: "yesterday": when in body must be of type date-time: "yesterday"',
+      'id: Invalid value: "x": id in body must be of type uuid: "x"',
+    ]);
+  });
+});
+
 describe('defaulting', () => {
   it('fills absent fields top-down, including defaults inside defaulted objects', () => {
     const o: any = valid();

@@ -183,7 +183,20 @@ function validateCombinators(s: CrdSchema, v: unknown, path: string, name: strin
   if (s.not && passes(s.not)) bad('must not validate the schema (not)');
 }
 
+/** The string formats kube-openapi's format registry checks (a subset: the common ones). */
+const FORMATS: Record<string, (v: string) => boolean> = {
+  'date-time': (v) => /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/.test(v) && !Number.isNaN(Date.parse(v.replace(' ', 'T'))),
+  date: (v) => /^\d{4}-\d\d-\d\d$/.test(v) && !Number.isNaN(Date.parse(v)),
+  uuid: (v) => /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(v),
+  ipv4: (v) => /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(v),
+  ipv6: (v) => v.includes(':') && /^[0-9a-fA-F:.]+$/.test(v),
+  hostname: (v) => v.length <= 255 && /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$/.test(v),
+  byte: (v) => /^[A-Za-z0-9+/]*={0,2}$/.test(v) && v.length % 4 === 0,
+};
+
 function validateString(s: CrdSchema, v: string, name: string, out: FieldError[]): void {
+  const fmt = s.format ? FORMATS[s.format] : undefined;
+  if (fmt && !fmt(v)) out.push({ type: 'FieldValueTypeInvalid', field: name, value: v, detail: `${name} in body must be of type ${s.format}: ${JSON.stringify(v)}` });
   const len = [...v].length;
   if (s.maxLength !== undefined && len > s.maxLength) out.push({ type: 'FieldValueTooLong', field: name, value: v, detail: `may not be more than ${s.maxLength} bytes` });
   if (s.minLength !== undefined && len < s.minLength) out.push({ type: 'FieldValueInvalid', field: name, value: v, detail: `${name} in body should be at least ${s.minLength} chars long` });
