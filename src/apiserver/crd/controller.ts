@@ -12,7 +12,7 @@ import type { Registry } from '../../api/registry.js';
 import type { ResourceDef } from '../../api/types.js';
 import { CLEANUP_FINALIZER, CRD_GROUP } from '../../api/builtin/apiextensions.js';
 import type { Backend, WatchEvent } from '../../store/types.js';
-import { decode, keyPrefix, objectKey, type ObjectStore } from '../object-store.js';
+import { decode, encode, keyPrefix, type ObjectStore } from '../object-store.js';
 import { rfc3339 } from '../rest/context.js';
 import { nameConflict, type NameConflict } from './names.js';
 import { compareKubeVersions, customResourceDef, publishedSchema, type CrdServingState } from './custom-resource.js';
@@ -218,9 +218,11 @@ export class CrdController {
    * the others marked for deletion so their controllers can finish. Returns how many are left.
    */
   private async deleteObjects(crd: any): Promise<number> {
-    const def = this.served.get(crd.metadata.name)?.defs[0];
-    if (!def) return 0;
-    const page = await this.o.backend.list(keyPrefix(def));
+    // The storage of the accepted names, served or not; a CRD whose names were never
+    // accepted has no objects (and must not touch another kind's).
+    const plural = crd.status?.acceptedNames?.plural || (this.served.has(crd.metadata.name) ? crd.spec.names.plural : undefined);
+    if (!plural) return 0;
+    const page = await this.o.backend.list(keyPrefix({ group: crd.spec.group, plural, namespaced: false } as ResourceDef));
     let left = 0;
     for (const kv of page.kvs) {
       const obj = decode(kv);
@@ -231,7 +233,7 @@ export class CrdController {
           if (!m.deletionTimestamp) {
             m.deletionTimestamp = rfc3339(this.o.now());
             m.deletionGracePeriodSeconds = 0;
-            await this.o.backend.update(objectKey(def, m.namespace, m.name), JSON.stringify({ ...obj, metadata: { ...m, resourceVersion: undefined } }), kv.modRevision);
+            await this.o.backend.update(kv.key, encode(obj), kv.modRevision);
           }
         } else await this.o.backend.delete(kv.key, kv.modRevision);
       } catch {
