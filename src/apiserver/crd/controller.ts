@@ -53,7 +53,10 @@ export class CrdController {
   async start(): Promise<void> {
     const prefix = keyPrefix(this.def);
     const page = await this.o.backend.list(prefix);
-    for (const kv of page.kvs) await this.sync(kv.key.slice(prefix.length));
+    const names = page.kvs.map((kv) => kv.key.slice(prefix.length));
+    for (const name of names) await this.sync(name);
+    // After a watch restart: CRDs deleted meanwhile are served no more.
+    for (const name of [...this.served.keys()]) if (!names.includes(name)) this.unserve(name);
     await this.o.backend.watch(
       prefix,
       { afterRevision: page.revision, signal: this.abort.signal },
