@@ -11,6 +11,7 @@ import { discoveryKinds } from './builtin/discovery.js';
 import { policyKinds } from './builtin/policy.js';
 import { accessReviewKinds, rbacKinds } from './builtin/rbac.js';
 import { registerSchemas } from './schemas.js';
+import { customResourceDefinitions } from './builtin/apiextensions.js';
 
 export { Registry } from './registry.js';
 export * from './types.js';
@@ -18,7 +19,7 @@ export { validateObjectMeta } from './builtin/validation.js';
 
 export function buildRegistry(): Registry {
   const reg = new Registry();
-  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...rbacKinds, ...accessReviewKinds]) reg.register(def);
+  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...rbacKinds, ...accessReviewKinds, customResourceDefinitions]) reg.register(def);
   registerSchemas(reg);
   for (const def of reg.all()) {
     if (!reg.definitions.has(def.schemaName)) {

@@ -10,14 +10,32 @@ export class Registry {
   private readonly byGvk = new Map<string, ResourceDef>();
   /** OpenAPI component schemas by definition name (io.k8s.api.core.v1.Pod, ...). */
   readonly definitions = new Map<string, JSONSchema>();
+  /** Bumped whenever kinds are added or removed at run time (CRDs), for caches of derived documents. */
+  generation = 0;
 
   register(def: ResourceDef): void {
     this.byGvr.set(gvrKey(def.group, def.version, def.plural), def);
     this.byGvk.set(`${def.group}/${def.version}/${def.kind}`, def);
+    this.generation++;
+  }
+
+  /** Removes a kind registered at run time (a custom resource version no longer served). */
+  unregister(group: string, version: string, plural: string): void {
+    const def = this.byGvr.get(gvrKey(group, version, plural));
+    if (!def) return;
+    this.byGvr.delete(gvrKey(group, version, plural));
+    if (this.byGvk.get(`${group}/${version}/${def.kind}`) === def) this.byGvk.delete(`${group}/${version}/${def.kind}`);
+    this.generation++;
   }
 
   define(name: string, schema: JSONSchema): void {
     this.definitions.set(name, schema);
+    this.generation++;
+  }
+
+  /** Removes a definition registered at run time (a custom kind no longer served). */
+  undefine(name: string): void {
+    if (this.definitions.delete(name)) this.generation++;
   }
 
   lookup(group: string, version: string, plural: string): ResourceDef | undefined {

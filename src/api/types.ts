@@ -113,6 +113,14 @@ export interface ResourceDef {
   row(obj: any, now: Date): unknown[];
   /** Name format: DNS-1123 subdomain (default), label, or path segment. */
   nameValidation?: 'subdomain' | 'label' | 'path-segment';
+  /** Strategy hook on the first delete (e.g. a CRD adds its cleanup finalizer); now is RFC 3339. */
+  prepareForDelete?(obj: any, now: string): void;
+  /**
+   * A custom resource served from a CRD: decoded as unstructured (a type mismatch is a
+   * schema validation error, 422, not a decoding error) and not patchable with strategic
+   * merge patch.
+   */
+  custom?: boolean;
   /** Extra fields usable in fieldSelector (beyond metadata.name/namespace): path -> getter. */
   selectableFields?: Record<string, (obj: any) => string | undefined>;
 }

@@ -40,6 +40,7 @@ import { impersonate, wantsImpersonation } from './rbac/impersonation.js';
 import { accessReview } from './rbac/access-review.js';
 import { reconcileBootstrapPolicy } from './rbac/reconcile.js';
 import type { Attributes } from './rbac/rules.js';
+import { CrdController } from './crd/controller.js';
 
 export interface UserInfo {
   name: string;
@@ -89,6 +90,8 @@ export class ApiHandler {
   /** The RBAC authorizer (absent with authorizationMode AlwaysAllow). */
   readonly authorizer?: RbacAuthorizer;
   private readonly policy?: PolicyCache;
+  /** Serves the custom resources of every CustomResourceDefinition. */
+  readonly crds: CrdController;
 
   constructor(private readonly o: ApiHandlerOptions) {
     this.store = new ObjectStore(o.backend);
@@ -98,6 +101,7 @@ export class ApiHandler {
     }
     this.namespaces = new NamespaceCache(o.backend);
     this.now = o.now ?? (() => new Date());
+    this.crds = new CrdController({ registry: o.registry, backend: o.backend, store: this.store, now: this.now, onUnserve: (defs) => this.watches.closeFor(defs) });
     if (o.serviceAccountKey) this.serviceAccountTokens = new ServiceAccountTokens(o.serviceAccountKey, { now: this.now });
     if (o.serviceCidr) this.serviceAllocation = new ServiceAllocation(o.backend, o.serviceCidr, parsePortRange(o.serviceNodePortRange ?? '30000-32767'));
   }
@@ -147,6 +151,7 @@ export class ApiHandler {
     await this.bootstrapPriorityClasses();
     await reconcileBootstrapPolicy(this.o.registry, this.store, this.now);
     await this.policy?.ready();
+    await this.crds.start();
   }
 
   /** Throws 403 Forbidden unless the authorizer allows the request. */
@@ -235,6 +240,7 @@ export class ApiHandler {
   async close(): Promise<void> {
     if (this.repairTimer) clearInterval(this.repairTimer);
     this.apiEndpoints?.halt();
+    this.crds.close();
     this.watches.closeAll();
     this.namespaces.close();
     this.policy?.close();

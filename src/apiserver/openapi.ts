@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Registry } from '../api/registry.js';
 import type { JSONSchema, ResourceDef } from '../api/types.js';
 
-const cache = new WeakMap<Registry, Map<string, { doc: any; hash: string }>>();
+const cache = new WeakMap<Registry, { generation: number; docs: Map<string, { doc: any; hash: string }> }>();
 
 function gvPath(def: ResourceDef): string {
   return def.group ? `apis/${def.group}/${def.version}` : `api/${def.version}`;
@@ -63,8 +63,10 @@ function operations(def: ResourceDef): Record<string, any> {
 }
 
 export function openapiV3Doc(reg: Registry, path: string): { doc: any; hash: string } | undefined {
-  let c = cache.get(reg);
-  if (!c) cache.set(reg, (c = new Map()));
+  // Documents change when CRDs add or remove kinds (the registry's generation).
+  let entry0 = cache.get(reg);
+  if (!entry0 || entry0.generation !== reg.generation) cache.set(reg, (entry0 = { generation: reg.generation, docs: new Map() }));
+  const c = entry0.docs;
   const hit = c.get(path);
   if (hit) return hit;
   const defs = reg.all().filter((d) => gvPath(d) === path);

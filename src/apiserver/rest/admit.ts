@@ -50,7 +50,8 @@ export function checkIdentity(ctx: RequestContext, obj: any): void {
 export function checkFields(ctx: RequestContext, obj: any): void {
   const reg = ctx.registry;
   const schema = reg.definitions.get(ctx.def.schemaName);
-  const bad = typeErrors(reg, schema, obj);
+  // Custom objects are unstructured: their schema validation reports type errors (422).
+  const bad = ctx.def.custom ? [] : typeErrors(reg, schema, obj);
   if (bad.length) {
     const b = bad[0];
     throw cannotHandle(ctx, `json: cannot unmarshal ${b.got} into Go struct field ${ctx.def.kind}.${b.path} of type ${b.expected}`);
@@ -109,6 +110,15 @@ const specOf = (o: any) => {
   return JSON.stringify(rest);
 };
 
+/** What a change of bumps metadata.generation: the spec; for a custom kind without the status subresource, status too (as upstream). */
+function generationContent(def: RequestContext['def'], o: any): string {
+  if (def.custom && !def.subresources?.status) {
+    const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = o;
+    return JSON.stringify(rest);
+  }
+  return specOf(o);
+}
+
 /**
  * Prepares an updated object: identity kept from the stored one, the strategy applied
  * (main resource keeps status, status subresource keeps everything else), generation
@@ -138,7 +148,7 @@ export function admitUpdate(ctx: RequestContext, obj: any, old: any, o: { subres
     ctx.def.defaults?.(result);
     if (ctx.def.subresources?.status || ctx.def.prepareForUpdate) ctx.def.prepareForUpdate?.(result, old);
     if (ctx.def.subresources?.status && !ctx.def.prepareForUpdate) result.status = old.status;
-    if (ctx.def.generation && specOf(result) !== specOf(old)) result.metadata.generation = (old.metadata.generation ?? 1) + 1;
+    if (ctx.def.generation && generationContent(ctx.def, result) !== generationContent(ctx.def, old)) result.metadata.generation = (old.metadata.generation ?? 1) + 1;
   }
   // A deleted object with deletion-blocking fields cannot gain new finalizers? (upstream allows removal only)
   if (old.metadata.deletionTimestamp && (result.metadata.finalizers ?? []).some((f: string) => !(old.metadata.finalizers ?? []).includes(f))) {

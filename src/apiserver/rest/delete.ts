@@ -47,6 +47,7 @@ export async function deleteOne(ctx: RequestContext, name: string, o: DeleteOpti
     if (o.preconditions?.resourceVersion && o.preconditions.resourceVersion !== cur.metadata.resourceVersion) throw errors.conflict(def.group, def.plural, name, `Precondition failed: ResourceVersion in precondition: ${o.preconditions.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
     const next = structuredClone(cur);
     const m = next.metadata;
+    if (!m.deletionTimestamp) def.prepareForDelete?.(next, rfc3339(ctx.now()));
     const fins: string[] = [...(m.finalizers ?? [])];
     if (o.propagationPolicy === 'Foreground' && !fins.includes('foregroundDeletion')) fins.push('foregroundDeletion');
     if (o.propagationPolicy === 'Orphan' && !fins.includes('orphan')) fins.push('orphan');

@@ -13,7 +13,34 @@ import { isDryRun, fieldManager, rfc3339, type RequestContext } from './context.
 import { sendJson } from './respond.js';
 import { apiVersionOf } from '../../api/types.js';
 
-function scaleOf(obj: any): any {
+/** A value at a simple JSONPath (`.spec.replicas`) of an object. */
+function at(obj: any, path: string | undefined): any {
+  if (!path) return undefined;
+  return path.replace(/^\./, '').split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), obj);
+}
+
+function setAt(obj: any, path: string, value: unknown): void {
+  const keys = path.replace(/^\./, '').split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o[k] && typeof o[k] === 'object' ? o[k] : (o[k] = {});
+  o[keys[keys.length - 1]] = value;
+}
+
+/** Custom resources map Scale onto the paths their CRD declares (labelSelectorPath holds a string selector). */
+function customScaleOf(def: RequestContext['def'], obj: any): any {
+  const s = def.subresources!.scale!;
+  const sel = at(obj, s.labelSelectorPath);
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
+    spec: { replicas: at(obj, s.specReplicasPath) ?? 0 },
+    status: { replicas: at(obj, s.statusReplicasPath) ?? 0, ...(typeof sel === 'string' ? { selector: sel } : {}) },
+  };
+}
+
+function scaleOf(obj: any, def?: RequestContext['def']): any {
+  if (def?.custom) return customScaleOf(def, obj);
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -29,7 +56,7 @@ export async function scale(ctx: RequestContext): Promise<void> {
   const method = ctx.req.method;
   for (let attempt = 0; ; attempt++) {
     const cur = await ctx.store.get(def, ctx.info.namespace, ctx.info.name!);
-    if (method === 'GET') return sendJson(ctx.res, 200, scaleOf(cur));
+    if (method === 'GET') return sendJson(ctx.res, 200, scaleOf(cur, def));
     let want: any;
     const text = attempt === 0 ? await readRaw(ctx.req) : (ctx as any)._scaleBody;
     (ctx as any)._scaleBody = text;
@@ -37,7 +64,7 @@ export async function scale(ctx: RequestContext): Promise<void> {
     else {
       const type = mediaType(ctx.req);
       const p = parseBody(text, 'application/json');
-      const base = scaleOf(cur);
+      const base = scaleOf(cur, def);
       want = type === 'application/json-patch+json' ? applyJsonPatch(base, p) : type === 'application/merge-patch+json' ? applyMergePatch(base, p) : applyStrategicMergePatch(undefined, '', base, p);
     }
     const rv = want?.metadata?.resourceVersion;
@@ -46,15 +73,19 @@ export async function scale(ctx: RequestContext): Promise<void> {
     if (typeof replicas !== 'number' || replicas < 0 || !Number.isInteger(replicas)) {
       throw errors.invalid('autoscaling', 'Scale', cur.metadata.name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be greater than or equal to 0' }]);
     }
-    if (replicas === cur.spec?.replicas) return sendJson(ctx.res, 200, scaleOf(cur));
+    const specPath = def.custom ? def.subresources.scale.specReplicasPath : '.spec.replicas';
+    if (replicas === at(cur, specPath)) return sendJson(ctx.res, 200, scaleOf(cur, def));
     const next = structuredClone(cur);
-    next.spec.replicas = replicas;
+    setAt(next, specPath, replicas);
+    // A custom object scaled must still satisfy its schema (e.g. a maximum on replicas).
+    const bad = def.custom ? (def.validate?.(next, { old: cur, operation: 'update' }) ?? []) : [];
+    if (bad.length) throw errors.invalid(def.group, def.kind, cur.metadata.name, bad);
     if (def.generation) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     recordManagedFields({ registry: ctx.registry, schemaName: def.schemaName, old: cur, updated: next, manager: fieldManager(ctx), apiVersion: apiVersionOf(def), now: ctx.now(), subresource: 'scale' });
-    if (isDryRun(ctx.query)) return sendJson(ctx.res, 200, scaleOf(next));
+    if (isDryRun(ctx.query)) return sendJson(ctx.res, 200, scaleOf(next, def));
     try {
       const saved = await ctx.store.update(def, next, Number(cur.metadata.resourceVersion));
-      return sendJson(ctx.res, 200, scaleOf(saved));
+      return sendJson(ctx.res, 200, scaleOf(saved, def));
     } catch (err) {
       if (err instanceof ApiError && err.reason === 'Conflict' && !rv && attempt < 5) continue;
       throw err;

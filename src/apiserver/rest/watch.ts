@@ -30,13 +30,18 @@ function decodeShared(kv: import('../../store/types.js').KeyValue): any {
 }
 
 export class WatchRegistry {
-  private readonly open = new Set<() => void>();
-  add(stop: () => void): () => void {
-    this.open.add(stop);
+  private readonly open = new Map<() => void, ResourceDef | undefined>();
+  add(stop: () => void, def?: ResourceDef): () => void {
+    this.open.set(stop, def);
     return () => this.open.delete(stop);
   }
+  /** Ends the watches on kinds no longer served (a deleted CRD's), as upstream tears down their storage. */
+  closeFor(defs: ResourceDef[]): void {
+    const same = (a: ResourceDef, b: ResourceDef) => a.group === b.group && a.version === b.version && a.plural === b.plural;
+    for (const [s, d] of [...this.open]) if (d && defs.some((x) => same(x, d))) s();
+  }
   closeAll(): void {
-    for (const s of [...this.open]) s();
+    for (const s of [...this.open.keys()]) s();
     this.open.clear();
   }
 }
@@ -96,7 +101,7 @@ export async function watch(ctx: RequestContext): Promise<void> {
     unregister();
     res.end();
   };
-  const unregister = ctx.watches.add(stop);
+  const unregister = ctx.watches.add(stop, def);
   ctx.req.on('close', stop);
   res.on('error', stop);
   const timer = setTimeout(stop, timeoutSec * 1000);

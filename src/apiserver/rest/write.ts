@@ -80,6 +80,10 @@ export async function patch(ctx: RequestContext, subresource?: string): Promise<
   if (!PATCH_TYPES.includes(type)) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.slice(0, 4).join(', ')}`);
   }
+  if (ctx.def.custom && type === 'application/strategic-merge-patch+json') {
+    // Custom resources have no patch strategies: upstream refuses strategic merge patch.
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+  }
   const text = await readRaw(ctx.req);
   const p = parseBody(text, type === 'application/apply-patch+yaml' ? type : 'application/json');
   const apply = type === 'application/apply-patch+yaml';
@@ -117,8 +121,10 @@ export async function patch(ctx: RequestContext, subresource?: string): Promise<
       // A resourceVersion set by the patch is a precondition.
       const wantRv = patched.metadata?.resourceVersion;
       if (wantRv && wantRv !== old.metadata.resourceVersion) throw errors.conflict(ctx.def.group, ctx.def.plural, old.metadata.name, 'the object has been modified; please apply your changes to the latest version and try again');
+      // admitUpdate records an Update entry in place: an apply keeps the entries it computed.
+      const appliedFields = apply ? patched.metadata?.managedFields : undefined;
       const obj = admitUpdate(ctx, patched, old, { subresource, manager: apply ? manager! : undefined, skipFields: false });
-      if (apply) obj.metadata.managedFields = patched.metadata.managedFields;
+      if (apply) obj.metadata.managedFields = appliedFields;
       const r = await withServiceAllocation(ctx, obj, old, () => storeUpdate(ctx, obj, old, Number(old.metadata.resourceVersion)), subresource);
       return reply(ctx, r.code, r.obj);
     } catch (err) {
