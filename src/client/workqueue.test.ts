@@ -20,6 +20,8 @@ describe('WorkQueue', () => {
 
   it('addAfter keeps the earlier of two wake-ups for a waiting key (client-go delaying queue)', async () => {
     const q = new WorkQueue();
+    // The queue's timers are unref'd: this one keeps the test's event loop alive meanwhile.
+    const keepAlive = setTimeout(() => {}, 10_000);
     q.addAfter('a', 30);
     q.addAfter('a', 60_000);
     const t0 = Date.now();
@@ -29,6 +31,7 @@ describe('WorkQueue', () => {
     q.addAfter('b', 60_000);
     q.addAfter('b', 20);
     assert.equal(await q.get(), 'b', 'an earlier wake-up replaces a later one');
+    clearTimeout(keepAlive);
     q.shutDown();
   });
 
