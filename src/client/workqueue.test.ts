@@ -68,6 +68,8 @@ describe('WorkQueue', () => {
 describe('runWorkers', () => {
   it('retries failures with backoff, forgets terminal errors, stops on abort', async () => {
     const q = new WorkQueue({ baseDelayMs: 1 });
+    // The retry waits on the queue's unref'd timer: keep the event loop alive meanwhile.
+    const keepAlive = setTimeout(() => {}, 10_000);
     const calls: string[] = [];
     const ac = new AbortController();
     let failOnce = true;
@@ -91,6 +93,7 @@ describe('runWorkers', () => {
     q.add('bad');
     q.add('ok');
     await done;
+    clearTimeout(keepAlive);
     assert.equal(calls.filter((c) => c === 'flaky').length, 2);
     assert.equal(calls.filter((c) => c === 'bad').length, 1);
   });
