@@ -196,7 +196,8 @@ describe('disruption budgets, eviction and drain', () => {
     assert.notEqual(held.code, 0);
     assert.match(held.stdout + held.stderr, /error when evicting pods\/"web-[a-z0-9-]+" -n "default" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\./);
     assert.match(held.stderr, /global timeout reached: 5s/);
-    assert.match(await c.k(['get', 'node', node]), /SchedulingDisabled/);
+    // kubectl get nodes: VERSION after AGE without -o wide, as upstream's node printer.
+    assert.match(await c.k(['get', 'node', node]), new RegExp(`^NAME\\s+STATUS\\s+ROLES\\s+AGE\\s+VERSION\\n${node}\\s+Ready,SchedulingDisabled\\s+<none>\\s+\\S+\\s+v1\\.\\d+`));
     const still = (await c.getJson(`/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dweb`)).items.filter((p: any) => p.spec.nodeName === node && !p.metadata.deletionTimestamp);
     assert.ok(still.length > 0, 'the budget kept the pods on the node');
 

@@ -262,6 +262,8 @@ export const nodes = kind({
   subresources: { status: true },
   columns: [col('Status', 'The status of the node'), col('Roles', 'The roles of the node')],
   cells: (o) => [nodeStatus(o), nodeRoles(o)],
+  // kubectl prints VERSION after AGE by default; the rest only with -o wide.
+  wideShownByDefault: 1,
   wide: [col('Version', 'Kubelet Version reported by the node.'), col('Internal-IP', 'List of addresses reachable to the node.'), col('External-IP', 'List of addresses reachable to the node.'), col('OS-Image', 'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).'), col('Kernel-Version', 'Kernel Version reported by the node from uname -r (e.g. 3.16.0-0.bpo.4-amd64).'), col('Container-Runtime', 'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).')],
   wideCells: (o) => {
     const addr = (t: string) => (o.status?.addresses ?? []).find((a: any) => a.type === t)?.address ?? '<none>';

@@ -11,6 +11,8 @@ type Spec = Omit<ResourceDef, 'listKind' | 'singular' | 'columns' | 'row' | 'sch
   cells?: (obj: any, now: Date) => unknown[];
   /** Wide (-o wide) columns after Age. */
   wide?: ResourceDef['columns'];
+  /** How many of the first `wide` columns print without -o wide too (priority 0 after Age, as a node's VERSION). */
+  wideShownByDefault?: number;
   wideCells?: (obj: any, now: Date) => unknown[];
   noAge?: boolean;
 };
@@ -29,7 +31,7 @@ const GROUP_PKG: Record<string, string> = {
 };
 
 export function kind(s: Spec): ResourceDef {
-  const columns = [NAME_COL, ...(s.columns ?? []), ...(s.noAge ? [] : [AGE_COL]), ...(s.wide ?? []).map((c) => ({ ...c, priority: 1 }))];
+  const columns = [NAME_COL, ...(s.columns ?? []), ...(s.noAge ? [] : [AGE_COL]), ...(s.wide ?? []).map((c, i) => ({ ...c, priority: i < (s.wideShownByDefault ?? 0) ? 0 : 1 }))];
   return {
     ...s,
     listKind: s.listKind ?? `${s.kind}List`,
