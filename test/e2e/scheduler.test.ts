@@ -69,7 +69,9 @@ describe('scheduler', () => {
     const describe = await c.k(['describe', 'pod', 'huge']);
     assert.match(describe, /FailedScheduling/);
     assert.match(describe, /3 Insufficient cpu/);
-    assert.match(await c.k(['get', 'events', '--field-selector', 'involvedObject.name=huge']), /FailedScheduling/);
+    // Upstream's event table: no NAME first; SUBOBJECT, SOURCE, FIRST SEEN, COUNT and NAME only with -o wide.
+    assert.match(await c.k(['get', 'events', '--field-selector', 'involvedObject.name=huge']), /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n\S+\s+Warning\s+FailedScheduling\s+pod\/huge\s+0\/3 nodes/);
+    assert.match(await c.k(['get', 'events', '--field-selector', 'involvedObject.name=huge', '-o', 'wide']), /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+SUBOBJECT\s+SOURCE\s+MESSAGE\s+FIRST SEEN\s+COUNT\s+NAME\n\S+\s+Warning\s+FailedScheduling\s+pod\/huge\s+default-scheduler\s+0\/3 nodes.*\s\d+\s+huge\.[0-9a-f]+\n/);
     await c.k(['delete', 'pod', 'huge', '--wait=false']);
   });
 

@@ -204,6 +204,12 @@ function lastSeen(o: any, now: Date): string {
   return t ? humanDuration(now.getTime() - Date.parse(t)) : '<unknown>';
 }
 
+/** An event's SOURCE column: "component, host" (kubectl's formatEventSource), empty without a component. */
+export function eventSource(component: string | undefined, instance: string | undefined): string {
+  if (!component) return '';
+  return instance ? `${component}, ${instance}` : component;
+}
+
 export const events = kind({
   ...core,
   kind: 'Event',
@@ -212,16 +218,32 @@ export const events = kind({
   namespaced: true,
   nameValidation: 'path-segment',
   noAge: true,
+  // Upstream's event columns: no leading NAME; the -o wide ones sit between the others.
+  noName: true,
   columns: [
     col('Last Seen', 'The last time the event was seen.'),
     col('Type', 'The type of the event.'),
     col('Reason', 'The reason for the event.'),
     col('Object', 'The object the event is about.'),
+    col('Subobject', 'The subobject', { priority: 1 }),
+    col('Source', 'The source of the event', { priority: 1 }),
     col('Message', 'The message of the event.'),
+    col('First Seen', 'The first time the event was seen', { priority: 1 }),
+    col('Count', 'How many times the event was seen', { type: 'integer', priority: 1 }),
+    col('Name', 'The name of the event', { format: 'name', priority: 1 }),
   ],
-  cells: (o, now) => [lastSeen(o, now), o.type ?? '', o.reason ?? '', eventObject(o), String(o.message ?? '').trim()],
-  wide: [col('Subobject', 'The subobject'), col('Source', 'The source of the event'), col('First Seen', 'The first time the event was seen'), col('Count', 'How many times the event was seen', { type: 'integer' }), col('Name', 'The name of the event')],
-  wideCells: (o, now) => [o.involvedObject?.fieldPath ?? '', o.source?.component ?? o.reportingComponent ?? '', o.firstTimestamp ? humanDuration(now.getTime() - Date.parse(o.firstTimestamp)) : '<unknown>', o.count ?? 1, o.metadata?.name],
+  cells: (o, now) => [
+    lastSeen(o, now),
+    o.type ?? '',
+    o.reason ?? '',
+    eventObject(o),
+    o.involvedObject?.fieldPath ?? '',
+    eventSource(o.source?.component || o.reportingComponent, o.source?.host || o.reportingInstance),
+    String(o.message ?? '').trim(),
+    o.firstTimestamp ? humanDuration(now.getTime() - Date.parse(o.firstTimestamp)) : '<unknown>',
+    o.count ?? 1,
+    o.metadata?.name,
+  ],
   selectableFields: {
     'involvedObject.kind': (o) => o.involvedObject?.kind,
     'involvedObject.namespace': (o) => o.involvedObject?.namespace,

@@ -15,6 +15,8 @@ type Spec = Omit<ResourceDef, 'listKind' | 'singular' | 'columns' | 'row' | 'sch
   wideShownByDefault?: number;
   wideCells?: (obj: any, now: Date) => unknown[];
   noAge?: boolean;
+  /** The kind's columns say where its name goes (events: a wide NAME last), so no leading NAME. */
+  noName?: boolean;
 };
 
 const GROUP_PKG: Record<string, string> = {
@@ -31,13 +33,13 @@ const GROUP_PKG: Record<string, string> = {
 };
 
 export function kind(s: Spec): ResourceDef {
-  const columns = [NAME_COL, ...(s.columns ?? []), ...(s.noAge ? [] : [AGE_COL]), ...(s.wide ?? []).map((c, i) => ({ ...c, priority: i < (s.wideShownByDefault ?? 0) ? 0 : 1 }))];
+  const columns = [...(s.noName ? [] : [NAME_COL]), ...(s.columns ?? []), ...(s.noAge ? [] : [AGE_COL]), ...(s.wide ?? []).map((c, i) => ({ ...c, priority: i < (s.wideShownByDefault ?? 0) ? 0 : 1 }))];
   return {
     ...s,
     listKind: s.listKind ?? `${s.kind}List`,
     singular: s.singular ?? s.kind.toLowerCase(),
     schemaName: s.schemaName ?? `${GROUP_PKG[s.group] ?? s.group}.${s.version}.${s.kind}`,
     columns,
-    row: (obj: any, now: Date) => [obj.metadata?.name, ...(s.cells?.(obj, now) ?? []), ...(s.noAge ? [] : [age(obj, now)]), ...(s.wideCells?.(obj, now) ?? [])],
+    row: (obj: any, now: Date) => [...(s.noName ? [] : [obj.metadata?.name]), ...(s.cells?.(obj, now) ?? []), ...(s.noAge ? [] : [age(obj, now)]), ...(s.wideCells?.(obj, now) ?? [])],
   };
 }

@@ -1,6 +1,7 @@
 /** coordination.k8s.io Lease, events.k8s.io Event, batch Job and CronJob, scheduling.k8s.io PriorityClass. */
 import type { FieldError, ResourceDef } from '../types.js';
 import { kind } from './kind.js';
+import { events, eventSource } from './core.js';
 import { col, humanDuration, labelSelectorString } from './printing.js';
 import { defaultTemplate } from './defaults.js';
 import { validatePodSpec } from './pod-validation.js';
@@ -26,11 +27,25 @@ export const eventsV1 = kind({
   namespaced: true,
   nameValidation: 'path-segment',
   noAge: true,
-  columns: [col('Last Seen', 'The last time the event was seen.'), col('Type', 'The type of the event.'), col('Reason', 'The reason for the event.'), col('Object', 'The object the event is about.'), col('Message', 'The message of the event.')],
+  // The same table as core/v1 events (upstream prints both through one handler).
+  noName: true,
+  columns: events.columns,
   cells: (o, now) => {
     const t = o.series?.lastObservedTime ?? o.deprecatedLastTimestamp ?? o.eventTime ?? o.metadata?.creationTimestamp;
     const r = o.regarding ?? {};
-    return [t ? humanDuration(now.getTime() - Date.parse(t)) : '<unknown>', o.type ?? '', o.reason ?? '', `${String(r.kind ?? '').toLowerCase()}/${r.name ?? ''}`, o.note ?? ''];
+    const first = o.deprecatedFirstTimestamp ?? o.eventTime;
+    return [
+      t ? humanDuration(now.getTime() - Date.parse(t)) : '<unknown>',
+      o.type ?? '',
+      o.reason ?? '',
+      `${String(r.kind ?? '').toLowerCase()}/${r.name ?? ''}`,
+      r.fieldPath ?? '',
+      eventSource(o.deprecatedSource?.component || o.reportingController, o.deprecatedSource?.host || o.reportingInstance),
+      o.note ?? '',
+      first ? humanDuration(now.getTime() - Date.parse(first)) : '<unknown>',
+      o.series?.count ?? o.deprecatedCount ?? 1,
+      o.metadata?.name,
+    ];
   },
 });
 
