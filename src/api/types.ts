@@ -123,6 +123,19 @@ export interface ResourceDef {
   custom?: boolean;
   /** Extra fields usable in fieldSelector (beyond metadata.name/namespace): path -> getter. */
   selectableFields?: Record<string, (obj: any) => string | undefined>;
+  /**
+   * Another kind's storage this one is served from, as events.k8s.io/v1 Events are the
+   * core/v1 Events: objects are kept in that kind's form and converted on the way in and
+   * out, so both APIs see (and watch) the same objects. fromStored must not mutate its input.
+   */
+  storedAs?: StoredAs;
+}
+
+export interface StoredAs {
+  group: string;
+  plural: string;
+  toStored(obj: any): any;
+  fromStored(obj: any): any;
 }
 
 /** Key in the registry: group/version/plural. */

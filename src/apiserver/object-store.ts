@@ -9,7 +9,8 @@ import { CompactedError, FutureRevisionError, KeyExistsError, KeyNotFoundError, 
 import { ApiError, errors } from './errors.js';
 
 export function keyPrefix(def: ResourceDef, namespace?: string): string {
-  const base = `/registry/${def.group || 'core'}/${def.plural}/`;
+  const where = def.storedAs ?? def;
+  const base = `/registry/${where.group || 'core'}/${where.plural}/`;
   return def.namespaced && namespace ? `${base}${namespace}/` : base;
 }
 
@@ -21,6 +22,16 @@ export function decode(kv: KeyValue): any {
   const obj = JSON.parse(kv.value);
   (obj.metadata ??= {}).resourceVersion = String(kv.modRevision);
   return obj;
+}
+
+/** A stored object as `def` serves it (converted when the kind is kept in another's form). */
+export function decodeFor(def: ResourceDef, kv: KeyValue): any {
+  return def.storedAs ? def.storedAs.fromStored(decode(kv)) : decode(kv);
+}
+
+/** The served object in its stored form. */
+function storedForm(def: ResourceDef, obj: any): any {
+  return def.storedAs ? def.storedAs.toStored(obj) : obj;
 }
 
 export function encode(obj: any): string {
@@ -48,12 +59,12 @@ export class ObjectStore {
   async get(def: ResourceDef, ns: string | undefined, name: string): Promise<any> {
     const { kv } = await this.backend.get(objectKey(def, ns, name));
     if (!kv) throw errors.notFound(def.group, def.plural, name);
-    return decode(kv);
+    return decodeFor(def, kv);
   }
 
   async tryGet(def: ResourceDef, ns: string | undefined, name: string): Promise<any | undefined> {
     const { kv } = await this.backend.get(objectKey(def, ns, name));
-    return kv ? decode(kv) : undefined;
+    return kv ? decodeFor(def, kv) : undefined;
   }
 
   /** Every object of a kind (in one namespace, when given), read at the latest revision. */
@@ -62,7 +73,7 @@ export class ObjectStore {
     let startKey: string | undefined;
     for (;;) {
       const r = await this.backend.list(keyPrefix(def, ns), { startKey, limit: 500 });
-      out.push(...r.kvs.map(decode));
+      out.push(...r.kvs.map((kv) => decodeFor(def, kv)));
       if (!r.more || !r.kvs.length) return out;
       startKey = r.kvs[r.kvs.length - 1].key + '\0';
     }
@@ -70,7 +81,7 @@ export class ObjectStore {
 
   async create(def: ResourceDef, obj: any): Promise<any> {
     try {
-      const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(obj));
+      const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(storedForm(def, obj)));
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
@@ -80,7 +91,7 @@ export class ObjectStore {
 
   async update(def: ResourceDef, obj: any, expectedRv: number): Promise<any> {
     try {
-      const kv = await this.backend.update(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(obj), expectedRv);
+      const kv = await this.backend.update(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(storedForm(def, obj)), expectedRv);
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
@@ -91,9 +102,7 @@ export class ObjectStore {
   async delete(def: ResourceDef, ns: string | undefined, name: string, expectedRv?: number): Promise<any> {
     try {
       const r = await this.backend.delete(objectKey(def, ns, name), expectedRv);
-      const obj = JSON.parse(r.prevKv.value);
-      obj.metadata.resourceVersion = String(r.prevKv.modRevision);
-      return obj;
+      return decodeFor(def, r.prevKv);
     } catch (err) {
       throw apiErrorOf(err, def, name);
     }

@@ -2,6 +2,7 @@
 import type { FieldError, ResourceDef } from '../types.js';
 import { kind } from './kind.js';
 import { events, eventSource } from './core.js';
+import { eventsStoredAsCore } from './event-conversion.js';
 import { col, humanDuration, labelSelectorString } from './printing.js';
 import { defaultTemplate } from './defaults.js';
 import { validatePodSpec } from './pod-validation.js';
@@ -27,7 +28,8 @@ export const eventsV1 = kind({
   namespaced: true,
   nameValidation: 'path-segment',
   noAge: true,
-  // The same table as core/v1 events (upstream prints both through one handler).
+  // The core/v1 Events, converted (one storage, as upstream), printed with their table.
+  storedAs: eventsStoredAsCore,
   noName: true,
   columns: events.columns,
   cells: (o, now) => {

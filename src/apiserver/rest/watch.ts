@@ -12,7 +12,7 @@ import { apiVersionOf } from '../../api/types.js';
 import type { WatchEvent } from '../../store/types.js';
 import { CompactedError } from '../../store/errors.js';
 import { errors } from '../errors.js';
-import { decode, keyPrefix } from '../object-store.js';
+import { decode, decodeFor, keyPrefix } from '../object-store.js';
 import type { RequestContext } from './context.js';
 import { partialMetadata, toTable, withTypeMeta } from './respond.js';
 import { matcherFor } from './read.js';
@@ -63,7 +63,7 @@ export async function watch(ctx: RequestContext): Promise<void> {
   if (rv === '' || rv === '0' || sendInitial) {
     const list = await store.backend.list(prefix);
     start = list.revision;
-    if (!(rv !== '' && rv !== '0' && !sendInitial)) initial = list.kvs.map(decode).filter(matches);
+    if (!(rv !== '' && rv !== '0' && !sendInitial)) initial = list.kvs.map((kv) => decodeFor(def, kv)).filter(matches);
     if (rv !== '' && rv !== '0' && sendInitial && Number(rv) > start) start = Number(rv);
   } else {
     start = Number(rv);
@@ -140,12 +140,14 @@ export async function watch(ctx: RequestContext): Promise<void> {
   for (const o of initial) out('ADDED', o);
   if (sendInitial && bookmarks) out('BOOKMARK', { metadata: { resourceVersion: String(start), annotations: { 'k8s.io/initial-events-end': 'true' } } });
 
+  // A kind kept in another's form sees each event converted (the shared decode stays as stored).
+  const served = (o: any) => (def.storedAs ? def.storedAs.fromStored(o) : o);
   function deliver(events: WatchEvent[]): void {
     if (ac.signal.aborted) return;
     for (const e of events) {
       lastRv = e.revision;
-      const cur = e.type === 'delete' ? undefined : decodeShared(e.kv);
-      const prev = e.prevKv ? decodeShared(e.prevKv) : undefined;
+      const cur = e.type === 'delete' ? undefined : served(decodeShared(e.kv));
+      const prev = e.prevKv ? served(decodeShared(e.prevKv)) : undefined;
       const now = cur && matches(cur);
       const before = prev && matches(prev);
       if (e.type === 'delete') {
