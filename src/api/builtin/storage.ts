@@ -14,6 +14,9 @@ const SHORT_MODE: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany:
 /** The beta annotation still wins over spec.storageClassName (GetPersistentVolume[Claim]Class). */
 export const BETA_STORAGE_CLASS = 'volume.beta.kubernetes.io/storage-class';
 export const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+/** StorageObjectInUseProtection's finalizers. */
+export const PVC_PROTECTION = 'kubernetes.io/pvc-protection';
+export const PV_PROTECTION = 'kubernetes.io/pv-protection';
 
 /** helper.GetAccessModesAsString: the short forms, in upstream's fixed order. */
 export function accessModesString(modes: string[] | undefined): string {

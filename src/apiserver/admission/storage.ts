@@ -8,12 +8,11 @@
  *   controllers remove once nothing uses the object.
  */
 import type { Registry } from '../../api/registry.js';
-import { BETA_STORAGE_CLASS, isDefaultClass } from '../../api/builtin/storage.js';
+import { BETA_STORAGE_CLASS, isDefaultClass, PV_PROTECTION, PVC_PROTECTION } from '../../api/builtin/storage.js';
 import type { ObjectStore } from '../object-store.js';
 import { decode, keyPrefix } from '../object-store.js';
 
-export const PVC_PROTECTION = 'kubernetes.io/pvc-protection';
-export const PV_PROTECTION = 'kubernetes.io/pv-protection';
+export { PV_PROTECTION, PVC_PROTECTION };
 
 export async function admitStorage(reg: Registry, store: ObjectStore, plural: string, obj: any): Promise<void> {
   if (plural === 'persistentvolumeclaims') {
