@@ -144,7 +144,7 @@ export class Scheduler {
     const statuses = new Map<string, Status>();
     if (!pre.status.isSuccess()) {
       for (const n of all) statuses.set(n.name, pre.status);
-      return this.fail(q, pod, fwk, statuses, all.length);
+      return this.fail(q, pod, fwk, statuses, all.length, undefined, pre.status.reasons.join(', '));
     }
     const want = fwk.numFeasibleNodesToFind(all.length);
     const feasible = [];
@@ -194,7 +194,7 @@ export class Scheduler {
       .finally(() => this.release());
   }
 
-  private async fail(q: QueuedPod, pod: any, fwk: Framework, statuses: Map<string, Status>, numNodes: number, plain?: string): Promise<void> {
+  private async fail(q: QueuedPod, pod: any, fwk: Framework, statuses: Map<string, Status>, numNodes: number, plain?: string, preFilterMsg?: string): Promise<void> {
     this.stats.failed++;
     let postMsg: string | undefined;
     let nominated: string | undefined;
@@ -211,7 +211,7 @@ export class Scheduler {
         postMsg = r.status.reasons.join(', ');
       }
     }
-    const message = plain ?? fitErrorMessage(numNodes, statuses, nominated ? undefined : postMsg);
+    const message = plain ?? fitErrorMessage(numNodes, statuses, nominated ? undefined : postMsg, preFilterMsg);
     this.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'FailedScheduling', message);
     await this.setUnschedulable(pod, message);
     this.queue.requeue(q, { unschedulable: !nominated });

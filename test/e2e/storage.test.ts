@@ -171,6 +171,14 @@ describe('persistent volumes and the local-path provisioner', () => {
     await c.k(['wait', '--for=condition=Ready', 'pod/waiting', '--timeout=60s']);
   });
 
+  it('keeps a pod of an unbound Immediate claim Pending in the scheduler, with upstream\'s message', async () => {
+    await c.k(['apply', '-f', '-'], { input: claim('nothing-fits', '  storageClassName: slow\n', '7Gi') });
+    await c.k(['apply', '-f', '-'], { input: podWith('unplaced', 'nothing-fits') });
+    const msg = await c.until('FailedScheduling', async () => (await json(['get', 'events', '--field-selector', 'involvedObject.name=unplaced,reason=FailedScheduling'])).items[0]?.message);
+    assert.equal(msg, '0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.');
+    assert.equal(await c.k(['get', 'pod', 'unplaced', '-o', 'jsonpath={.spec.nodeName}']), '');
+  });
+
   it('rejects invalid volumes and classes with upstream\'s messages', async () => {
     const bad = await c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: bad}\nspec:\n  accessModes: [ReadWriteSometimes]\n' });
     assert.notEqual(bad.code, 0);
