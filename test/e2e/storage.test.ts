@@ -179,6 +179,33 @@ describe('persistent volumes and the local-path provisioner', () => {
     assert.equal(await c.k(['get', 'pod', 'unplaced', '-o', 'jsonpath={.spec.nodeName}']), '');
   });
 
+  it('gives a generic ephemeral volume its own claim, owned by the pod and gone with it', async () => {
+    await c.k(['apply', '-f', '-'], {
+      input: `apiVersion: v1
+kind: Pod
+metadata: {name: scratch, namespace: default}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers: [{name: c, image: busybox, command: [sleep, inf], volumeMounts: [{name: tmp, mountPath: /tmp}]}]
+  volumes:
+  - name: tmp
+    ephemeral:
+      volumeClaimTemplate:
+        metadata: {labels: {kind: scratch}}
+        spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 100Mi}}}
+`,
+    });
+    await c.k(['wait', '--for=condition=Ready', 'pod/scratch', '--timeout=60s']);
+    const pod = await json(['get', 'pod', 'scratch']);
+    const pvc = await json(['get', 'pvc', 'scratch-tmp']);
+    assert.equal(pvc.status.phase, 'Bound');
+    assert.equal(pvc.spec.storageClassName, 'local-path');
+    assert.deepEqual(pvc.metadata.labels, { kind: 'scratch' });
+    assert.deepEqual(pvc.metadata.ownerReferences.map((o: any) => [o.kind, o.name, o.uid, o.controller]), [['Pod', 'scratch', pod.metadata.uid, true]]);
+    await c.k(['delete', 'pod', 'scratch', '--timeout=60s']);
+    await c.until('the claim collected with its pod', async () => (await c.kubectl(['get', 'pvc', 'scratch-tmp'])).code !== 0);
+  });
+
   it('rejects invalid volumes and classes with upstream\'s messages', async () => {
     const bad = await c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: bad}\nspec:\n  accessModes: [ReadWriteSometimes]\n' });
     assert.notEqual(bad.code, 0);

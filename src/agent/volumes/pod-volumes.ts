@@ -65,7 +65,7 @@ const PLUGIN: Record<string, string> = {
   projected: 'kubernetes.io~projected',
 };
 
-const kindOf = (v: any): string | undefined => ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim'].find((k) => v[k] !== undefined && v[k] !== null);
+const kindOf = (v: any): string | undefined => ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'ephemeral'].find((k) => v[k] !== undefined && v[k] !== null);
 const ATOMIC = new Set(['configMap', 'secret', 'downwardAPI', 'projected']);
 
 /**
@@ -95,7 +95,7 @@ async function setUpOne(pod: any, vol: any, ctx: VolumeContext, kind: string): P
     await checkHostPath(vol.hostPath.path, vol.hostPath.type);
     return { hostPath: vol.hostPath.path, readOnly: false };
   }
-  if (kind === 'persistentVolumeClaim') {
+  if (kind === 'persistentVolumeClaim' || kind === 'ephemeral') {
     const { path, readOnly } = await persistentVolumePath(pod, vol, ctx.source);
     return { hostPath: path, readOnly };
   }
@@ -139,7 +139,7 @@ async function each(pod: any, ctx: VolumeContext, only?: Set<string>): Promise<M
   const out = new Map<string, VolumeDir>();
   for (const vol of pod.spec?.volumes ?? []) {
     const kind = kindOf(vol);
-    if (!kind) continue; // csi, ephemeral, ...: not supported on this node
+    if (!kind) continue; // csi, ...: not supported on this node
     if (only && !only.has(kind)) continue;
     try {
       out.set(vol.name, await setUpOne(pod, vol, ctx, kind));

@@ -1,7 +1,7 @@
 /**
  * The persistent volume controllers' wiring (kube-controller-manager's
- * persistentvolume-binder, pvc-protection and pv-protection, plus k3s's local-path
- * provisioner): claim and volume keys on one queue ("claim:ns/name", "volume:name") for
+ * persistentvolume-binder, pvc-protection, pv-protection and ephemeral-volume, plus k3s's
+ * local-path provisioner): claim and volume keys on one queue ("claim:ns/name", "volume:name") for
  * the binder, a second queue for the protection finalizers. A volume event wakes the claim
  * it names; a claim event wakes its volume; a pod event wakes the claims it uses.
  */
@@ -14,6 +14,7 @@ import type { ControllerContext } from '../replicaset/controller.js';
 import { EventRecorder } from '../common/events.js';
 import { syncClaim, syncVolume, type BinderDeps, type Provisioner } from './binder.js';
 import { LocalPathProvisioner } from './local-path.js';
+import { syncEphemeralClaims } from './ephemeral.js';
 import { claimNamesOf, syncClaimProtection, syncVolumeProtection } from './protection.js';
 
 export interface PersistentVolumeOptions {
@@ -31,6 +32,7 @@ export class PersistentVolumeController {
   static readonly NAME = 'persistentvolume-binder-controller';
   readonly queue = new WorkQueue();
   readonly protection = new WorkQueue();
+  readonly ephemeral = new WorkQueue();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -82,6 +84,7 @@ export class PersistentVolumeController {
   }
 
   private onPod(p: any): void {
+    if ((p.spec?.volumes ?? []).some((v: any) => v.ephemeral) && !p.metadata.deletionTimestamp) this.ephemeral.add(keyOf(p));
     for (const name of claimNamesOf(p)) this.protection.add(`claim:${p.metadata.namespace}/${name}`);
   }
 
@@ -135,6 +138,17 @@ export class PersistentVolumeController {
           const { kind, obj } = objectOf(key);
           if (!obj) return;
           await (kind === 'claim' ? syncClaim(deps, obj) : syncVolume(deps, obj));
+        },
+      }),
+      runWorkers({
+        name: 'ephemeral-volume-controller',
+        queue: this.ephemeral,
+        workers: 1,
+        log,
+        signal,
+        sync: async (key) => {
+          const pod = podInf.cache.get(key);
+          if (pod) await syncEphemeralClaims(pvcs, (ns, name) => pvcInf.cache.getByName(ns, name), pod);
         },
       }),
       runWorkers({

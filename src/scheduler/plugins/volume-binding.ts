@@ -43,10 +43,13 @@ export function create(args: { bindTimeoutSeconds?: number }, h: VolumeBindingHa
     preFilter(state, pod) {
       const names = podClaimNames(pod);
       if (!names.length) return { status: skip() };
+      const ephemeral = new Set((pod.spec?.volumes ?? []).filter((v: any) => v.ephemeral).map((v: any) => `${pod.metadata.name}-${v.name}`));
       const s: State = { bound: [], delayed: [] };
       for (const name of names) {
         const c = h.claim(pod.metadata.namespace, name);
+        if (!c && ephemeral.has(name)) return { status: unresolvable(`waiting for ephemeral volume controller to create the persistentvolumeclaim "${name}"`) };
         if (!c) return { status: unresolvable(`persistentvolumeclaim "${name}" not found`) };
+        if (ephemeral.has(name) && !(c.metadata.ownerReferences ?? []).some((o: any) => o.uid === pod.metadata.uid && o.controller)) return { status: unresolvable(`PVC ${pod.metadata.namespace}/${name} was not created for pod ${pod.metadata.namespace}/${pod.metadata.name} (pod is not owner)`) };
         if (c.metadata.deletionTimestamp) return { status: unresolvable(`persistentvolumeclaim "${name}" is being deleted`) };
         if (c.spec?.volumeName) {
           const pv = h.volume(c.spec.volumeName);
