@@ -18,6 +18,9 @@ import { isNotFound } from '../../client/rest.js';
 import type { EventRecorder } from '../common/events.js';
 import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_BETA_STORAGE_PROVISIONER, ANN_PROVISIONED_BY, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER, claimRefMatches, findMatchingVolume } from './matching.js';
 
+/** A provisioner still waiting for work elsewhere (a helper pod): not a failure, synced again later. */
+export class CleanupPendingError extends Error {}
+
 export interface Provisioner {
   readonly name: string;
   /** Creates the volume for the claim (pre-bound to it through claimRef). */
@@ -203,7 +206,14 @@ async function reclaim(d: BinderDeps, pv: any): Promise<void> {
   if (pv.metadata.deletionTimestamp) return;
   const by = pv.metadata.annotations?.[ANN_PROVISIONED_BY];
   const p = by ? d.provisioners.get(by) : undefined;
-  if (p) return p.delete(pv);
+  if (p) {
+    try {
+      return await p.delete(pv);
+    } catch (err) {
+      if (!(err instanceof CleanupPendingError)) d.recorder.event({ ...pv, apiVersion: 'v1', kind: 'PersistentVolume' }, 'Warning', 'VolumeFailedDelete', (err as Error).message);
+      throw err;
+    }
+  }
   if (by) return; // an external provisioner deletes what it made
   const msg = `error getting deleter volume plugin for volume "${pv.metadata.name}": no deletable volume plugin matched`;
   await setVolumePhase(d, pv, 'Failed', 'VolumeFailedDelete', msg);

@@ -12,8 +12,8 @@ import { runWorkers } from '../../client/controller.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { ControllerContext } from '../replicaset/controller.js';
 import { EventRecorder } from '../common/events.js';
-import { syncClaim, syncVolume, type BinderDeps, type Provisioner } from './binder.js';
-import { LocalPathProvisioner } from './local-path.js';
+import { CleanupPendingError, syncClaim, syncVolume, type BinderDeps, type Provisioner } from './binder.js';
+import { HELPER_PREFIX, LocalPathProvisioner } from './local-path.js';
 import { syncEphemeralClaims } from './ephemeral.js';
 import { claimNamesOf, syncClaimProtection, syncVolumeProtection } from './protection.js';
 
@@ -84,6 +84,8 @@ export class PersistentVolumeController {
   }
 
   private onPod(p: any): void {
+    // A local-path helper pod that Succeeded: its volume's deletion goes on.
+    if (p.metadata.namespace === 'kube-system' && p.metadata.name.startsWith(HELPER_PREFIX) && p.status?.phase === 'Succeeded') this.queue.add(`volume:${p.metadata.name.slice(HELPER_PREFIX.length)}`);
     if ((p.spec?.volumes ?? []).some((v: any) => v.ephemeral) && !p.metadata.deletionTimestamp) this.ephemeral.add(keyOf(p));
     for (const name of claimNamesOf(p)) this.protection.add(`claim:${p.metadata.namespace}/${name}`);
   }
@@ -100,7 +102,7 @@ export class PersistentVolumeController {
     const pvs = cs.resource('persistentvolumes');
     const pvcs = cs.resource('persistentvolumeclaims');
     const node = (name: string) => nodeInf.cache.getByName(undefined, name);
-    const localPath = new LocalPathProvisioner({ pvs, dir: this.o.localStoragePath ?? DEFAULT_LOCAL_STORAGE_PATH, node, isLocalNode: this.o.isLocalNode ?? ((n) => n === hostname()), log: log.child('local-path-provisioner') });
+    const localPath = new LocalPathProvisioner({ pvs, pods: cs.resource('pods'), dir: this.o.localStoragePath ?? DEFAULT_LOCAL_STORAGE_PATH, node, isLocalNode: this.o.isLocalNode ?? ((n) => n === hostname()), log: log.child('local-path-provisioner') });
     const deps: BinderDeps = {
       pvs,
       pvcs,
@@ -137,7 +139,13 @@ export class PersistentVolumeController {
         sync: async (key) => {
           const { kind, obj } = objectOf(key);
           if (!obj) return;
-          await (kind === 'claim' ? syncClaim(deps, obj) : syncVolume(deps, obj));
+          try {
+            await (kind === 'claim' ? syncClaim(deps, obj) : syncVolume(deps, obj));
+          } catch (err) {
+            // Waiting for a helper pod is no failure: its pod's events bring the volume back (the
+            // resync too, should one be missed).
+            if (!(err instanceof CleanupPendingError)) throw err;
+          }
         },
       }),
       runWorkers({

@@ -9,18 +9,20 @@
  * disk to provision. k3s's `--default-local-storage-path` is the same path on every node
  * (default <data dir>/storage), as upstream's DEFAULT_PATH_FOR_NON_LISTED_NODES.
  *
- * Deletion (reclaim policy Delete): upstream runs a helper pod on the node to remove the
- * directory. skiff keeps it simpler: the controller removes the directory itself when the
- * node runs in this process (the server's own node, or its simulated nodes) and then deletes
- * the PersistentVolume; for a volume on a remote agent's node the PersistentVolume is
- * deleted and the directory is left on that node (logged), since no agent cleans it yet.
+ * Deletion (reclaim policy Delete): when the node runs in this process (the server's own
+ * node, or its simulated nodes) the controller removes the directory itself; on a remote
+ * agent's node it does what local-path-provisioner always does: a helper pod in
+ * kube-system, pinned to that node (spec.nodeName, tolerating every taint), mounts the
+ * storage directory and runs `rm -rf` on the volume's directory, so the node's own agent
+ * deletes the data. Once the helper pod Succeeded it is removed and then the
+ * PersistentVolume; a Failed helper is removed and tried again.
  */
 import { rm } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ResourceClient } from '../../client/resource.js';
 import { isAlreadyExists, isNotFound } from '../../client/rest.js';
 import type { Logger } from '../../util/log.js';
-import type { Provisioner } from './binder.js';
+import { CleanupPendingError, type Provisioner } from './binder.js';
 import { ANN_PROVISIONED_BY } from './matching.js';
 
 export const LOCAL_PATH_PROVISIONER = 'rancher.io/local-path';
@@ -29,6 +31,7 @@ export const ANN_LOCAL_PATH_NODE = 'local.path.provisioner/selected-node';
 
 export interface LocalPathOptions {
   pvs: ResourceClient;
+  pods: ResourceClient;
   /** The nodes' storage directory (k3s's --default-local-storage-path). */
   dir: string;
   node(name: string): any | undefined;
@@ -38,6 +41,12 @@ export interface LocalPathOptions {
 }
 
 export const volumeNameFor = (pvc: any) => `pvc-${pvc.metadata.uid}`;
+/** The busybox image every node has without a registry (agent/runtime/cri/images.ts). */
+const HELPER_IMAGE = 'skiff.local/busybox:latest';
+/** local-path-provisioner's name for the pod that removes a volume's directory on its node. */
+export const HELPER_PREFIX = 'helper-pod-delete-';
+export const helperPodName = (pvName: string) => `${HELPER_PREFIX}${pvName}`;
+
 
 export class LocalPathProvisioner implements Provisioner {
   readonly name = LOCAL_PATH_PROVISIONER;
@@ -79,12 +88,59 @@ export class LocalPathProvisioner implements Provisioner {
     const node: string | undefined = pv.metadata.annotations?.[ANN_LOCAL_PATH_NODE];
     // Only ever a directory directly under the storage directory.
     const base = resolve(this.o.dir);
-    if (path && resolve(path).startsWith(base + sep) && node && this.o.isLocalNode(node)) await rm(resolve(path), { recursive: true, force: true });
-    else if (path && node) this.o.log.warn('local-path volume deleted; its directory stays on the remote node', { pv: pv.metadata.name, node, path });
+    const ours = !!path && dirname(resolve(path)) === base;
+    if (ours && node && this.o.isLocalNode(node)) await rm(resolve(path!), { recursive: true, force: true });
+    else if (ours && node) await this.deleteOnNode(pv.metadata.name, resolve(path!), node);
     try {
       await this.o.pvs.delete(undefined, pv.metadata.name);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
   }
+
+  /** Runs the helper pod on the volume's node until it Succeeded; throws CleanupPendingError meanwhile. */
+  private async deleteOnNode(pvName: string, path: string, node: string): Promise<void> {
+    const name = helperPodName(pvName);
+    let helper: any;
+    try {
+      helper = await this.o.pods.get('kube-system', name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (!helper) {
+      await this.o.pods.create(helperPod(name, node, path, this.o.dir)).catch((err) => {
+        if (!isAlreadyExists(err)) throw err;
+      });
+      throw new CleanupPendingError(`removing ${path} on node ${node}`);
+    }
+    const phase = helper.status?.phase;
+    if (phase === 'Failed') {
+      // Removed, and tried again after the work queue's backoff (a plain error, not a wait).
+      await this.o.pods.delete('kube-system', name).catch(() => {});
+      throw new Error(`removing ${path} on node ${node}: helper pod ${name} failed`);
+    }
+    if (phase !== 'Succeeded') throw new CleanupPendingError(`removing ${path} on node ${node}: helper pod ${phase ?? 'Pending'}`);
+    await this.o.pods.delete('kube-system', name).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+    this.o.log.info('local-path volume directory removed on its node', { pv: pvName, node, path });
+  }
+}
+
+/** The helper pod: the node's agent mounts the storage directory and removes the volume's one. */
+export function helperPod(name: string, node: string, path: string, dir: string): any {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'kube-system', labels: { app: 'local-path-provisioner-helper' } },
+    spec: {
+      nodeName: node,
+      restartPolicy: 'Never',
+      priorityClassName: 'system-node-critical',
+      tolerations: [{ operator: 'Exists' }],
+      automountServiceAccountToken: false,
+      containers: [{ name: 'helper-pod', image: HELPER_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['rm', '-rf', path], volumeMounts: [{ name: 'data', mountPath: dir }] }],
+      volumes: [{ name: 'data', hostPath: { path: dir, type: 'DirectoryOrCreate' } }],
+    },
+  };
 }
