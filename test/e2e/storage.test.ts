@@ -4,7 +4,8 @@
  * Pending until a pod uses it, then the scheduler's node choice makes the provisioner
  * create a volume with that node's affinity, and later pods of the claim follow it there;
  * a static volume binds to a matching claim and, with Retain, is Released when the claim
- * goes; pvc-protection keeps a used claim Terminating until its pod is gone; a pod whose
+ * goes; pvc-protection keeps a used claim Terminating until its pod is gone (pv-protection a
+ * Bound volume); generic ephemeral volumes get pod-owned claims; a pod whose
  * claim is not bound waits with FailedMount; the `kubectl get pv,pvc,sc` columns.
  */
 import { after, before, describe, it } from 'node:test';
@@ -169,6 +170,17 @@ describe('persistent volumes and the local-path provisioner', () => {
     await c.until('bound', async () => (await json(['get', 'pvc', 'later'])).status.phase === 'Bound');
     assert.equal(await c.k(['get', 'pvc', 'later', '-o', 'jsonpath={.spec.volumeName}']), 'slow-pv');
     await c.k(['wait', '--for=condition=Ready', 'pod/waiting', '--timeout=60s']);
+
+    // pv-protection: a Bound volume that is deleted stays (Terminating) until it is released.
+    await c.k(['delete', 'pv', 'slow-pv', '--wait=false']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const pv = await json(['get', 'pv', 'slow-pv']);
+    assert.ok(pv.metadata.deletionTimestamp);
+    assert.deepEqual(pv.metadata.finalizers, ['kubernetes.io/pv-protection']);
+    assert.match(lines(await c.k(['get', 'pv', 'slow-pv']))[1], /\sTerminating\s+default\/later\s/);
+    await c.k(['delete', 'pod', 'waiting', '--timeout=60s']);
+    await c.k(['delete', 'pvc', 'later', '--timeout=60s']);
+    await c.until('the released volume gone', async () => (await c.kubectl(['get', 'pv', 'slow-pv'])).code !== 0);
   });
 
   it('keeps a pod of an unbound Immediate claim Pending in the scheduler, with upstream\'s message', async () => {
