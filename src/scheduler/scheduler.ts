@@ -187,6 +187,8 @@ export class Scheduler {
         } else {
           fwk.runUnreserve(state, pod, chosen);
           this.cache.forget(pod.metadata.uid);
+          // A PreBind failure is the pod's scheduling failure (upstream's handleSchedulingFailure).
+          if (st.reasons[0]?.startsWith('running PreBind plugin')) this.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'FailedScheduling', st.reasons.join(', '));
           this.o.log.debug('binding failed', { pod: q.key, node: chosen, reasons: st.reasons });
           this.queue.requeue(q, { unschedulable: false });
         }
@@ -236,8 +238,8 @@ export class Scheduler {
   }
 
   /** WaitForFirstConsumer: tells the binder and provisioner which node the claim's pod goes to. */
-  private async selectNode(pvc: any, node: string): Promise<void> {
-    await this.o.cs.resource('persistentvolumeclaims').patch(pvc.metadata.namespace, pvc.metadata.name, 'merge', { metadata: { annotations: { 'volume.kubernetes.io/selected-node': node } } });
+  private async selectNode(pvc: any, node: string): Promise<any> {
+    return this.o.cs.resource('persistentvolumeclaims').patch(pvc.metadata.namespace, pvc.metadata.name, 'merge', { metadata: { annotations: { 'volume.kubernetes.io/selected-node': node } } });
   }
 
   private async evict(victim: any, preemptor: any, node: string): Promise<void> {

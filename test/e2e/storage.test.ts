@@ -218,6 +218,18 @@ spec:
     await c.until('the claim collected with its pod', async () => (await c.kubectl(['get', 'pvc', 'scratch-tmp'])).code !== 0);
   });
 
+  it('a claim local-path cannot provision (ReadWriteMany): ProvisioningFailed, the node choice is reset, the pod stays Pending', async () => {
+    await c.k(['apply', '-f', '-'], { input: claim('shared', '').replace('[ReadWriteOnce]', '[ReadWriteMany]') });
+    await c.k(['apply', '-f', '-'], { input: podWith('sharer', 'shared') });
+    const failed = await c.until('ProvisioningFailed', async () => (await json(['get', 'events', '--field-selector', 'involvedObject.name=shared,reason=ProvisioningFailed'])).items[0]?.message);
+    assert.equal(failed, 'failed to provision volume with StorageClass "local-path": NodePath only supports ReadWriteOnce and ReadWriteOncePod (1.22+) access modes');
+    const sched = await c.until('FailedScheduling', async () => (await json(['get', 'events', '--field-selector', 'involvedObject.name=sharer,reason=FailedScheduling'])).items[0]?.message);
+    assert.equal(sched, 'running PreBind plugin "VolumeBinding": binding volumes: selectedNode annotation reset for PVC "shared"');
+    assert.equal(await c.k(['get', 'pod', 'sharer', '-o', 'jsonpath={.spec.nodeName}']), '');
+    assert.equal(await c.k(['get', 'pvc', 'shared', '-o', 'jsonpath={.status.phase}']), 'Pending');
+    await c.k(['delete', 'pod', 'sharer', '--wait=false']);
+  });
+
   it('rejects invalid volumes and classes with upstream\'s messages', async () => {
     const bad = await c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: bad}\nspec:\n  accessModes: [ReadWriteSometimes]\n' });
     assert.notEqual(bad.code, 0);

@@ -129,6 +129,9 @@ export async function syncClaim(d: BinderDeps, pvc: any): Promise<void> {
     await p.provision(pvc, sc, selectedNode);
   } catch (err) {
     d.recorder.event(pvc, 'Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${className}": ${(err as Error).message}`);
+    // Upstream's rescheduleProvisioning: the node choice is dropped, so the scheduler (whose
+    // PreBind is waiting for this claim) gives up on that node and picks again.
+    if (selectedNode) await d.pvcs.patch(pvc.metadata.namespace, pvc.metadata.name, 'merge', { metadata: { annotations: { [ANN_SELECTED_NODE]: null } } });
     throw err;
   }
 }

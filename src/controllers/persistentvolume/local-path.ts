@@ -54,8 +54,8 @@ export class LocalPathProvisioner implements Provisioner {
 
   async provision(pvc: any, sc: any, nodeName: string | undefined): Promise<void> {
     if (!nodeName) throw new Error('configuration error, no node was specified');
-    if ((pvc.spec?.accessModes ?? []).some((m: string) => m !== 'ReadWriteOnce' && m !== 'ReadWriteOncePod')) throw new Error('NodePath only supports ReadWriteOnce and ReadWriteOncePod access modes');
-    if (pvc.spec?.volumeMode === 'Block') throw new Error('NodePath does not support Block volume mode');
+    if ((pvc.spec?.accessModes ?? []).some((m: string) => m !== 'ReadWriteOnce' && m !== 'ReadWriteOncePod')) throw new Error('NodePath only supports ReadWriteOnce and ReadWriteOncePod (1.22+) access modes');
+    if (pvc.spec?.volumeMode === 'Block') throw new Error(`${LOCAL_PATH_PROVISIONER} does not support block volume provisioning`);
     const node = this.o.node(nodeName);
     const hostname = node?.metadata?.labels?.['kubernetes.io/hostname'] ?? nodeName;
     const name = volumeNameFor(pvc);

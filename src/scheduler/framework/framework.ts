@@ -120,7 +120,7 @@ export class Framework {
   async runBind(state: CycleState, pod: any, node: string): Promise<Status> {
     for (const p of this.plugins.preBind ?? []) {
       const s = await p.preBind(state, pod, node);
-      if (s.code !== Code.Skip && !s.isSuccess()) return s.withPlugin(p.name);
+      if (s.code !== Code.Skip && !s.isSuccess()) return new Status(s.code, [`running PreBind plugin "${p.name}": ${s.reasons.join(', ')}`], p.name);
     }
     for (const p of this.plugins.bind) {
       const s = await p.bind(state, pod, node);

@@ -22,8 +22,8 @@ export interface VolumeBindingHandle {
   volume(name: string): any | undefined;
   volumes(): readonly any[];
   storageClass(name: string): any | undefined;
-  /** Sets volume.kubernetes.io/selected-node on the claim. */
-  selectNode(pvc: any, node: string): Promise<void>;
+  /** Sets volume.kubernetes.io/selected-node on the claim; returns the claim as written. */
+  selectNode(pvc: any, node: string): Promise<any>;
 }
 
 interface State {
@@ -34,6 +34,12 @@ interface State {
 /** Names of the claims a pod uses (generic ephemeral volumes are claims named <pod>-<volume>). */
 export function podClaimNames(pod: any): string[] {
   return (pod.spec?.volumes ?? []).flatMap((v: any) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : v.ephemeral ? [`${pod.metadata.name}-${v.name}`] : []));
+}
+
+/** Whether resourceVersion a is later than b (skiff's are store revisions: integers). */
+function newer(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) > BigInt(b);
 }
 
 export function create(args: { bindTimeoutSeconds?: number }, h: VolumeBindingHandle): PreFilterPlugin & FilterPlugin & PreBindPlugin {
@@ -78,8 +84,14 @@ export function create(args: { bindTimeoutSeconds?: number }, h: VolumeBindingHa
     async preBind(state, pod, node) {
       const s = state.read<State>(NAME);
       if (!s?.delayed.length) return skip();
+      // The resourceVersion of each claim once it names the node: a later version of the
+      // claim without the annotation means the provisioner gave the node up.
+      const written = new Map<string, string>();
       try {
-        for (const c of s.delayed) if (c.metadata.annotations?.[ANN_SELECTED_NODE] !== node) await h.selectNode(c, node);
+        for (const c of s.delayed) {
+          const w = c.metadata.annotations?.[ANN_SELECTED_NODE] !== node ? await h.selectNode(c, node) : c;
+          written.set(c.metadata.uid, w.metadata.resourceVersion);
+        }
       } catch (err) {
         return errorStatus(`binding volumes: ${(err as Error).message}`);
       }
@@ -89,6 +101,9 @@ export function create(args: { bindTimeoutSeconds?: number }, h: VolumeBindingHa
         const now = s.delayed.map((c) => h.claim(c.metadata.namespace, c.metadata.name));
         const gone = s.delayed.find((_c, i) => !now[i] || now[i].metadata.uid !== s.delayed[i].metadata.uid);
         if (gone) return errorStatus(`binding volumes: persistentvolumeclaim "${gone.metadata.name}" not found`);
+        // The cache may still show the claim from before our write: only a newer one counts.
+        const reset = now.find((c) => !c.spec?.volumeName && c.metadata.annotations?.[ANN_SELECTED_NODE] !== node && newer(c.metadata.resourceVersion, written.get(c.metadata.uid)));
+        if (reset) return errorStatus(`binding volumes: selectedNode annotation reset for PVC "${reset.metadata.name}"`);
         const pending = now.filter((c) => !c.spec?.volumeName);
         if (!pending.length) return Status.success();
         if (Date.now() > deadline) return errorStatus('binding volumes: context deadline exceeded');
