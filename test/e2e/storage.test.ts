@@ -92,6 +92,14 @@ describe('persistent volumes and the local-path provisioner', () => {
     assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms, [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [pod.spec.nodeName] }] }]);
     assert.match(pv.spec.hostPath.path, new RegExp(`/storage/pvc-${bound.metadata.uid}_default_data$`));
     assert.deepEqual(pv.metadata.finalizers, ['kubernetes.io/pv-protection']);
+    // The claim's story, as `kubectl describe pvc` tells it on k3s.
+    const events = (await json(['get', 'events', '--field-selector', 'involvedObject.name=data'])).items;
+    const said = (reason: string) => events.find((e: any) => e.reason === reason);
+    assert.equal(said('ExternalProvisioning')?.source.component, 'persistentvolume-controller');
+    assert.match(said('ExternalProvisioning')?.message, /^Waiting for a volume to be created either by the external provisioner 'rancher\.io\/local-path' or manually/);
+    assert.equal(said('Provisioning')?.message, 'External provisioner is provisioning volume for claim "default/data"');
+    assert.equal(said('ProvisioningSucceeded')?.message, `Successfully provisioned volume ${pv.metadata.name}`);
+    assert.equal(events.filter((e: any) => e.reason === 'Provisioning').reduce((n: number, e: any) => n + (e.count ?? 1), 0), 1, 'provisioned once');
 
     // Volume node affinity: every later pod of the claim lands on that node.
     const node = pod.spec.nodeName;

@@ -23,7 +23,7 @@ export class CleanupPendingError extends Error {}
 
 export interface Provisioner {
   readonly name: string;
-  /** Creates the volume for the claim (pre-bound to it through claimRef). */
+  /** Creates the volume for the claim (pre-bound to it through claimRef), with its own events. */
   provision(pvc: any, storageClass: any, nodeName: string | undefined): Promise<void>;
   /** Removes the volume's data and then the PersistentVolume object. */
   delete(pv: any): Promise<void>;
@@ -79,7 +79,6 @@ async function bind(d: BinderDeps, pv: any, pvc: any): Promise<void> {
     pvc = await d.pvcs.patch(pvc.metadata.namespace, pvc.metadata.name, 'merge', { metadata: { annotations }, spec: { volumeName: pv.metadata.name } });
   }
   await setClaimPhase(d, pvc, { phase: 'Bound', accessModes: pv.spec?.accessModes ?? [], capacity: pv.spec?.capacity ?? {} });
-  d.recorder.event(pvc, 'Normal', 'Bound', `Successfully bound to volume ${pv.metadata.name}`);
 }
 
 export async function syncClaim(d: BinderDeps, pvc: any): Promise<void> {
@@ -119,16 +118,13 @@ export async function syncClaim(d: BinderDeps, pvc: any): Promise<void> {
   if (ann[ANN_STORAGE_PROVISIONER] !== sc.provisioner) {
     pvc = await d.pvcs.patch(pvc.metadata.namespace, pvc.metadata.name, 'merge', { metadata: { annotations: { [ANN_STORAGE_PROVISIONER]: sc.provisioner, [ANN_BETA_STORAGE_PROVISIONER]: sc.provisioner } } });
   }
+  // As for any out-of-tree provisioner, the binder says who is expected to act.
+  d.recorder.event(pvc, 'Normal', 'ExternalProvisioning', `Waiting for a volume to be created either by the external provisioner '${sc.provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`);
   const p = d.provisioners.get(sc.provisioner);
-  if (!p) {
-    d.recorder.event(pvc, 'Normal', 'ExternalProvisioning', `Waiting for a volume to be created either by the external provisioner '${sc.provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`);
-    return;
-  }
-  d.recorder.event(pvc, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${pvcRef(pvc)}"`);
+  if (!p) return;
   try {
     await p.provision(pvc, sc, selectedNode);
   } catch (err) {
-    d.recorder.event(pvc, 'Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${className}": ${(err as Error).message}`);
     // Upstream's rescheduleProvisioning: the node choice is dropped, so the scheduler (whose
     // PreBind is waiting for this claim) gives up on that node and picks again.
     if (selectedNode) await d.pvcs.patch(pvc.metadata.namespace, pvc.metadata.name, 'merge', { metadata: { annotations: { [ANN_SELECTED_NODE]: null } } });

@@ -102,7 +102,7 @@ export class PersistentVolumeController {
     const pvs = cs.resource('persistentvolumes');
     const pvcs = cs.resource('persistentvolumeclaims');
     const node = (name: string) => nodeInf.cache.getByName(undefined, name);
-    const localPath = new LocalPathProvisioner({ pvs, pods: cs.resource('pods'), dir: this.o.localStoragePath ?? DEFAULT_LOCAL_STORAGE_PATH, node, isLocalNode: this.o.isLocalNode ?? ((n) => n === hostname()), log: log.child('local-path-provisioner') });
+    const localPath = new LocalPathProvisioner({ pvs, pods: cs.resource('pods'), dir: this.o.localStoragePath ?? DEFAULT_LOCAL_STORAGE_PATH, node, isLocalNode: this.o.isLocalNode ?? ((n) => n === hostname()), log: log.child('local-path-provisioner'), recorder: new EventRecorder(cs, 'rancher.io/local-path_skiff', log) });
     const deps: BinderDeps = {
       pvs,
       pvcs,

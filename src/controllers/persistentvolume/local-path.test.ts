@@ -52,8 +52,10 @@ describe('local-path provisioner', () => {
     assert.equal(pv.spec.hostPath.type, 'DirectoryOrCreate');
     assert.deepEqual(pv.spec.claimRef, { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'ns', name: 'data', uid: 'u1', resourceVersion: '5' });
     assert.equal(pv.metadata.annotations[ANN_LOCAL_PATH_NODE], 'n1');
-    await assert.rejects(p.provision(claim, sc, undefined), /no node was specified/);
-    await assert.rejects(p.provision({ ...claim, spec: { ...claim.spec, accessModes: ['ReadWriteMany'] } }, sc, 'n1'), /only supports ReadWriteOnce/);
+    const other = (uid: string, spec: any = {}) => ({ metadata: { ...claim.metadata, uid }, spec: { ...claim.spec, ...spec } });
+    await assert.rejects(p.provision(other('u2'), sc, undefined), /^Error: configuration error, no node was specified$/);
+    await assert.rejects(p.provision(other('u3', { accessModes: ['ReadWriteMany'] }), sc, 'n1'), /^Error: NodePath only supports ReadWriteOnce and ReadWriteOncePod \(1\.22\+\) access modes$/);
+    assert.equal(pvs.objs.size, 1);
     rmSync(dir, { recursive: true });
   });
 

@@ -38,6 +38,8 @@ export interface LocalPathOptions {
   /** Whether a node runs in this process, so its directories are on this machine's disk. */
   isLocalNode(name: string): boolean;
   log: Logger;
+  /** Events on claims, from the provisioner (as local-path-provisioner's own). */
+  recorder?: { event(obj: any, type: 'Normal' | 'Warning', reason: string, message: string): void };
 }
 
 export const volumeNameFor = (pvc: any) => `pvc-${pvc.metadata.uid}`;
@@ -52,7 +54,28 @@ export class LocalPathProvisioner implements Provisioner {
   readonly name = LOCAL_PATH_PROVISIONER;
   constructor(private readonly o: LocalPathOptions) {}
 
+  /** Claims whose volume this provisioner created and the binder has not bound yet (the cache lags). */
+  private readonly made = new Set<string>();
+
   async provision(pvc: any, sc: any, nodeName: string | undefined): Promise<void> {
+    const uid: string = pvc.metadata.uid;
+    if (this.made.has(uid)) return;
+    const ref = `${pvc.metadata.namespace}/${pvc.metadata.name}`;
+    const event = (type: 'Normal' | 'Warning', reason: string, msg: string) => this.o.recorder?.event({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...pvc }, type, reason, msg);
+    event('Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${ref}"`);
+    try {
+      await this.create(pvc, sc, nodeName);
+    } catch (err) {
+      event('Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${sc.metadata.name}": ${(err as Error).message}`);
+      throw err;
+    }
+    this.made.add(uid);
+    // Forgotten after a while: by then the binder has bound the claim, or will retry.
+    setTimeout(() => this.made.delete(uid), 60_000).unref();
+    event('Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${volumeNameFor(pvc)}`);
+  }
+
+  private async create(pvc: any, sc: any, nodeName: string | undefined): Promise<void> {
     if (!nodeName) throw new Error('configuration error, no node was specified');
     if ((pvc.spec?.accessModes ?? []).some((m: string) => m !== 'ReadWriteOnce' && m !== 'ReadWriteOncePod')) throw new Error('NodePath only supports ReadWriteOnce and ReadWriteOncePod (1.22+) access modes');
     if (pvc.spec?.volumeMode === 'Block') throw new Error(`${LOCAL_PATH_PROVISIONER} does not support block volume provisioning`);
