@@ -2,7 +2,8 @@
  * Persistent storage with real containers (containerd + runc), with the real kubectl: a
  * StatefulSet pod whose volumeClaimTemplate is provisioned by the built-in local-path
  * provisioner writes a file; the pod is deleted; the recreated pod (same claim, same node
- * by the volume's node affinity) finds the file and copies it to prove it read it. The
+ * by the volume's node affinity) finds the file and copies it to prove it read it; a pod
+ * mounting the claim readOnly reads it but cannot write. The
  * suite reads both files on the host, in the volume's directory under the data dir; once
  * the set and its claim are deleted the Delete-policy volume and its directory go too.
  *
@@ -112,6 +113,24 @@ if (!INNER) {
       }, 120_000);
       await c.until('the recreated pod read the file', async () => existsSync(join(dir, 'seen')), 60_000);
       assert.equal(readFileSync(join(dir, 'seen'), 'utf8'), `written by ${first.metadata.uid}\n`);
+
+      // readOnly on the claim's volume makes the mount read-only (the data is still there).
+      await c.k(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'ro' },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'main', image: 'skiff.local/busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'cat /data/hello > /dev/termination-log; if touch /data/x 2>/dev/null; then echo writable >> /dev/termination-log; else echo read-only >> /dev/termination-log; fi'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0', readOnly: true } }],
+          },
+        }),
+      });
+      const t = await c.until('ro terminated', async () => (await c.getJson('/api/v1/namespaces/default/pods/ro')).status?.containerStatuses?.[0]?.state?.terminated, 60_000);
+      assert.equal(t.message, `written by ${first.metadata.uid}\nread-only\n`);
+      assert.ok(!existsSync(join(dir, 'x')));
+      await c.k(['delete', 'pod', 'ro', '--wait=true', '--timeout=60s']);
 
       await c.k(['delete', 'sts', 'web', '--wait=true', '--timeout=60s']);
       await c.until('the pod gone', async () => (await c.kubectl(['get', 'pod', 'web-0'])).code !== 0, 60_000);
