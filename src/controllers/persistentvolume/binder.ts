@@ -83,6 +83,8 @@ async function bind(d: BinderDeps, pv: any, pvc: any): Promise<void> {
 
 export async function syncClaim(d: BinderDeps, pvc: any): Promise<void> {
   if (pvc.spec?.volumeName) return syncBoundClaim(d, pvc);
+  // A claim on its way out gets no volume (external provisioners skip it too).
+  if (pvc.metadata.deletionTimestamp) return;
   const className = pvcClass(pvc);
   const sc = className ? d.storageClass(className) : undefined;
   const waitForConsumer = sc?.volumeBindingMode === 'WaitForFirstConsumer';
