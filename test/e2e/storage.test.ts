@@ -238,6 +238,42 @@ spec:
     await c.k(['delete', 'pod', 'sharer', '--wait=false']);
   });
 
+  it('binds a local volume of a no-provisioner WaitForFirstConsumer class on the node that has it', async () => {
+    await c.k(['apply', '-f', '-'], {
+      input: `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local-storage}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: local-pv}
+spec:
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: local-storage
+  local: {path: /mnt/disks/ssd1}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [sim-node-1]}]
+`,
+    });
+    await c.until('local-pv Available', async () => (await json(['get', 'pv', 'local-pv'])).status.phase === 'Available');
+    await c.k(['apply', '-f', '-'], { input: claim('local-claim', '  storageClassName: local-storage\n') });
+    await c.k(['apply', '-f', '-'], { input: podWith('local-user', 'local-claim') });
+    await c.k(['wait', '--for=condition=Ready', 'pod/local-user', '--timeout=60s']);
+    assert.equal(await c.k(['get', 'pod', 'local-user', '-o', 'jsonpath={.spec.nodeName}']), 'sim-node-1');
+    assert.equal(await c.k(['get', 'pvc', 'local-claim', '-o', 'jsonpath={.spec.volumeName}']), 'local-pv');
+    // Another claim of the class: no volume left on any node, so its pod cannot be placed.
+    await c.k(['apply', '-f', '-'], { input: claim('local-claim-2', '  storageClassName: local-storage\n') });
+    await c.k(['apply', '-f', '-'], { input: podWith('local-user-2', 'local-claim-2') });
+    const msg = await c.until('FailedScheduling', async () => (await json(['get', 'events', '--field-selector', 'involvedObject.name=local-user-2,reason=FailedScheduling'])).items[0]?.message);
+    assert.match(msg, /^0\/2 nodes are available: 2 node\(s\) didn't find available persistent volumes to bind\./);
+    await c.k(['delete', 'pod', 'local-user', 'local-user-2', '--wait=false']);
+  });
+
   it('rejects invalid volumes and classes with upstream\'s messages', async () => {
     const bad = await c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: bad}\nspec:\n  accessModes: [ReadWriteSometimes]\n' });
     assert.notEqual(bad.code, 0);
