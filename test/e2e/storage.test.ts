@@ -274,6 +274,17 @@ spec:
     await c.k(['delete', 'pod', 'local-user', 'local-user-2', '--wait=false']);
   });
 
+  it('has upstream\'s system:persistent-volume-provisioner role for external provisioners', async () => {
+    await c.k(['create', 'serviceaccount', 'nfs-provisioner']);
+    await c.k(['create', 'clusterrolebinding', 'nfs-provisioner', '--clusterrole=system:persistent-volume-provisioner', '--serviceaccount=default:nfs-provisioner']);
+    const can = (verb: string, what: string) => c.kubectl(['auth', 'can-i', verb, what, '--as=system:serviceaccount:default:nfs-provisioner']).then((r) => r.stdout.trim());
+    await c.until('the binding in effect', async () => (await can('create', 'persistentvolumes')) === 'yes');
+    assert.equal(await can('list', 'storageclasses.storage.k8s.io'), 'yes');
+    assert.equal(await can('update', 'persistentvolumeclaims'), 'yes');
+    assert.equal(await can('delete', 'persistentvolumeclaims'), 'no');
+    assert.equal(await can('create', 'storageclasses.storage.k8s.io'), 'no');
+  });
+
   it('rejects invalid volumes and classes with upstream\'s messages', async () => {
     const bad = await c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: bad}\nspec:\n  accessModes: [ReadWriteSometimes]\n' });
     assert.notEqual(bad.code, 0);
