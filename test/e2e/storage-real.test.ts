@@ -1,7 +1,8 @@
 /**
  * Persistent storage with real containers (containerd + runc), with the real kubectl: a
  * StatefulSet pod whose volumeClaimTemplate is provisioned by the built-in local-path
- * provisioner writes a file; the pod is deleted; the recreated pod (same claim, same node
+ * provisioner writes a file (as a non-root user: the directory is world-writable, as
+ * local-path's); the pod is deleted; the recreated pod (same claim, same node
  * by the volume's node affinity) finds the file and copies it to prove it read it; a pod
  * mounting the claim readOnly reads it but cannot write. The
  * suite reads both files on the host, in the volume's directory under the data dir; once
@@ -47,6 +48,7 @@ spec:
         image: skiff.local/busybox:latest
         imagePullPolicy: IfNotPresent
         env: [{name: POD_UID, valueFrom: {fieldRef: {fieldPath: metadata.uid}}}]
+        securityContext: {runAsUser: 1000}
         command: [sh, -c, 'if [ -f /data/hello ]; then cp /data/hello /data/seen; else echo "written by $POD_UID" > /data/hello; fi; exec sleep 3600']
         volumeMounts: [{name: data, mountPath: /data}]
   volumeClaimTemplates:

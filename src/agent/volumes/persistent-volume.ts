@@ -1,12 +1,12 @@
 /**
  * persistentVolumeClaim volumes: claim → bound PersistentVolume → the directory on this
- * node. hostPath volumes go through the hostPath type check (the local-path provisioner's
- * DirectoryOrCreate makes the directory here, on first mount, whichever node this is);
+ * node. hostPath volumes go through the hostPath type check (a local-path volume's
+ * directory is made here, on first mount, whichever node this is: mode 0777);
  * `local` volumes must already exist. A claim that is missing or not yet bound is not an
  * error of the volume but of the pod's wait for it (ClaimNotReadyError): the kubelet
  * reports "Unable to attach or mount volumes ..." and retries.
  */
-import { stat } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import type { PodConfigSource } from '../config-source.js';
 import { checkHostPath } from './host-path.js';
 
@@ -34,6 +34,13 @@ export async function persistentVolumePath(pod: any, vol: any, source: PodConfig
   if (pv.spec?.claimRef?.uid !== pvc.metadata.uid) throw new ClaimNotReadyError(`error processing PVC ${ns}/${claimName}: PV ${pv.metadata.name} is not bound to it`);
   const readOnly = ref.readOnly || (pv.spec?.accessModes ?? []).every((m: string) => m === 'ReadOnlyMany');
   if (pv.spec?.hostPath) {
+    // A local-path volume's directory is made here on first mount, world-writable as
+    // local-path-provisioner's setup script makes it (`mkdir -m 0777 -p`), so pods that do
+    // not run as root can write to their claim.
+    if (pv.metadata.annotations?.['pv.kubernetes.io/provisioned-by'] === 'rancher.io/local-path' && !(await stat(pv.spec.hostPath.path).catch(() => undefined))) {
+      await mkdir(pv.spec.hostPath.path, { recursive: true });
+      await chmod(pv.spec.hostPath.path, 0o777);
+    }
     await checkHostPath(pv.spec.hostPath.path, pv.spec.hostPath.type);
     return { path: pv.spec.hostPath.path, readOnly };
   }
