@@ -296,4 +296,15 @@ spec:
     const change = await c.kubectl(['patch', 'sc', 'local-path', '--type=merge', '-p', '{"reclaimPolicy":"Retain"}']);
     assert.match(change.stderr, /reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden\./);
   });
+
+  it('gives a claim made while no class was the default the default class once there is one (retroactive)', async () => {
+    await c.k(['annotate', 'sc', 'local-path', 'storageclass.kubernetes.io/is-default-class=false', '--overwrite']);
+    await c.k(['apply', '-f', '-'], { input: claim('early') });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await json(['get', 'pvc', 'early'])).spec.storageClassName, undefined, 'no default class: none assigned');
+    await c.k(['apply', '-f', '-'], { input: claim('no-class', '  storageClassName: ""\n') });
+    await c.k(['annotate', 'sc', 'local-path', 'storageclass.kubernetes.io/is-default-class=true', '--overwrite']);
+    await c.until('the default assigned', async () => (await json(['get', 'pvc', 'early'])).spec.storageClassName === 'local-path');
+    assert.equal((await json(['get', 'pvc', 'no-class'])).spec.storageClassName, '', '"" means no class and stays');
+  });
 });

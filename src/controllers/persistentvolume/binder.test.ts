@@ -58,6 +58,7 @@ function world() {
     volume: (n) => pvs.objs.get(`/${n}`),
     claim: (ns, n) => pvcs.objs.get(`${ns}/${n}`),
     storageClass: () => undefined,
+    defaultClass: () => undefined,
     node: () => undefined,
     provisioners: new Map(),
     recorder: { event: (_o: any, type: string, reason: string, msg: string) => events.push(`${type} ${reason} ${msg}`) } as any,

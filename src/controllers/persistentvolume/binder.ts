@@ -12,7 +12,7 @@
  *   Released and then reclaimed by its policy: Retain keeps it, Delete removes it (and its
  *   data, through the provisioner that made it), Recycle is not supported (Failed).
  */
-import { pvcClass } from '../../api/builtin/storage.js';
+import { BETA_STORAGE_CLASS, pvcClass } from '../../api/builtin/storage.js';
 import type { ResourceClient } from '../../client/resource.js';
 import { isNotFound } from '../../client/rest.js';
 import type { EventRecorder } from '../common/events.js';
@@ -36,6 +36,8 @@ export interface BinderDeps {
   volume(name: string): any | undefined;
   claim(namespace: string, name: string): any | undefined;
   storageClass(name: string): any | undefined;
+  /** The default StorageClass (the newest when several say so), if any. */
+  defaultClass(): any | undefined;
   node(name: string): any | undefined;
   provisioners: Map<string, Provisioner>;
   recorder: EventRecorder;
@@ -85,6 +87,15 @@ export async function syncClaim(d: BinderDeps, pvc: any): Promise<void> {
   if (pvc.spec?.volumeName) return syncBoundClaim(d, pvc);
   // A claim on its way out gets no volume (external provisioners skip it too).
   if (pvc.metadata.deletionTimestamp) return;
+  // Retroactive default class (upstream since 1.28): a claim made while no class was the
+  // default gets the default once there is one; "" (no class, on purpose) is kept.
+  if ((pvc.spec?.storageClassName === undefined || pvc.spec?.storageClassName === null) && pvc.metadata.annotations?.[BETA_STORAGE_CLASS] === undefined) {
+    const def = d.defaultClass();
+    if (def) {
+      await d.pvcs.patch(pvc.metadata.namespace, pvc.metadata.name, 'merge', { spec: { storageClassName: def.metadata.name } });
+      return;
+    }
+  }
   const className = pvcClass(pvc);
   const sc = className ? d.storageClass(className) : undefined;
   const waitForConsumer = sc?.volumeBindingMode === 'WaitForFirstConsumer';

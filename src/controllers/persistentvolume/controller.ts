@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isDefaultClass } from '../../api/builtin/storage.js';
 import { keyOf, splitKey } from '../../client/cache.js';
 import { runWorkers } from '../../client/controller.js';
 import { WorkQueue } from '../../client/workqueue.js';
@@ -24,6 +25,11 @@ export interface PersistentVolumeOptions {
   isLocalNode?: (name: string) => boolean;
   /** How often every claim and volume is synced again (upstream's 15 s). */
   syncPeriodMs?: number;
+}
+
+/** The default class the DefaultStorageClass admission would pick: the newest, then by name. */
+export function newestDefault(classes: readonly any[]): any | undefined {
+  return [...classes].filter(isDefaultClass).sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name)))[0];
 }
 
 export const DEFAULT_LOCAL_STORAGE_PATH = join('/var/lib/skiff', 'storage');
@@ -55,7 +61,8 @@ export class PersistentVolumeController {
         if (r) claim(r.namespace ?? '', r.name);
       },
     });
-    inf.informer('storageclasses');
+    // A class made (or made the default) may be what a waiting claim needs.
+    inf.informer('storageclasses').addHandlers({ onAdd: () => this.enqueueUnboundClaims(), onUpdate: () => this.enqueueUnboundClaims(), onDelete: () => {} });
     inf.informer('nodes');
     inf.informer('pods').addHandlers({
       onAdd: (p) => this.onPod(p),
@@ -110,6 +117,7 @@ export class PersistentVolumeController {
       volume: (name) => pvInf.cache.getByName(undefined, name),
       claim: (ns, name) => pvcInf.cache.getByName(ns, name),
       storageClass: (name) => scInf.cache.getByName(undefined, name),
+      defaultClass: () => newestDefault(scInf.cache.list()),
       node,
       provisioners: new Map<string, Provisioner>([[localPath.name, localPath]]),
       recorder,
