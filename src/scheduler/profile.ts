@@ -19,6 +19,7 @@ import * as unschedulable from './plugins/node-unschedulable.js';
 import * as spread from './plugins/pod-topology-spread.js';
 import * as taints from './plugins/taint-toleration.js';
 import * as volumeBinding from './plugins/volume-binding.js';
+import * as volumeRestrictions from './plugins/volume-restrictions.js';
 
 export type PluginFactory = (args: any, h: any) => Plugin;
 
@@ -29,6 +30,7 @@ export const REGISTRY: Record<string, PluginFactory> = {
   [nodeAffinity.NAME]: nodeAffinity.create,
   [nodePorts.NAME]: nodePorts.create,
   [fit.NAME]: fit.create,
+  [volumeRestrictions.NAME]: volumeRestrictions.create,
   [volumeBinding.NAME]: volumeBinding.create,
   [spread.NAME]: spread.create,
   [interPod.NAME]: interPod.create,
@@ -46,6 +48,7 @@ export const DEFAULT_PLUGINS: { name: string; weight?: number }[] = [
   { name: nodeAffinity.NAME, weight: 2 },
   { name: nodePorts.NAME },
   { name: fit.NAME, weight: 1 },
+  { name: volumeRestrictions.NAME },
   { name: volumeBinding.NAME },
   { name: spread.NAME, weight: 2 },
   { name: interPod.NAME, weight: 2 },

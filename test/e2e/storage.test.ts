@@ -297,6 +297,19 @@ spec:
     assert.match(change.stderr, /reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden\./);
   });
 
+  it('lets only one pod use a ReadWriteOncePod claim', async () => {
+    await c.k(['apply', '-f', '-'], { input: claim('solo').replace('[ReadWriteOnce]', '[ReadWriteOncePod]') });
+    await c.k(['apply', '-f', '-'], { input: podWith('solo-1', 'solo') });
+    await c.k(['wait', '--for=condition=Ready', 'pod/solo-1', '--timeout=60s']);
+    await c.k(['apply', '-f', '-'], { input: podWith('solo-2', 'solo') });
+    const msg = await c.until('FailedScheduling', async () => (await json(['get', 'events', '--field-selector', 'involvedObject.name=solo-2,reason=FailedScheduling'])).items[0]?.message);
+    assert.match(msg, /^0\/2 nodes are available: 2 node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode\./);
+    // The holder gone, the other pod gets the claim.
+    await c.k(['delete', 'pod', 'solo-1', '--timeout=60s']);
+    await c.k(['wait', '--for=condition=Ready', 'pod/solo-2', '--timeout=60s']);
+    await c.k(['delete', 'pod', 'solo-2', '--wait=false']);
+  });
+
   it('gives a claim made while no class was the default the default class once there is one (retroactive)', async () => {
     await c.k(['annotate', 'sc', 'local-path', 'storageclass.kubernetes.io/is-default-class=false', '--overwrite']);
     await c.k(['apply', '-f', '-'], { input: claim('early') });
