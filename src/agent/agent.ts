@@ -15,7 +15,7 @@ import { EventRecorder } from '../controllers/common/events.js';
 import { LEASE_RENEW_MS, registerNode, renewLease, type NodeIdentity } from './node-status.js';
 import { PodWorkers } from './pod-worker.js';
 import { podReferences } from './config-source.js';
-import { informerConfigSource } from './informer-config-source.js';
+import { claimSource, informerConfigSource } from './informer-config-source.js';
 import { hasTokenVolume, tokenRequestProvider, type ServiceAccountTokenProvider } from './service-account-token.js';
 import { cleanupOrphanedPodDirs } from './volumes/pod-volumes.js';
 import type { Runtime } from './runtime/types.js';
@@ -91,7 +91,7 @@ export class NodeAgent {
     const recorder = new EventRecorder(cs, 'kubelet', log, identity.name);
     // Objects from list responses carry no kind: events name the Pod so `kubectl describe` finds them.
     const events = { event: (pod: any, type: 'Normal' | 'Warning', reason: string, message: string) => recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod }, type, reason, message) };
-    const source = { ...informerConfigSource(this.o.informers, () => identity.capacity, signal), serviceAccountToken: this.o.serviceAccountToken ?? tokenRequestProvider(cs) };
+    const source = { ...informerConfigSource(this.o.informers, () => identity.capacity, signal), ...claimSource(cs), serviceAccountToken: this.o.serviceAccountToken ?? tokenRequestProvider(cs) };
     const config = { source, events, ...this.o.podConfig };
     const secrets = cs.resource('secrets');
     this.workers = new PodWorkers({

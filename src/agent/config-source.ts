@@ -15,6 +15,10 @@ export interface PodConfigSource {
   listServices(namespace: string): any[] | Promise<any[]>;
   /** The node's allocatable resources: the downward API's default for unset limits. */
   nodeAllocatable?(): Record<string, string>;
+  /** The PersistentVolumeClaim (for persistentVolumeClaim volumes), or undefined when it does not exist. */
+  getPersistentVolumeClaim?(namespace: string, name: string): Maybe<any>;
+  /** The PersistentVolume, or undefined when it does not exist. */
+  getPersistentVolume?(name: string): Maybe<any>;
   /** A service account token for a projected serviceAccountToken source. */
   serviceAccountToken?(pod: any, req: { audience?: string; expirationSeconds: number }): Promise<string>;
 }

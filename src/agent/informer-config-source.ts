@@ -4,7 +4,8 @@
  * informer has listed once, so a missing object is really missing (or until `signal`
  * aborts, so a stopping agent is never stuck waiting).
  */
-import type { InformerFactory } from '../client/clientset.js';
+import type { Clientset, InformerFactory } from '../client/clientset.js';
+import { isNotFound } from '../client/rest.js';
 import type { PodConfigSource } from './config-source.js';
 
 export function informerConfigSource(informers: InformerFactory, nodeAllocatable: () => Record<string, string>, signal?: AbortSignal): PodConfigSource {
@@ -22,5 +23,24 @@ export function informerConfigSource(informers: InformerFactory, nodeAllocatable
       return inf.cache.list(ns);
     },
     nodeAllocatable,
+  };
+}
+
+/**
+ * Claims and volumes are read from the API when a pod's volumes are set up (as the
+ * kubelet's volume manager GETs them), not watched: a node needs only its pods' few.
+ */
+export function claimSource(cs: Clientset): Pick<PodConfigSource, 'getPersistentVolumeClaim' | 'getPersistentVolume'> {
+  const orUndefined = async (p: Promise<any>) => {
+    try {
+      return await p;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  };
+  return {
+    getPersistentVolumeClaim: (ns, name) => orUndefined(cs.resource('persistentvolumeclaims').get(ns, name)),
+    getPersistentVolume: (name) => orUndefined(cs.resource('persistentvolumes').get(undefined, name)),
   };
 }

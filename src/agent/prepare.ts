@@ -14,6 +14,7 @@ import { DownwardAPIError, type PodAddresses } from './downward-api.js';
 import { expandCommand, resolveEnv, type EnvVar } from './env.js';
 import type { ContainerConfig, Mount } from './runtime/types.js';
 import { containerMounts, etcHostsMount, MountError, terminationLogMount } from './volumes/container-mounts.js';
+import { checkPodClaims, ClaimNotReadyError } from './volumes/persistent-volume.js';
 import { setUpPodVolumes, tearDownPodVolumes, updatePodVolumes, VolumeSetupError, type VolumeDir } from './volumes/pod-volumes.js';
 
 export interface PrepareContext {
@@ -38,7 +39,16 @@ export interface PreparedContainer {
 }
 
 export async function preparePodVolumes(pod: any, ctx: PrepareContext): Promise<Map<string, VolumeDir>> {
-  if (!ctx.rootDir) return new Map();
+  if (!ctx.rootDir) {
+    // No disk, but a pod still waits for its claims to be bound, as on a real node.
+    try {
+      await checkPodClaims(pod, ctx.source);
+    } catch (err) {
+      if (err instanceof ClaimNotReadyError) throw VolumeSetupError.unmounted((err as any).volume, pod, err.message, err);
+      throw err;
+    }
+    return new Map();
+  }
   return setUpPodVolumes(pod, { rootDir: ctx.rootDir, source: ctx.source, addresses: ctx.addresses, mountTmpfs: ctx.mountTmpfs });
 }
 

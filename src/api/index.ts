@@ -6,6 +6,7 @@ import { Registry } from './registry.js';
 import type { JSONSchema } from './types.js';
 import { appsKinds } from './builtin/apps.js';
 import { coreKinds } from './builtin/core.js';
+import { storageKinds } from './builtin/storage.js';
 import { otherKinds } from './builtin/other.js';
 import { discoveryKinds } from './builtin/discovery.js';
 import { policyKinds } from './builtin/policy.js';
@@ -19,7 +20,7 @@ export { validateObjectMeta } from './builtin/validation.js';
 
 export function buildRegistry(): Registry {
   const reg = new Registry();
-  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...rbacKinds, ...accessReviewKinds, customResourceDefinitions]) reg.register(def);
+  for (const def of [...coreKinds, ...storageKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...rbacKinds, ...accessReviewKinds, customResourceDefinitions]) reg.register(def);
   registerSchemas(reg);
   for (const def of reg.all()) {
     if (!reg.definitions.has(def.schemaName)) {

@@ -24,6 +24,7 @@ import { binding, finalize, scale } from './rest/subresources.js';
 import { eviction } from './rest/eviction.js';
 import { watch, WatchRegistry } from './rest/watch.js';
 import { SYSTEM_PRIORITY_CLASSES } from './admission/priority.js';
+import { bootstrapLocalPathStorageClass } from './bootstrap-storage.js';
 import { create, patch, update } from './rest/write.js';
 import { parsePortRange, ServiceAllocation } from './allocation/service-allocation.js';
 import { DNS_LABELS, ensureDnsService, ensureKubernetesService } from './bootstrap-service.js';
@@ -149,6 +150,7 @@ export class ApiHandler {
       }
     }
     await this.bootstrapPriorityClasses();
+    await bootstrapLocalPathStorageClass(this.o.registry, this.store);
     await reconcileBootstrapPolicy(this.o.registry, this.store, this.now);
     await this.policy?.ready();
     await this.crds.start();

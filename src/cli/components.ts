@@ -26,6 +26,7 @@ const specs: Record<string, { usage: string; flags: FlagSpec[] }> = {
       ...common,
       { name: 'cluster-cidr', type: 'string', metavar: 'CIDR', help: 'Pod network', default: '10.42.0.0/16' },
       { name: 'leader-elect', type: 'string', metavar: 'BOOL', help: 'Use leader election', default: 'true' },
+      { name: 'default-local-storage-path', type: 'string', metavar: 'DIR', help: 'Where the local-path provisioner puts volumes on every node (as the servers\' --default-local-storage-path)', default: '/var/lib/skiff/storage' },
       ...leaderElectionFlags,
       ...podGcFlags,
     ],
@@ -106,7 +107,7 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   const leaderElect = f['leader-elect'] !== 'false';
   // Roles load their modules on demand: an agent process does not carry the controllers.
   const roles = () => import('../server/components.js');
-  if (cmd === 'controller-manager') await (await roles()).runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'], podGc }, ac.signal);
+  if (cmd === 'controller-manager') await (await roles()).runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'], podGc, storage: { localStoragePath: f['default-local-storage-path'], isLocalNode: () => false } }, ac.signal);
   else if (cmd === 'scheduler') {
     const config = f.config ? yaml.load(readFileSync(f.config, 'utf8')) : undefined;
     await (await roles()).runScheduler({ rest, log, identity, leaderElect, leaderElection, config }, ac.signal);

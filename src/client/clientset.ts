@@ -23,6 +23,9 @@ export const GVRS = {
   daemonsets: { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
   controllerrevisions: { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true },
   leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
+  persistentvolumeclaims: { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true },
+  persistentvolumes: { group: '', version: 'v1', plural: 'persistentvolumes', namespaced: false },
+  storageclasses: { group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', namespaced: false },
   clusterroles: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false },
 } as const satisfies Record<string, GVR>;
 

@@ -21,6 +21,7 @@ import { RootCaCertPublisher } from './rootcacert/controller.js';
 import { PodGcController, type PodGcOptions } from './podgc/controller.js';
 import { DisruptionController } from './disruption/controller.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
+import { PersistentVolumeController, type PersistentVolumeOptions } from './persistentvolume/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -31,6 +32,8 @@ export interface ControllerManagerOptions {
   rootCaPem: string;
   /** The pod garbage collector's --terminated-pod-gc-threshold, period and quarantine (upstream's defaults when absent). */
   podGc?: Partial<PodGcOptions>;
+  /** The local-path provisioner's storage directory and which nodes are in this process. */
+  storage?: PersistentVolumeOptions;
 }
 
 export function startControllerManager(o: ControllerManagerOptions, signal: AbortSignal): Promise<unknown> {
@@ -52,6 +55,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: DisruptionController.NAME, start: (s) => new DisruptionController(ctx).start(s) },
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
     { name: PodGcController.NAME, start: (s) => new PodGcController(ctx, o.podGc).start(s) },
+    { name: PersistentVolumeController.NAME, start: (s) => new PersistentVolumeController(ctx, o.storage).start(s) },
     { name: ClusterRoleAggregationController.NAME, start: (s) => new ClusterRoleAggregationController(ctx).start(s) },
   ];
   o.informers.start(signal);

@@ -18,6 +18,8 @@ import * as fit from './plugins/node-resources-fit.js';
 import * as unschedulable from './plugins/node-unschedulable.js';
 import * as spread from './plugins/pod-topology-spread.js';
 import * as taints from './plugins/taint-toleration.js';
+import * as volumeBinding from './plugins/volume-binding.js';
+import * as volumeRestrictions from './plugins/volume-restrictions.js';
 
 export type PluginFactory = (args: any, h: any) => Plugin;
 
@@ -28,6 +30,8 @@ export const REGISTRY: Record<string, PluginFactory> = {
   [nodeAffinity.NAME]: nodeAffinity.create,
   [nodePorts.NAME]: nodePorts.create,
   [fit.NAME]: fit.create,
+  [volumeRestrictions.NAME]: volumeRestrictions.create,
+  [volumeBinding.NAME]: volumeBinding.create,
   [spread.NAME]: spread.create,
   [interPod.NAME]: interPod.create,
   [balanced.NAME]: balanced.create,
@@ -44,6 +48,8 @@ export const DEFAULT_PLUGINS: { name: string; weight?: number }[] = [
   { name: nodeAffinity.NAME, weight: 2 },
   { name: nodePorts.NAME },
   { name: fit.NAME, weight: 1 },
+  { name: volumeRestrictions.NAME },
+  { name: volumeBinding.NAME },
   { name: spread.NAME, weight: 2 },
   { name: interPod.NAME, weight: 2 },
   { name: preemption.NAME },
@@ -52,9 +58,9 @@ export const DEFAULT_PLUGINS: { name: string; weight?: number }[] = [
   { name: binder.NAME },
 ];
 
-const POINTS = ['preFilter', 'filter', 'postFilter', 'preScore', 'score', 'reserve', 'permit', 'bind'] as const;
+const POINTS = ['preFilter', 'filter', 'postFilter', 'preScore', 'score', 'reserve', 'permit', 'preBind', 'bind'] as const;
 type Point = (typeof POINTS)[number];
-const METHOD: Record<Point, string> = { preFilter: 'preFilter', filter: 'filter', postFilter: 'postFilter', preScore: 'preScore', score: 'score', reserve: 'reserve', permit: 'permit', bind: 'bind' };
+const METHOD: Record<Point, string> = { preFilter: 'preFilter', filter: 'filter', postFilter: 'postFilter', preScore: 'preScore', score: 'score', reserve: 'reserve', permit: 'permit', preBind: 'preBind', bind: 'bind' };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -87,7 +93,7 @@ export function buildProfiles(config: any, handle: PluginHandle & Record<string,
       }
       return p;
     };
-    const pp: ProfilePlugins = { preFilter: [], filter: [], postFilter: [], preScore: [], score: [], reserve: [], permit: [], bind: [] };
+    const pp: ProfilePlugins = { preFilter: [], filter: [], postFilter: [], preScore: [], score: [], reserve: [], permit: [], preBind: [], bind: [] };
     const plugins = prof.plugins ?? {};
     const multi: PluginSet = plugins.multiPoint ?? {};
     const multiDisabled = new Set((multi.disabled ?? []).map((d) => d.name));

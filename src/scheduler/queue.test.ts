@@ -35,7 +35,7 @@ describe('profiles', () => {
   it('builds the default profile with upstream weights and honours enable/disable', () => {
     const h = { nodes: () => [], nodeInfo: () => undefined, priorityClassValue: () => undefined } as any;
     const def = buildProfiles(undefined, h).get('default-scheduler')!;
-    assert.deepEqual(def.plugins.filter.map((p) => p.name), ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
+    assert.deepEqual(def.plugins.filter.map((p) => p.name), ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeRestrictions', 'VolumeBinding', 'PodTopologySpread', 'InterPodAffinity']);
     assert.equal(def.plugins.score.find((s) => s.plugin.name === 'TaintToleration')!.weight, 3);
     const custom = buildProfiles(
       {

@@ -53,6 +53,11 @@ export class Scheduler {
       bind: (pod: any, node: string) => this.bindApi(pod, node),
       evict: (victim: any, preemptor: any, node: string) => this.evict(victim, preemptor, node),
       nominate: (pod: any, node: string) => this.nominate(pod, node),
+      claim: (ns: string, name: string) => o.informers.informer('persistentvolumeclaims').cache.getByName(ns, name),
+      volume: (name: string) => o.informers.informer('persistentvolumes').cache.getByName(undefined, name),
+      volumes: () => o.informers.informer('persistentvolumes').cache.list(),
+      storageClass: (name: string) => o.informers.informer('storageclasses').cache.getByName(undefined, name),
+      selectNode: (pvc: any, node: string) => this.selectNode(pvc, node),
     };
     this.profiles = buildProfiles(o.config, handle);
     this.wire();
@@ -98,6 +103,9 @@ export class Scheduler {
       },
       onDelete: (n) => this.cache.removeNode(n.metadata.name),
     });
+    // A claim bound, a volume made available or a class created may let a waiting pod fit.
+    const storageChanged = { onAdd: () => this.queue.moveAllToActiveOrBackoff(), onUpdate: () => this.queue.moveAllToActiveOrBackoff(), onDelete: () => {} };
+    for (const r of ['persistentvolumeclaims', 'persistentvolumes', 'storageclasses'] as const) informers.informer(r).addHandlers(storageChanged);
     informers.informer('namespaces').addHandlers({
       onAdd: (ns) => this.nsLabels.set(ns.metadata.name, ns.metadata.labels ?? {}),
       onUpdate: (_o, ns) => this.nsLabels.set(ns.metadata.name, ns.metadata.labels ?? {}),
@@ -108,7 +116,7 @@ export class Scheduler {
   async start(signal: AbortSignal): Promise<void> {
     const { informers } = this.o;
     signal.addEventListener('abort', () => this.queue.close(), { once: true });
-    await Promise.all([informers.informer('pods').waitForSync(signal), informers.informer('nodes').waitForSync(signal), informers.informer('namespaces').waitForSync(signal)]);
+    await Promise.all([informers.informer('pods').waitForSync(signal), informers.informer('nodes').waitForSync(signal), informers.informer('namespaces').waitForSync(signal), ...(['persistentvolumeclaims', 'persistentvolumes', 'storageclasses'] as const).map((r) => informers.informer(r).waitForSync(signal))]);
     this.o.log.info('scheduler started', { profiles: [...this.profiles.keys()] });
     for (;;) {
       const q = await this.queue.pop();
@@ -136,7 +144,7 @@ export class Scheduler {
     const statuses = new Map<string, Status>();
     if (!pre.status.isSuccess()) {
       for (const n of all) statuses.set(n.name, pre.status);
-      return this.fail(q, pod, fwk, statuses, all.length);
+      return this.fail(q, pod, fwk, statuses, all.length, undefined, pre.status.reasons.join(', '));
     }
     const want = fwk.numFeasibleNodesToFind(all.length);
     const feasible = [];
@@ -179,6 +187,8 @@ export class Scheduler {
         } else {
           fwk.runUnreserve(state, pod, chosen);
           this.cache.forget(pod.metadata.uid);
+          // A PreBind failure is the pod's scheduling failure (upstream's handleSchedulingFailure).
+          if (st.reasons[0]?.startsWith('running PreBind plugin')) this.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'FailedScheduling', st.reasons.join(', '));
           this.o.log.debug('binding failed', { pod: q.key, node: chosen, reasons: st.reasons });
           this.queue.requeue(q, { unschedulable: false });
         }
@@ -186,7 +196,7 @@ export class Scheduler {
       .finally(() => this.release());
   }
 
-  private async fail(q: QueuedPod, pod: any, fwk: Framework, statuses: Map<string, Status>, numNodes: number, plain?: string): Promise<void> {
+  private async fail(q: QueuedPod, pod: any, fwk: Framework, statuses: Map<string, Status>, numNodes: number, plain?: string, preFilterMsg?: string): Promise<void> {
     this.stats.failed++;
     let postMsg: string | undefined;
     let nominated: string | undefined;
@@ -203,7 +213,7 @@ export class Scheduler {
         postMsg = r.status.reasons.join(', ');
       }
     }
-    const message = plain ?? fitErrorMessage(numNodes, statuses, nominated ? undefined : postMsg);
+    const message = plain ?? fitErrorMessage(numNodes, statuses, nominated ? undefined : postMsg, preFilterMsg);
     this.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'FailedScheduling', message);
     await this.setUnschedulable(pod, message);
     this.queue.requeue(q, { unschedulable: !nominated });
@@ -225,6 +235,11 @@ export class Scheduler {
       method: 'POST',
       body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
     });
+  }
+
+  /** WaitForFirstConsumer: tells the binder and provisioner which node the claim's pod goes to. */
+  private async selectNode(pvc: any, node: string): Promise<any> {
+    return this.o.cs.resource('persistentvolumeclaims').patch(pvc.metadata.namespace, pvc.metadata.name, 'merge', { metadata: { annotations: { 'volume.kubernetes.io/selected-node': node } } });
   }
 
   private async evict(victim: any, preemptor: any, node: string): Promise<void> {

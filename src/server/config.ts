@@ -65,6 +65,8 @@ export interface ServerConfig {
    * (12500), and how often it runs and how long a node must be missing before its pods
    * count as orphaned (upstream's fixed 20 s and 40 s).
    */
+  /** k3s's --default-local-storage-path: where local-path volumes live on every node (default <data dir>/storage). */
+  defaultLocalStoragePath?: string;
   podGc?: { terminatedPodGcThreshold?: number; periodMs?: number; quarantineMs?: number };
   /** Leader election of the controller manager and scheduler (default 15 s / 10 s / 2 s). */
   leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };

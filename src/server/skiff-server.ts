@@ -205,7 +205,7 @@ export class SkiffServer {
     // and cached once, not once per component.
     const shared = new InformerFactory(new Clientset(this.rest, 'skiff-server'), log.child('informers'));
     shared.start(signal);
-    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr, podGc: c.podGc }, signal));
+    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr, podGc: c.podGc, storage: this.storageOptions() }, signal));
     if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, shared, log: log.child('scheduler'), identity, leaderElection: c.leaderElection, config: c.schedulerConfig }, signal));
     if (c.simulatedNodes > 0) {
       const streaming = this.nodeServing && { tls: { ...this.nodeServing, caPem: this.pki!.ca.certPem }, token: this.token };
@@ -214,6 +214,18 @@ export class SkiffServer {
     if (c.dnsListen) this.running.push(this.startDns(shared, signal));
     if (!c.disableAgent) void this.startLocalNode(shared, signal);
     log.info('components started', { identity, simulatedNodes: c.simulatedNodes });
+  }
+
+  /**
+   * The local-path provisioner's directory (k3s's --default-local-storage-path, default
+   * <data dir>/storage) and the nodes of this process — the local node and the simulated
+   * ones — whose volume directories the controller may remove itself.
+   */
+  private storageOptions(): { localStoragePath: string; isLocalNode: (name: string) => boolean } {
+    const c = this.config;
+    const local = c.nodeName ?? hostname();
+    const simulated = new Set(Array.from({ length: c.simulatedNodes }, (_, i) => `sim-node-${i}`));
+    return { localStoragePath: c.defaultLocalStoragePath ?? join(c.dataDir, 'storage'), isLocalNode: (n) => (n === local && !c.disableAgent) || simulated.has(n) };
   }
 
   /**

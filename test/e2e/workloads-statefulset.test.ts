@@ -171,7 +171,7 @@ describe('statefulsets on simulated nodes', () => {
     await c.k(['rollout', 'status', 'sts/kept', '--timeout=60s']);
     assert.deepEqual(await pvcs(), ['data-gone-0', 'data-gone-1', 'data-gone-2', 'data-kept-0', 'data-kept-1', 'data-kept-2']);
     const claim = await c.getJson('/api/v1/namespaces/default/persistentvolumeclaims/data-gone-1');
-    assert.equal(claim.status.phase, 'Pending', 'no provisioner: the claim stays Pending');
+    assert.equal(claim.status.phase, 'Bound', 'the default local-path class provisions and binds it (on the pod\'s node)');
     assert.deepEqual(
       claim.metadata.ownerReferences.map((r: any) => `${r.kind}/${r.name}`),
       ['StatefulSet/gone'],

@@ -14,6 +14,7 @@ import type { PodAddresses } from '../downward-api.js';
 import { parseQuantity } from '../../scheduler/framework/resources.js';
 import { writeAtomic } from './atomic-writer.js';
 import { checkHostPath } from './host-path.js';
+import { ClaimNotReadyError, persistentVolumePath } from './persistent-volume.js';
 import { configMapPayload, DEFAULT_MODE, downwardAPIPayload, projectedPayload, secretPayload, type Payload } from './payloads.js';
 import { canMount, mountTmpfs, unmountUnder } from './tmpfs.js';
 
@@ -44,6 +45,14 @@ export class VolumeSetupError extends Error {
   ) {
     super(`MountVolume.SetUp failed for volume "${volume}" : ${detail}`, options);
   }
+
+  /** A volume the pod waits for (a claim not bound yet), in the kubelet's words. */
+  static unmounted(volume: string, pod: any, detail: string, cause: unknown): VolumeSetupError {
+    const e = new VolumeSetupError(volume, detail, { cause });
+    const all = (pod.spec?.volumes ?? []).map((v: any) => v.name).join(' ');
+    e.message = `Unable to attach or mount volumes: unmounted volumes=[${volume}], unattached volumes=[${all}]: ${detail}`;
+    return e;
+  }
 }
 
 export const podDir = (rootDir: string, uid: string) => join(rootDir, 'pods', uid);
@@ -56,7 +65,7 @@ const PLUGIN: Record<string, string> = {
   projected: 'kubernetes.io~projected',
 };
 
-const kindOf = (v: any): string | undefined => ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'].find((k) => v[k] !== undefined && v[k] !== null);
+const kindOf = (v: any): string | undefined => ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'ephemeral'].find((k) => v[k] !== undefined && v[k] !== null);
 const ATOMIC = new Set(['configMap', 'secret', 'downwardAPI', 'projected']);
 
 /**
@@ -85,6 +94,10 @@ async function setUpOne(pod: any, vol: any, ctx: VolumeContext, kind: string): P
   if (kind === 'hostPath') {
     await checkHostPath(vol.hostPath.path, vol.hostPath.type);
     return { hostPath: vol.hostPath.path, readOnly: false };
+  }
+  if (kind === 'persistentVolumeClaim' || kind === 'ephemeral') {
+    const { path, readOnly } = await persistentVolumePath(pod, vol, ctx.source);
+    return { hostPath: path, readOnly };
   }
   const dir = join(podDir(ctx.rootDir, uid), 'volumes', PLUGIN[kind], vol.name);
   await mkdir(dir, { recursive: true, mode: 0o750 });
@@ -126,11 +139,12 @@ async function each(pod: any, ctx: VolumeContext, only?: Set<string>): Promise<M
   const out = new Map<string, VolumeDir>();
   for (const vol of pod.spec?.volumes ?? []) {
     const kind = kindOf(vol);
-    if (!kind) continue; // persistentVolumeClaim, csi, ...: not supported on this node
+    if (!kind) continue; // csi, ...: not supported on this node
     if (only && !only.has(kind)) continue;
     try {
       out.set(vol.name, await setUpOne(pod, vol, ctx, kind));
     } catch (err) {
+      if (err instanceof ClaimNotReadyError) throw VolumeSetupError.unmounted(vol.name, pod, err.message, err);
       throw new VolumeSetupError(vol.name, (err as Error).message, { cause: err });
     }
   }

@@ -1,4 +1,4 @@
-/** core/v1 kinds: Namespace, Pod, Service, ConfigMap, Secret, Event, Node, ServiceAccount, Endpoints, PersistentVolumeClaim. */
+/** core/v1 kinds: Namespace, Pod, Service, ConfigMap, Secret, Event, Node, ServiceAccount, Endpoints (storage kinds are in storage.ts). */
 import type { FieldError, ResourceDef } from '../types.js';
 import { kind } from './kind.js';
 import { col, humanDuration, none } from './printing.js';
@@ -324,30 +324,4 @@ export const endpoints = kind({
   },
 });
 
-export const persistentvolumeclaims = kind({
-  ...core,
-  kind: 'PersistentVolumeClaim',
-  plural: 'persistentvolumeclaims',
-  shortNames: ['pvc'],
-  namespaced: true,
-  subresources: { status: true },
-  columns: [col('Status', 'The status of the claim'), col('Volume', 'The volume bound to the claim'), col('Capacity', 'The capacity of the volume'), col('Access Modes', 'The access modes'), col('StorageClass', 'The storage class'), col('VolumeAttributesClass', 'The volume attributes class')],
-  cells: (o) => [o.status?.phase ?? 'Pending', o.spec?.volumeName ?? '', o.status?.capacity?.storage ?? '', (o.status?.accessModes ?? []).map((m: string) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(','), o.spec?.storageClassName ?? '<unset>', o.spec?.volumeAttributesClassName ?? '<unset>'],
-  defaults: (o) => {
-    (o.spec ??= {}).volumeMode ??= 'Filesystem';
-  },
-  validate: (o, ctx) => {
-    const out: FieldError[] = [];
-    if (ctx.operation === 'create' && !(o.spec?.accessModes ?? []).length) out.push(required('spec.accessModes'));
-    if (ctx.operation === 'create' && !o.spec?.resources?.requests?.storage) out.push(required('spec.resources[storage]'));
-    return out;
-  },
-  prepareForCreate: (o) => {
-    o.status = { phase: 'Pending' };
-  },
-  prepareForUpdate: (o, old) => {
-    o.status = old.status;
-  },
-});
-
-export const coreKinds: ResourceDef[] = [namespaces, pods, services, configmaps, secrets, events, nodes, serviceaccounts, endpoints, persistentvolumeclaims];
+export const coreKinds: ResourceDef[] = [namespaces, pods, services, configmaps, secrets, events, nodes, serviceaccounts, endpoints];

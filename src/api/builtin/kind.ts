@@ -28,6 +28,7 @@ const GROUP_PKG: Record<string, string> = {
   'scheduling.k8s.io': 'io.k8s.api.scheduling',
   'discovery.k8s.io': 'io.k8s.api.discovery',
   policy: 'io.k8s.api.policy',
+  'storage.k8s.io': 'io.k8s.api.storage',
   'rbac.authorization.k8s.io': 'io.k8s.api.rbac',
   'authorization.k8s.io': 'io.k8s.api.authorization',
 };

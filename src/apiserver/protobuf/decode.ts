@@ -211,6 +211,7 @@ const GROUP_PACKAGE: Record<string, string> = {
   'authentication.k8s.io/v1': 'authentication.v1',
   'authorization.k8s.io/v1': 'authorization.v1',
   'rbac.authorization.k8s.io/v1': 'rbac.v1',
+  'storage.k8s.io/v1': 'storage.v1',
 };
 
 export function decodeKubernetesProtobuf(body: Buffer): Record<string, unknown> {

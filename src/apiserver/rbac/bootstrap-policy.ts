@@ -94,6 +94,17 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
   { name: 'system:public-info-viewer', rules: [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])] },
   { name: 'system:service-account-issuer-discovery', rules: [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])] },
   { name: 'system:node', rules: NODE_RULES },
+  // For an external (out-of-tree) persistent volume provisioner's ServiceAccount to bind to.
+  {
+    name: 'system:persistent-volume-provisioner',
+    rules: [
+      rule(['get', 'list', 'watch', 'create', 'delete'], [''], ['persistentvolumes']),
+      rule(['get', 'list', 'watch', 'update'], [''], ['persistentvolumeclaims']),
+      rule(READ, ['storage.k8s.io'], ['storageclasses']),
+      rule(['watch'], [''], ['events']),
+      rule(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events']),
+    ],
+  },
 ];
 
 const group = (name: string) => ({ kind: 'Group' as const, name });

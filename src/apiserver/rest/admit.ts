@@ -13,6 +13,7 @@ import { fieldManager, rfc3339, type RequestContext } from './context.js';
 import { pruneUnknown, typeErrors } from './fields.js';
 import { admitPodPriority } from '../admission/priority.js';
 import { admitPodServiceAccount } from '../admission/service-account.js';
+import { admitStorage } from '../admission/storage.js';
 import { checkRbacWrite } from '../rbac/escalation.js';
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -102,6 +103,7 @@ export async function admitCreate(ctx: RequestContext, obj: any): Promise<any> {
   // As upstream, fields a mutating admission plugin adds after the field manager ran are
   // nobody's: a later server-side apply without them leaves them in place.
   if (ctx.def.plural === 'pods' && !ctx.def.group) await admitPodServiceAccount(ctx.registry, ctx.store, obj, generateSuffix);
+  if (!ctx.def.group && (ctx.def.plural === 'persistentvolumeclaims' || ctx.def.plural === 'persistentvolumes')) await admitStorage(ctx.registry, ctx.store, ctx.def.plural, obj);
   return obj;
 }
 

@@ -15,6 +15,7 @@ import {
   type PermitPlugin,
   type PostFilterPlugin,
   type PreFilterPlugin,
+  type PreBindPlugin,
   type PreFilterResult,
   type PreScorePlugin,
   type ReservePlugin,
@@ -29,6 +30,7 @@ export interface ProfilePlugins {
   score: { plugin: ScorePlugin; weight: number }[];
   reserve: ReservePlugin[];
   permit: PermitPlugin[];
+  preBind: PreBindPlugin[];
   bind: BindPlugin[];
 }
 
@@ -114,7 +116,12 @@ export class Framework {
     return Status.success();
   }
 
+  /** PreBind plugins, then the first Bind plugin that does not Skip. */
   async runBind(state: CycleState, pod: any, node: string): Promise<Status> {
+    for (const p of this.plugins.preBind ?? []) {
+      const s = await p.preBind(state, pod, node);
+      if (s.code !== Code.Skip && !s.isSuccess()) return new Status(s.code, [`running PreBind plugin "${p.name}": ${s.reasons.join(', ')}`], p.name);
+    }
     for (const p of this.plugins.bind) {
       const s = await p.bind(state, pod, node);
       if (s.code === Code.Skip) continue;

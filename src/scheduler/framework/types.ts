@@ -94,6 +94,11 @@ export interface PermitPlugin extends Plugin {
   permit(state: CycleState, pod: any, nodeName: string): { status: Status; timeoutMs?: number };
 }
 
+/** PreBind: work before the pod is bound (e.g. VolumeBinding making its claims bound); may wait. */
+export interface PreBindPlugin extends Plugin {
+  preBind(state: CycleState, pod: any, nodeName: string): Promise<Status>;
+}
+
 export interface BindPlugin extends Plugin {
   bind(state: CycleState, pod: any, nodeName: string): Promise<Status>;
 }
