@@ -22,7 +22,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execScript, planScript, SimFiles } from './sim-script.js';
-import type { ContainerConfig, ContainerStatus, ExecResult, Runtime, SandboxConfig, SandboxStatus } from './types.js';
+import { simulatedStats } from './simulated-stats.js';
+import type { ContainerConfig, ContainerStats, ContainerStatus, ExecResult, Runtime, SandboxConfig, SandboxStatus } from './types.js';
 import { SimulatedProcesses } from './simulated-process.js';
 import type { InProcessStreaming, StreamIO } from '../streaming/types.js';
 
@@ -263,6 +264,14 @@ export class SimulatedRuntime implements Runtime, InProcessStreaming {
 
   async listSandboxes(): Promise<SandboxStatus[]> {
     return [...this.sandboxes.values()].map((s) => ({ ...s }));
+  }
+
+  /** Deterministic usage derived from the container's requests (simulated-stats.ts). */
+  async containerStats(id: string): Promise<ContainerStats> {
+    const c = this.containers.get(id);
+    const cfg = this.configs.get(id);
+    if (!c || !cfg) throw new Error(`container ${id} not found`);
+    return simulatedStats(cfg, c.state === 'running' ? c.startedAt?.getTime() : undefined, Date.now());
   }
 
   onContainerEvent(cb: (c: ContainerStatus) => void): void {
