@@ -113,6 +113,12 @@ export interface ResourceDef {
   row(obj: any, now: Date): unknown[];
   /** Name format: DNS-1123 subdomain (default), label, or path segment. */
   nameValidation?: 'subdomain' | 'label' | 'path-segment';
+  /**
+   * Served from another version's storage (autoscaling/v1 HPAs from v2 objects): how a
+   * stored object reads in this version, and how this version's object is stored.
+   */
+  fromStorage?(stored: any): any;
+  toStorage?(obj: any): any;
   /** Extra fields usable in fieldSelector (beyond metadata.name/namespace): path -> getter. */
   selectableFields?: Record<string, (obj: any) => string | undefined>;
 }

@@ -23,6 +23,17 @@ export function decode(kv: KeyValue): any {
   return obj;
 }
 
+/** A stored object as the kind's version shows it (another version's storage converted). */
+export function decodeFor(def: ResourceDef, kv: KeyValue): any {
+  const obj = decode(kv);
+  return def.fromStorage ? def.fromStorage(obj) : obj;
+}
+
+/** The object as stored: converted to the storage version when def is served from another. */
+function stored(def: ResourceDef, obj: any): any {
+  return def.toStorage ? def.toStorage(obj) : obj;
+}
+
 export function encode(obj: any): string {
   const rv = obj.metadata?.resourceVersion;
   if (rv === undefined) return JSON.stringify(obj);
@@ -48,12 +59,12 @@ export class ObjectStore {
   async get(def: ResourceDef, ns: string | undefined, name: string): Promise<any> {
     const { kv } = await this.backend.get(objectKey(def, ns, name));
     if (!kv) throw errors.notFound(def.group, def.plural, name);
-    return decode(kv);
+    return decodeFor(def, kv);
   }
 
   async tryGet(def: ResourceDef, ns: string | undefined, name: string): Promise<any | undefined> {
     const { kv } = await this.backend.get(objectKey(def, ns, name));
-    return kv ? decode(kv) : undefined;
+    return kv ? decodeFor(def, kv) : undefined;
   }
 
   /** Every object of a kind (in one namespace, when given), read at the latest revision. */
@@ -62,7 +73,7 @@ export class ObjectStore {
     let startKey: string | undefined;
     for (;;) {
       const r = await this.backend.list(keyPrefix(def, ns), { startKey, limit: 500 });
-      out.push(...r.kvs.map(decode));
+      out.push(...r.kvs.map((kv) => decodeFor(def, kv)));
       if (!r.more || !r.kvs.length) return out;
       startKey = r.kvs[r.kvs.length - 1].key + '\0';
     }
@@ -70,7 +81,7 @@ export class ObjectStore {
 
   async create(def: ResourceDef, obj: any): Promise<any> {
     try {
-      const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(obj));
+      const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(stored(def, obj)));
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
@@ -80,7 +91,7 @@ export class ObjectStore {
 
   async update(def: ResourceDef, obj: any, expectedRv: number): Promise<any> {
     try {
-      const kv = await this.backend.update(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(obj), expectedRv);
+      const kv = await this.backend.update(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(stored(def, obj)), expectedRv);
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
@@ -91,9 +102,7 @@ export class ObjectStore {
   async delete(def: ResourceDef, ns: string | undefined, name: string, expectedRv?: number): Promise<any> {
     try {
       const r = await this.backend.delete(objectKey(def, ns, name), expectedRv);
-      const obj = JSON.parse(r.prevKv.value);
-      obj.metadata.resourceVersion = String(r.prevKv.modRevision);
-      return obj;
+      return decodeFor(def, r.prevKv);
     } catch (err) {
       throw apiErrorOf(err, def, name);
     }

@@ -19,6 +19,7 @@ import { ServiceLbController } from './servicelb/controller.js';
 import { ServiceAccountController } from './serviceaccount/controller.js';
 import { RootCaCertPublisher } from './rootcacert/controller.js';
 import { PodGcController, type PodGcOptions } from './podgc/controller.js';
+import { HorizontalPodAutoscalerController, type HpaOptions } from './horizontalpodautoscaler/controller.js';
 import { DisruptionController } from './disruption/controller.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 
@@ -31,6 +32,8 @@ export interface ControllerManagerOptions {
   rootCaPem: string;
   /** The pod garbage collector's --terminated-pod-gc-threshold, period and quarantine (upstream's defaults when absent). */
   podGc?: Partial<PodGcOptions>;
+  /** The HorizontalPodAutoscaler controller's sync period, stabilization window, tolerance (upstream's defaults when absent). */
+  hpa?: Partial<HpaOptions>;
 }
 
 export function startControllerManager(o: ControllerManagerOptions, signal: AbortSignal): Promise<unknown> {
@@ -52,6 +55,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: DisruptionController.NAME, start: (s) => new DisruptionController(ctx).start(s) },
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
     { name: PodGcController.NAME, start: (s) => new PodGcController(ctx, o.podGc).start(s) },
+    { name: HorizontalPodAutoscalerController.NAME, start: (s) => new HorizontalPodAutoscalerController(ctx, o.hpa).start(s) },
     { name: ClusterRoleAggregationController.NAME, start: (s) => new ClusterRoleAggregationController(ctx).start(s) },
   ];
   o.informers.start(signal);

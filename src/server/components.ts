@@ -11,6 +11,7 @@ import { LeaderElector } from '../client/leader-election.js';
 import type { RestClient } from '../client/rest.js';
 import { startControllerManager } from '../controllers/manager.js';
 import type { PodGcOptions } from '../controllers/podgc/controller.js';
+import type { HpaOptions } from '../controllers/horizontalpodautoscaler/controller.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startSimulatedNodes } from '../agent/simulated-nodes.js';
 import type { Logger } from '../util/log.js';
@@ -36,13 +37,13 @@ async function elected(o: ComponentOptions, lease: string, signal: AbortSignal, 
   await new LeaderElector({ cs, namespace: 'kube-system', name: lease, identity: o.identity, log: o.log, ...o.leaderElection }).run(signal, run);
 }
 
-export function runControllerManager(o: ComponentOptions & { clusterCidr: string; podGc?: Partial<PodGcOptions> }, signal: AbortSignal): Promise<void> {
+export function runControllerManager(o: ComponentOptions & { clusterCidr: string; podGc?: Partial<PodGcOptions>; hpa?: Partial<HpaOptions> }, signal: AbortSignal): Promise<void> {
   return elected(o, 'kube-controller-manager', signal, async (s) => {
     // Fresh informers per term of leadership: a new leader starts from a fresh list.
     const cs = new Clientset(o.rest, 'kube-controller-manager');
     const informers = o.shared ?? new InformerFactory(cs, o.log.child('informers'));
     // The CA that verifies the API server for this client is the one pods must trust too.
-    await startControllerManager({ cs, informers, log: o.log, clusterCidr: o.clusterCidr, rootCaPem: o.rest.creds.caPem, podGc: o.podGc }, s);
+    await startControllerManager({ cs, informers, log: o.log, clusterCidr: o.clusterCidr, rootCaPem: o.rest.creds.caPem, podGc: o.podGc, hpa: o.hpa }, s);
   });
 }
 

@@ -26,6 +26,8 @@ const GROUP_PKG: Record<string, string> = {
   policy: 'io.k8s.api.policy',
   'rbac.authorization.k8s.io': 'io.k8s.api.rbac',
   'authorization.k8s.io': 'io.k8s.api.authorization',
+  'metrics.k8s.io': 'io.k8s.metrics.pkg.apis.metrics',
+  autoscaling: 'io.k8s.api.autoscaling',
 };
 
 export function kind(s: Spec): ResourceDef {

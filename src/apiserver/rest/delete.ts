@@ -8,7 +8,7 @@
  */
 import { readRaw, mediaType, parseBody } from '../body.js';
 import { errors } from '../errors.js';
-import { keyPrefix, decode } from '../object-store.js';
+import { keyPrefix, decodeFor } from '../object-store.js';
 import { isDryRun, rfc3339, type RequestContext } from './context.js';
 import { render, sendJson } from './respond.js';
 import { matcherFor } from './read.js';
@@ -114,7 +114,7 @@ export async function deleteCollection(ctx: RequestContext): Promise<void> {
   const ns = ctx.def.namespaced ? ctx.info.namespace : undefined;
   const matches = matcherFor(ctx.def, ctx.query);
   const list = await ctx.store.backend.list(keyPrefix(ctx.def, ns));
-  const objs = list.kvs.map(decode).filter(matches);
+  const objs = list.kvs.map((kv) => decodeFor(ctx.def, kv)).filter(matches);
   const deleted: any[] = [];
   for (const obj of objs) {
     try {

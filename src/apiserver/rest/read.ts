@@ -7,7 +7,7 @@
 import type { ResourceDef } from '../../api/types.js';
 import { apiVersionOf } from '../../api/types.js';
 import { errors } from '../errors.js';
-import { decode, keyPrefix } from '../object-store.js';
+import { decodeFor, keyPrefix } from '../object-store.js';
 import { matchLabels, parseFieldSelector, parseLabelSelector } from '../selectors.js';
 import { CompactedError } from '../../store/errors.js';
 import type { RequestContext } from './context.js';
@@ -87,7 +87,7 @@ export async function list(ctx: RequestContext): Promise<void> {
       readAt = page.revision;
       revision ??= page.revision;
       for (const kv of page.kvs) {
-        const o = decode(kv);
+        const o = decodeFor(ctx.def, kv);
         if (matches(o)) items.push(o);
       }
       more = page.more;

@@ -12,7 +12,7 @@ import { apiVersionOf } from '../../api/types.js';
 import type { WatchEvent } from '../../store/types.js';
 import { CompactedError } from '../../store/errors.js';
 import { errors } from '../errors.js';
-import { decode, keyPrefix } from '../object-store.js';
+import { decodeFor, keyPrefix } from '../object-store.js';
 import type { RequestContext } from './context.js';
 import { partialMetadata, toTable, withTypeMeta } from './respond.js';
 import { matcherFor } from './read.js';
@@ -21,11 +21,13 @@ import { matcherFor } from './read.js';
  * One decode per stored event, shared by every watch that delivers it (the store hands
  * the same event object to each watcher); objects from the cache are never mutated.
  */
-const decoded = new WeakMap<object, any>();
+const decoded = new WeakMap<object, Map<ResourceDef, any>>();
 const lines = new WeakMap<object, Map<string, string>>();
-function decodeShared(kv: import('../../store/types.js').KeyValue): any {
-  let o = decoded.get(kv);
-  if (!o) decoded.set(kv, (o = decode(kv)));
+function decodeShared(def: ResourceDef, kv: import('../../store/types.js').KeyValue): any {
+  let byDef = decoded.get(kv);
+  if (!byDef) decoded.set(kv, (byDef = new Map()));
+  let o = byDef.get(def);
+  if (!o) byDef.set(def, (o = decodeFor(def, kv)));
   return o;
 }
 
@@ -58,7 +60,7 @@ export async function watch(ctx: RequestContext): Promise<void> {
   if (rv === '' || rv === '0' || sendInitial) {
     const list = await store.backend.list(prefix);
     start = list.revision;
-    if (!(rv !== '' && rv !== '0' && !sendInitial)) initial = list.kvs.map(decode).filter(matches);
+    if (!(rv !== '' && rv !== '0' && !sendInitial)) initial = list.kvs.map((kv) => decodeFor(def, kv)).filter(matches);
     if (rv !== '' && rv !== '0' && sendInitial && Number(rv) > start) start = Number(rv);
   } else {
     start = Number(rv);
@@ -139,8 +141,8 @@ export async function watch(ctx: RequestContext): Promise<void> {
     if (ac.signal.aborted) return;
     for (const e of events) {
       lastRv = e.revision;
-      const cur = e.type === 'delete' ? undefined : decodeShared(e.kv);
-      const prev = e.prevKv ? decodeShared(e.prevKv) : undefined;
+      const cur = e.type === 'delete' ? undefined : decodeShared(def, e.kv);
+      const prev = e.prevKv ? decodeShared(def, e.prevKv) : undefined;
       const now = cur && matches(cur);
       const before = prev && matches(prev);
       if (e.type === 'delete') {
