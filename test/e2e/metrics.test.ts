@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cluster } from './cluster.js';
+import { Cluster, kubectlVersion } from './cluster.js';
 
 const pinned = (name: string, node: string, annotations: string, containers: string) => `apiVersion: v1
 kind: Pod
@@ -119,6 +119,19 @@ describe('resource metrics and horizontal pod autoscaling', () => {
     const missing = await c.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /podmetrics.metrics.k8s.io "default\/nope" not found/);
+    // view (through system:aggregated-metrics-reader) reads pod metrics in its namespace; nodes are cluster-scoped.
+    await c.k(['create', 'rolebinding', 'jane-view', '--clusterrole=view', '--user=jane', '-n', 'default']);
+    const viewer = await c.until('view aggregates metrics.k8s.io', async () => {
+      const r = await c.kubectl(['top', 'pod', 'hot', '--as=jane']);
+      return r.code === 0 && r.stdout;
+    });
+    assert.deepEqual(rows(viewer)[1], ['hot', '300m', '10Mi']);
+    const denied = await c.kubectl(['top', 'node', '--as=jane']);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /nodes.metrics.k8s.io is forbidden: User "jane" cannot list resource "nodes" in API group "metrics.k8s.io" at the cluster scope/);
+    // An older kubectl (legacy discovery) too.
+    const old = kubectlVersion(27) ?? kubectlVersion(28);
+    if (old) assert.deepEqual(rows(await c.k(['top', 'pod', 'hot'], { bin: old }))[1], ['hot', '300m', '10Mi']);
     await c.k(['delete', 'pod', 'dual', 'hot', '--wait=false']);
   });
 
