@@ -207,4 +207,39 @@ spec:
     assert.match(r.stderr, /spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`/);
     assert.match(r.stderr, /spec.metrics\[0\].resource.target.averageUtilization: Required value: must set either a target raw value or a target utilization/);
   });
+
+  it('reports why it cannot scale: a target without cpu requests, a missing target', async () => {
+    await c.k(['create', 'deployment', 'noreq', '--image=busybox', '--', 'sleep', 'inf']);
+    await c.k(['autoscale', 'deployment', 'noreq', '--cpu-percent=50', '--max=2']);
+    await c.k(['autoscale', 'deployment', 'noreq', '--cpu-percent=50', '--max=2', '--name=ghost', '--dry-run=client', '-o', 'json']).then((j) => {
+      const h = JSON.parse(j);
+      h.spec.scaleTargetRef.name = 'ghost';
+      return c.k(['apply', '-f', '-'], { input: JSON.stringify(h) });
+    });
+    const cond = async (name: string, type: string) => {
+      const h = await c.getJson(`/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/${name}`);
+      return (h.status?.conditions ?? []).find((x: any) => x.type === type);
+    };
+    // (Until its pod has been scraped the message is "no metrics returned from resource metrics API".)
+    const active = await c.until('noreq: ScalingActive False for the missing request', async () => {
+      const x = await cond('noreq', 'ScalingActive');
+      return x?.status === 'False' && /missing request/.test(x.message) && x;
+    });
+    assert.equal(active.reason, 'FailedGetResourceMetric');
+    assert.match(active.message, /^the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container busybox of Pod noreq-/);
+    const able = await c.until('ghost: AbleToScale False', async () => {
+      const x = await cond('ghost', 'AbleToScale');
+      return x?.status === 'False' && x;
+    });
+    assert.equal(able.reason, 'FailedGetScale');
+    assert.equal(able.message, `the HPA controller was unable to get the target's current scale: deployments.apps "ghost" not found`);
+    const table = rows(await c.k(['get', 'hpa', 'noreq', 'ghost', '--no-headers']));
+    assert.deepEqual(
+      table.map((r) => r.slice(0, 6)),
+      [
+        ['noreq', 'Deployment/noreq', 'cpu: <unknown>/50%', '1', '2', '1'],
+        ['ghost', 'Deployment/ghost', 'cpu: <unknown>/50%', '1', '2', '0'],
+      ],
+    );
+  });
 });

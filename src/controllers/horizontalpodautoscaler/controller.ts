@@ -178,7 +178,8 @@ export class HorizontalPodAutoscalerController {
     }
     status.observedGeneration = hpa.metadata.generation;
     status.currentReplicas = currentReplicas;
-    status.desiredReplicas = failure && !rescale ? currentReplicas : desired;
+    // A failed metrics computation leaves desiredReplicas as it was (setCurrentReplicasAndMetricsInStatus).
+    status.desiredReplicas = failure ? (status.desiredReplicas ?? 0) : desired;
     if (metricStatuses.length) status.currentMetrics = metricStatuses;
     else delete status.currentMetrics;
     await this.writeStatus(hpa, before);
