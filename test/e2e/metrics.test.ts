@@ -206,6 +206,22 @@ spec:
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`/);
     assert.match(r.stderr, /spec.metrics\[0\].resource.target.averageUtilization: Required value: must set either a target raw value or a target utilization/);
+    // The v2 schema is published: strict field validation and kubectl explain.
+    const typo = await c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: typo, namespace: default}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: x}\n  maxReplicas: 2\n  maxReplica: 3\n' });
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /unknown field "spec.maxReplica"/);
+    assert.match(await c.k(['explain', 'hpa.spec.behavior.scaleDown']), /stabilizationWindowSeconds\s+<integer>/);
+  });
+
+  it('takes kubectl autoscale from other kubectl versions (protobuf bodies)', async (t) => {
+    const versions = [27, 33].map((v) => kubectlVersion(v)).filter((b): b is string => !!b);
+    if (!versions.length) return t.skip('no kubectl.1.27/1.33 installed beside kubectl');
+    await c.k(['create', 'deployment', 'other', '--image=busybox', '--', 'sleep', 'inf']);
+    for (const [i, bin] of versions.entries()) {
+      await c.k(['autoscale', 'deployment', 'other', `--name=other-${i}`, '--cpu-percent=70', '--min=2', '--max=4'], { bin });
+      const h = await c.getJson(`/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/other-${i}`);
+      assert.deepEqual([h.spec.minReplicas, h.spec.maxReplicas, h.spec.metrics[0].resource.target.averageUtilization, h.spec.scaleTargetRef.name], [2, 4, 70, 'other'], bin);
+    }
   });
 
   it('reports why it cannot scale: a target without cpu requests, a missing target', async () => {
