@@ -36,6 +36,14 @@ export const HPA_DEFAULTS: HpaOptions = { syncPeriodMs: 15_000, downscaleStabili
 
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
+/** setStatus: the status is rebuilt from these (lastScaleTime and conditions kept), as upstream does. */
+function setStatus(status: any, currentReplicas: number, desiredReplicas: number, metrics: any[]): void {
+  for (const k of Object.keys(status)) if (k !== 'lastScaleTime' && k !== 'conditions') delete status[k];
+  status.currentReplicas = currentReplicas;
+  status.desiredReplicas = desiredReplicas;
+  if (metrics.length) status.currentMetrics = metrics;
+}
+
 export class HorizontalPodAutoscalerController {
   static readonly NAME = 'horizontal-pod-autoscaler';
   readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
@@ -79,7 +87,9 @@ export class HorizontalPodAutoscalerController {
       await this.reconcile(key, hpa);
     } catch (err) {
       if (isConflict(err)) throw err;
-      if (!(err instanceof MetricsError)) this.ctx.log.warn('failed to reconcile HorizontalPodAutoscaler', { hpa: key, err });
+      // Expected failures (no metrics yet, no target) are in the HPA's conditions and events already.
+      if (err instanceof MetricsError) this.ctx.log.debug('HorizontalPodAutoscaler not reconciled', { hpa: key, err: err.message });
+      else this.ctx.log.warn('failed to reconcile HorizontalPodAutoscaler', { hpa: key, err });
     }
     return { requeueAfterMs: this.o.syncPeriodMs };
   }
@@ -109,7 +119,6 @@ export class HorizontalPodAutoscalerController {
       const msg = (err as Error).message;
       this.recorder.event(hpa, 'Warning', 'FailedGetScale', msg);
       cond('AbleToScale', 'False', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: ${msg}`);
-      status.observedGeneration = hpa.metadata.generation;
       await this.writeStatus(hpa, before);
       throw new MetricsError(`failed to query scale subresource for ${reference}: ${msg}`);
     }
@@ -125,9 +134,10 @@ export class HorizontalPodAutoscalerController {
     }
     let desired = 0;
     let rescaleReason = '';
-    let metricStatuses: any[] = status.currentMetrics ?? [];
-    let failure: Error | undefined;
+    let rescale = true;
+    let metricStatuses: any[] = [];
     if (currentReplicas === 0 && minReplicas !== 0) {
+      rescale = false;
       cond('ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero');
     } else if (currentReplicas > maxReplicas) {
       rescaleReason = 'Current number of replicas above Spec.MaxReplicas';
@@ -140,25 +150,26 @@ export class HorizontalPodAutoscalerController {
       const r = await computeReplicasForMetrics(mctx, hpa, scale, currentReplicas);
       metricStatuses = r.statuses;
       if (r.error) {
+        // No proposal: status keeps desiredReplicas and lastScaleTime (setCurrentReplicasAndMetricsInStatus).
         cond('ScalingActive', 'False', r.error.reason, r.error.message);
-        failure = r.error.err;
+        setStatus(status, currentReplicas, status.desiredReplicas ?? 0, metricStatuses);
+        await this.writeStatus(hpa, before);
         this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', r.error.err.message);
+        throw new MetricsError(`failed to compute desired number of replicas based on listed metrics for ${reference}: ${r.error.err.message}`);
       }
-      if (r.replicas !== undefined) {
-        cond('ScalingActive', 'True', 'ValidMetricFound', `the HPA was able to successfully calculate a replica count from ${r.metricName}`);
-        const outcome = spec.behavior
-          ? normalizeWithBehavior(mem, { current: currentReplicas, proposed: r.replicas, min: minReplicas, max: maxReplicas, now, behavior: spec.behavior, downscaleWindowMs: this.o.downscaleStabilizationMs })
-          : normalize(mem, { current: currentReplicas, proposed: r.replicas, min: minReplicas, max: maxReplicas, now, downscaleWindowMs: this.o.downscaleStabilizationMs });
-        cond('AbleToScale', 'True', outcome.ableToScale.reason, outcome.ableToScale.message);
-        cond('ScalingLimited', outcome.scalingLimited.status, outcome.scalingLimited.reason, outcome.scalingLimited.message);
-        desired = outcome.replicas;
-        if (desired > currentReplicas) rescaleReason = `${r.metricName} above target`;
-        if (desired < currentReplicas) rescaleReason = 'All metrics below target';
-      } else {
-        desired = currentReplicas;
-      }
+      cond('ScalingActive', 'True', 'ValidMetricFound', `the HPA was able to successfully calculate a replica count from ${r.metricName}`);
+      const proposed = r.replicas!;
+      // The reason names the proposal, before stabilization and limits (as upstream).
+      if (proposed > currentReplicas) rescaleReason = `${r.metricName} above target`;
+      if (proposed < currentReplicas) rescaleReason = 'All metrics below target';
+      const outcome = spec.behavior
+        ? normalizeWithBehavior(mem, { current: currentReplicas, proposed, min: minReplicas, max: maxReplicas, now, behavior: spec.behavior, downscaleWindowMs: this.o.downscaleStabilizationMs })
+        : normalize(mem, { current: currentReplicas, proposed, min: minReplicas, max: maxReplicas, now, downscaleWindowMs: this.o.downscaleStabilizationMs });
+      cond('AbleToScale', 'True', outcome.ableToScale.reason, outcome.ableToScale.message);
+      cond('ScalingLimited', outcome.scalingLimited.status, outcome.scalingLimited.reason, outcome.scalingLimited.message);
+      desired = outcome.replicas;
+      rescale = desired !== currentReplicas;
     }
-    const rescale = rescaleReason !== '' && desired !== currentReplicas;
     if (rescale) {
       try {
         await this.scales.update(ref, hpa.metadata.namespace, scale, desired);
@@ -166,7 +177,7 @@ export class HorizontalPodAutoscalerController {
         const msg = (err as Error).message;
         this.recorder.event(hpa, 'Warning', 'FailedRescale', `New size: ${desired}; reason: ${rescaleReason}; error: ${msg}`);
         cond('AbleToScale', 'False', 'FailedUpdateScale', `the HPA controller was unable to update the target scale: ${msg}`);
-        Object.assign(status, { currentReplicas, desiredReplicas: currentReplicas, currentMetrics: metricStatuses.length ? metricStatuses : undefined });
+        setStatus(status, currentReplicas, status.desiredReplicas ?? 0, metricStatuses);
         await this.writeStatus(hpa, before);
         throw err;
       }
@@ -175,15 +186,9 @@ export class HorizontalPodAutoscalerController {
       recordScaleEvent(mem, spec.behavior, currentReplicas, desired, now);
       this.ctx.log.info('scaled target', { hpa: key, target: reference, from: currentReplicas, to: desired, reason: rescaleReason });
       status.lastScaleTime = rfc3339(now);
-    }
-    status.observedGeneration = hpa.metadata.generation;
-    status.currentReplicas = currentReplicas;
-    // A failed metrics computation leaves desiredReplicas as it was (setCurrentReplicasAndMetricsInStatus).
-    status.desiredReplicas = failure ? (status.desiredReplicas ?? 0) : desired;
-    if (metricStatuses.length) status.currentMetrics = metricStatuses;
-    else delete status.currentMetrics;
+    } else desired = currentReplicas;
+    setStatus(status, currentReplicas, desired, metricStatuses);
     await this.writeStatus(hpa, before);
-    if (failure) throw new MetricsError(failure.message);
   }
 
   async start(signal: AbortSignal): Promise<void> {
