@@ -106,6 +106,10 @@ describe('resource metrics and horizontal pod autoscaling', () => {
       { name: 'a', usage: { cpu: '100m', memory: '64Mi' } },
       { name: 'b', usage: { cpu: '50m', memory: '32Mi' } },
     ]);
+    // metrics-server's server-side table: the pod's usage summed over its containers.
+    const pmTable = rows(await c.k(['get', 'podmetrics', 'dual']));
+    assert.deepEqual(pmTable[0], ['NAME', 'CPU', 'MEMORY', 'WINDOW']);
+    assert.deepEqual(pmTable[1].slice(0, 3), ['dual', '150m', '96Mi']);
     const nm = JSON.parse(await c.k(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes/sim-node-1']));
     assert.equal(nm.kind, 'NodeMetrics');
     assert.deepEqual(nm.usage, { cpu: '300m', memory: '10Mi' });

@@ -6,9 +6,15 @@
  */
 import type { ResourceDef } from '../types.js';
 import { kind } from './kind.js';
-import { col } from './printing.js';
+import { parseQuantity } from '../../scheduler/framework/resources.js';
+import { cpuQuantity, memoryQuantity } from './metrics-quantity.js';
 
-const columns = [col('CPU', 'CPU usage'), col('Memory', 'Memory usage'), col('Window', 'Interval over which usage is computed')];
+/** metrics-server's table: Name, one column per resource (sorted), Window. */
+const columns: ResourceDef['columns'] = [
+  { name: 'cpu', type: 'string', format: 'quantity', description: '', priority: 0 },
+  { name: 'memory', type: 'string', format: 'quantity', description: '', priority: 0 },
+  { name: 'Window', type: 'string', format: 'duration', description: '', priority: 0 },
+];
 
 export const nodeMetrics: ResourceDef = kind({
   group: 'metrics.k8s.io',
@@ -34,8 +40,9 @@ export const podMetrics: ResourceDef = kind({
   noAge: true,
   columns,
   cells: (o) => {
-    const sum = (k: string) => (o.containers ?? []).map((c: any) => c.usage?.[k]).filter(Boolean).join('+');
-    return [sum('cpu'), sum('memory'), o.window ?? ''];
+    // The pod's usage is the sum of its containers'.
+    const sum = (k: string) => (o.containers ?? []).reduce((a: number, c: any) => a + parseQuantity(c.usage?.[k] ?? 0), 0);
+    return [cpuQuantity(sum('cpu') * 1e9), memoryQuantity(sum('memory')), o.window ?? ''];
   },
 });
 

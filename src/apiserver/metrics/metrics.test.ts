@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpuQuantity, goDuration, memoryQuantity } from './quantity.js';
+import { cpuQuantity, goDuration, memoryQuantity } from '../../api/builtin/metrics-quantity.js';
 import { decimalToNanos, parsePrometheusText } from './prometheus-text.js';
 import { batchOf } from './scraper.js';
 import { MetricsStorage } from './storage.js';
@@ -43,7 +43,7 @@ describe('resource metrics text', () => {
     );
   });
 
-  it('rates cpu between two scrapes, from the start time for a new container, and needs two for a node', () => {
+  it('rates cpu between two scrapes, from the start time for a fresh container, and needs two for a node', () => {
     const doc = (t: number, cpuSec: string, nodeSec: string) =>
       [
         `container_cpu_usage_seconds_total{container="c",namespace="ns",pod="p"} ${cpuSec} ${t}`,
@@ -52,11 +52,16 @@ describe('resource metrics text', () => {
         `node_cpu_usage_seconds_total ${nodeSec} ${t}`,
         `node_memory_working_set_bytes 65536 ${t}`,
       ].join('\n');
-    const st = new MetricsStorage();
-    // Started at 1000 s; at 1010 s it used 2.5 core-seconds: 250m over a 10 s window.
+    const st = new MetricsStorage(15_000);
+    st.store('n1', batchOf(doc(1_004_000, '0.500000000', '98.800000000').replace(/^container_start.*$/m, '')));
+    assert.equal(st.nodeUsage('n1'), undefined);
+    // Started at 1000 s; at 1005 s it is too young to be rated from its start (under 10 s).
+    st.store('n1', batchOf(doc(1_005_000, '1.000000000', '99.000000000')));
+    assert.equal(st.podUsage('ns', 'p'), undefined);
+    // At 1010 s it used 2.5 core-seconds since it started less than a resolution ago: 250m over a 10 s window.
     st.store('n1', batchOf(doc(1_010_000, '2.500000000', '100.000000000')));
     assert.deepEqual(st.podUsage('ns', 'p')?.containers, [{ name: 'c', usage: { timestampMs: 1_010_000, windowMs: 10_000, nanoCores: 250_000_000, memoryBytes: 8192 } }]);
-    assert.equal(st.nodeUsage('n1'), undefined);
+    assert.equal(st.nodeUsage('n1')?.nanoCores, 200_000_000);
     st.store('n1', batchOf(doc(1_015_000, '3.000000000', '101.000000000')));
     assert.equal(st.podUsage('ns', 'p')?.containers[0].usage.nanoCores, 100_000_000);
     assert.equal(st.podUsage('ns', 'p')?.windowMs, 5000);

@@ -10,7 +10,7 @@ import { errors } from '../errors.js';
 import { rfc3339, type RequestContext } from '../rest/context.js';
 import { matcherFor } from '../rest/read.js';
 import { render, sendJson, toTable } from '../rest/respond.js';
-import { cpuQuantity, goDuration, memoryQuantity } from './quantity.js';
+import { cpuQuantity, goDuration, memoryQuantity } from '../../api/builtin/metrics-quantity.js';
 import type { MetricsStorage, Usage } from './storage.js';
 
 const usage = (u: Usage) => ({ cpu: cpuQuantity(u.nanoCores), memory: memoryQuantity(u.memoryBytes) });

@@ -89,12 +89,14 @@ export function batchOf(text: string): NodeBatch {
 }
 
 export class MetricsScraper {
-  readonly storage = new MetricsStorage();
+  readonly storage: MetricsStorage;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
 
-  constructor(private readonly o: MetricsScraperOptions) {}
+  constructor(private readonly o: MetricsScraperOptions) {
+    this.storage = new MetricsStorage(o.resolutionMs);
+  }
 
   start(): void {
     const tick = () => {

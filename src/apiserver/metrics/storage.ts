@@ -2,9 +2,11 @@
  * The metrics store, as metrics-server's: the last two scrapes of every node, from which
  * usage is computed. CPU is a rate, the difference of two cumulative counters over the
  * time between them (the `window`); memory is the last working set. A container that
- * restarted (new start time) or is seen for the first time is rated from its start
- * time instead (metrics-server's "start time as the first point"), so a pod has metrics
- * after one scrape; a node needs two.
+ * started less than one resolution before its sample, but at least 10 s before it, is
+ * rated from its start time (a counter of 0 then), so it has metrics after one scrape;
+ * otherwise a container needs two samples of the same start time, a node two samples.
+ * A pod has metrics once every container has; its timestamp and window are those of its
+ * container with the earliest sample.
  */
 
 export interface Point {
@@ -33,11 +35,15 @@ interface NodeEntry {
   last: NodeBatch;
 }
 
+/** metrics-server's freshContainerMinMetricsResolution: a shorter life gives inaccurate rates. */
+const FRESH_CONTAINER_MIN_MS = 10_000;
+
 /** The rate between two points of one counter (undefined when it cannot be computed). */
-function usageOf(last: Point, prev: Point | undefined): Usage | undefined {
+function usageOf(last: Point, prev: Point | undefined, resolutionMs: number): Usage | undefined {
   let from: { timestampMs: number; cpuNanos: number } | undefined;
-  if (prev && prev.startMs === last.startMs && last.timestampMs > prev.timestampMs && last.cpuNanos >= prev.cpuNanos) from = prev;
-  else if (last.startMs !== undefined && last.timestampMs > last.startMs) from = { timestampMs: last.startMs, cpuNanos: 0 };
+  const age = last.startMs !== undefined ? last.timestampMs - last.startMs : undefined;
+  if (age !== undefined && age > 0 && age < resolutionMs && age >= FRESH_CONTAINER_MIN_MS) from = { timestampMs: last.startMs!, cpuNanos: 0 };
+  else if (prev && prev.startMs === last.startMs && last.timestampMs > prev.timestampMs && last.cpuNanos >= prev.cpuNanos) from = prev;
   if (!from) return undefined;
   const windowMs = last.timestampMs - from.timestampMs;
   // core-ns per ms × 1000 = core-ns per s = nano-cores.
@@ -45,6 +51,9 @@ function usageOf(last: Point, prev: Point | undefined): Usage | undefined {
 }
 
 export class MetricsStorage {
+  /** resolutionMs: the scrape period (fresh containers are rated from their start within it). */
+  constructor(private readonly resolutionMs: number) {}
+
   private readonly nodes = new Map<string, NodeEntry>();
   /** Which node last reported a pod (namespace/name). */
   private readonly podNode = new Map<string, string>();
@@ -73,7 +82,7 @@ export class MetricsStorage {
     const last = e?.last.node;
     const prev = e?.prev?.node;
     if (!last || !prev || last.timestampMs <= prev.timestampMs || last.cpuNanos < prev.cpuNanos) return undefined;
-    return usageOf({ ...last, startMs: undefined }, { ...prev, startMs: undefined });
+    return usageOf({ ...last, startMs: undefined }, { ...prev, startMs: undefined }, this.resolutionMs);
   }
 
   /** Usage per container of a pod; undefined unless every container reported has a rate. */
@@ -86,11 +95,12 @@ export class MetricsStorage {
     const prev = e.prev?.pods.get(key);
     const containers: { name: string; usage: Usage }[] = [];
     for (const [c, p] of last) {
-      const u = usageOf(p, prev?.get(c));
+      const u = usageOf(p, prev?.get(c), this.resolutionMs);
       if (!u) return undefined;
       containers.push({ name: c, usage: u });
     }
     containers.sort((a, b) => a.name.localeCompare(b.name));
-    return { timestampMs: Math.max(...containers.map((c) => c.usage.timestampMs)), windowMs: Math.max(...containers.map((c) => c.usage.windowMs)), containers };
+    const earliest = containers.reduce((a, c) => (c.usage.timestampMs < a.usage.timestampMs ? c : a));
+    return { timestampMs: earliest.usage.timestampMs, windowMs: earliest.usage.windowMs, containers };
   }
 }
