@@ -120,9 +120,15 @@ describe('resource metrics and horizontal pod autoscaling', () => {
       list.items.map((i: any) => i.metadata.name),
       ['sim-node-0'],
     );
-    const missing = await c.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope']);
+    const missing = await c.kubectl(['top', 'pod', 'nope']);
     assert.notEqual(missing.code, 0);
-    assert.match(missing.stderr, /podmetrics.metrics.k8s.io "default\/nope" not found/);
+    assert.match(missing.stderr, /pods "nope" not found/);
+    // A pod that exists but has no metrics (never runs: its node does not exist).
+    await c.k(['apply', '-f', '-'], { input: pinned('nowhere', 'no-such-node', '', `[{name: c, image: busybox}]`) });
+    const unmeasured = await c.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nowhere']);
+    assert.notEqual(unmeasured.code, 0);
+    assert.match(unmeasured.stderr, /podmetrics.metrics.k8s.io "default\/nowhere" not found/);
+    await c.k(['delete', 'pod', 'nowhere', '--wait=false']);
     // view (through system:aggregated-metrics-reader) reads pod metrics in its namespace; nodes are cluster-scoped.
     await c.k(['create', 'rolebinding', 'jane-view', '--clusterrole=view', '--user=jane', '-n', 'default']);
     const viewer = await c.until('view aggregates metrics.k8s.io', async () => {

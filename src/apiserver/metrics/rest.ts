@@ -3,10 +3,12 @@
  * them: objects for the nodes/pods that exist (read from the store, so label and field
  * selectors filter on their labels) and have usage; NodeMetrics carry the node's labels,
  * PodMetrics the pod's, creationTimestamp is the time of the request, `timestamp` the
- * newest sample and `window` the span the cpu rate covers. A get of something without
- * metrics is NotFound (`podmetrics.metrics.k8s.io "ns/name" not found`).
+ * sample and `window` the span the cpu rate covers. Pods not Running are left out. A get
+ * of a pod or node that does not exist answers as metrics-server's listers do (`pods
+ * "x" not found`, `node "x" not found`); one without metrics is
+ * `podmetrics.metrics.k8s.io "ns/name" not found` / `nodemetrics.metrics.k8s.io "x" not found`.
  */
-import { errors } from '../errors.js';
+import { ApiError, errors } from '../errors.js';
 import { rfc3339, type RequestContext } from '../rest/context.js';
 import { matcherFor } from '../rest/read.js';
 import { render, sendJson, toTable } from '../rest/respond.js';
@@ -29,6 +31,7 @@ function nodeMetricsOf(storage: MetricsStorage, node: any, now: Date): any | und
 }
 
 function podMetricsOf(storage: MetricsStorage, pod: any, now: Date): any | undefined {
+  if (pod.status?.phase !== 'Running') return undefined;
   const m = storage.podUsage(pod.metadata.namespace, pod.metadata.name);
   if (!m) return undefined;
   // Containers in the pod's order.
@@ -56,7 +59,8 @@ export async function serveMetrics(ctx: RequestContext, storage: MetricsStorage 
   const name = ctx.info.name;
   if (name !== undefined) {
     const src = await ctx.store.tryGet(sourceDef, ctx.info.namespace, name);
-    const obj = src && of(src);
+    if (!src) throw isNodes ? new ApiError(404, 'NotFound', `node "${name}" not found`, { name, kind: 'node' }) : errors.notFound('', 'pods', name);
+    const obj = of(src);
     if (!obj) throw errors.notFound('metrics.k8s.io', isNodes ? 'nodemetrics' : 'podmetrics', isNodes ? name : `${ctx.info.namespace}/${name}`);
     return sendJson(ctx.res, 200, render(ctx.def, obj, ctx.format), { 'Content-Type': ctx.format.contentType });
   }
