@@ -199,6 +199,48 @@ spec:
     assert.ok(h.status.lastScaleTime);
   });
 
+  it('scales a StatefulSet on average memory, at the pace its behavior allows', async () => {
+    await c.k(['apply', '-f', '-'], {
+      input: `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: mem, namespace: default}
+spec:
+  replicas: 1
+  serviceName: mem
+  selector: {matchLabels: {app: mem}}
+  template:
+    metadata: {labels: {app: mem}, annotations: {skiff.dev/simulate-memory-usage: 100Mi}}
+    spec:
+      containers: [{name: c, image: busybox, command: [sleep, inf], resources: {requests: {cpu: 10m, memory: 64Mi}}}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: mem, namespace: default}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: mem}
+  maxReplicas: 4
+  metrics:
+  - type: Resource
+    resource: {name: memory, target: {type: AverageValue, averageValue: 50Mi}}
+  behavior:
+    scaleUp:
+      policies: [{type: Pods, value: 1, periodSeconds: 600}]
+`,
+    });
+    // 100Mi per pod against 50Mi wants twice the pods; the policy allows one more per 10 minutes.
+    const h = await c.until('mem limited at 2 replicas by its scale-up policy', async () => {
+      const x = await c.getJson('/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/mem');
+      const limited = (x.status?.conditions ?? []).find((k: any) => k.type === 'ScalingLimited');
+      return x.status?.currentReplicas === 2 && limited?.status === 'True' && x;
+    }, 60_000);
+    const limited = h.status.conditions.find((k: any) => k.type === 'ScalingLimited');
+    assert.deepEqual([limited.reason, limited.message], ['ScaleUpLimit', 'the desired replica count is increasing faster than the maximum scale rate']);
+    assert.deepEqual(h.spec.behavior.scaleUp, { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 1, periodSeconds: 600 }] });
+    assert.equal((await c.getJson('/apis/apps/v1/namespaces/default/statefulsets/mem')).spec.replicas, 2);
+    assert.deepEqual(h.status.currentMetrics, [{ type: 'Resource', resource: { name: 'memory', current: { averageValue: '104857600' } } }]);
+    assert.deepEqual(rows(await c.k(['get', 'hpa', 'mem', '--no-headers']))[0].slice(0, 6), ['mem', 'StatefulSet/mem', 'memory: 104857600/50Mi', '1', '4', '2']);
+  });
+
   it('rejects invalid HPAs with upstream messages', async () => {
     const r = await c.kubectl(['apply', '-f', '-'], {
       input: `apiVersion: autoscaling/v2
