@@ -175,6 +175,8 @@ describe('resource metrics and horizontal pod autoscaling', () => {
   it('scales a Deployment below its target down after the stabilization window (autoscaling/v2 manifest)', async () => {
     await c.k(['apply', '-f', '-'], { input: deployment('idle', 4, '10m') });
     await c.until('idle has 4 ready pods', async () => (await c.getJson('/apis/apps/v1/namespaces/default/deployments/idle')).status?.readyReplicas === 4, 60_000);
+    // Every pod measured first: a pod without metrics would count at its full request and propose 3 on the way down.
+    await c.until('metrics for the 4 pods', async () => (await c.getJson('/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=app%3Didle')).items.length === 4);
     await c.k(['apply', '-f', '-'], {
       input: `apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
