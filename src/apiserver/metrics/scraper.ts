@@ -24,9 +24,9 @@ export interface MetricsScraperOptions {
   concurrency?: number;
 }
 
-function fetchText(url: { host: string; port: number; path: string }, kubelet: KubeletClientConfig, timeoutMs: number): Promise<string> {
+function fetchText(url: { host: string; port: number; path: string }, kubelet: KubeletClientConfig, timeoutMs: number, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const r = request({ host: url.host, port: url.port, path: url.path, method: 'GET', timeout: timeoutMs, ...kubeletTlsOptions(kubelet) }, (res) => {
+    const r = request({ host: url.host, port: url.port, path: url.path, method: 'GET', timeout: timeoutMs, signal, ...kubeletTlsOptions(kubelet) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`request failed, status: ${res.statusCode}`))));
@@ -93,6 +93,8 @@ export class MetricsScraper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  /** Aborts the scrapes in flight at stop(). */
+  private readonly ac = new AbortController();
 
   constructor(private readonly o: MetricsScraperOptions) {
     this.storage = new MetricsStorage(o.resolutionMs);
@@ -101,7 +103,7 @@ export class MetricsScraper {
   start(): void {
     const tick = () => {
       if (this.stopped) return;
-      this.running = this.scrapeAll().catch((err) => this.o.log?.warn('metrics scrape failed', { err }));
+      this.running = this.scrapeAll().catch((err) => (this.stopped ? undefined : this.o.log?.warn('metrics scrape failed', { err })));
       void this.running.finally(() => {
         if (!this.stopped) this.timer = setTimeout(tick, this.o.resolutionMs);
         this.timer?.unref();
@@ -113,6 +115,7 @@ export class MetricsScraper {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.ac.abort();
     await this.running;
   }
 
@@ -125,12 +128,12 @@ export class MetricsScraper {
     const queue = [...nodes];
     const timeoutMs = Math.max(1000, Math.min(10_000, this.o.resolutionMs));
     const worker = async () => {
-      for (let n = queue.shift(); n; n = queue.shift()) {
+      for (let n = queue.shift(); n && !this.stopped; n = queue.shift()) {
         const name = n.metadata.name;
         const loc = nodeLocationOf(n);
         if (!loc) continue;
         try {
-          const text = await fetchText({ ...loc, path: '/metrics/resource' }, this.o.kubelet, timeoutMs);
+          const text = await fetchText({ ...loc, path: '/metrics/resource' }, this.o.kubelet, timeoutMs, this.ac.signal);
           this.storage.store(name, batchOf(text));
         } catch (err) {
           this.storage.forget(name);
