@@ -40,8 +40,7 @@ import { impersonate, wantsImpersonation } from './rbac/impersonation.js';
 import { accessReview } from './rbac/access-review.js';
 import { reconcileBootstrapPolicy } from './rbac/reconcile.js';
 import type { Attributes } from './rbac/rules.js';
-import { MetricsScraper } from './metrics/scraper.js';
-import { serveMetrics } from './metrics/rest.js';
+import { MetricsScraper, serveMetrics } from './metrics/index.js';
 
 export interface UserInfo {
   name: string;

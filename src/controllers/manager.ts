@@ -19,7 +19,7 @@ import { ServiceLbController } from './servicelb/controller.js';
 import { ServiceAccountController } from './serviceaccount/controller.js';
 import { RootCaCertPublisher } from './rootcacert/controller.js';
 import { PodGcController, type PodGcOptions } from './podgc/controller.js';
-import { HorizontalPodAutoscalerController, type HpaOptions } from './horizontalpodautoscaler/controller.js';
+import { HorizontalPodAutoscalerController, type HpaOptions } from './horizontalpodautoscaler/index.js';
 import { DisruptionController } from './disruption/controller.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 
