@@ -5,6 +5,7 @@
  * certificate) and stores the samples. A node that does not answer loses its metrics
  * until it does again, as in metrics-server.
  */
+import { setMaxListeners } from 'node:events';
 import { request } from 'node:https';
 import type { Registry } from '../../api/registry.js';
 import type { Logger } from '../../util/log.js';
@@ -98,6 +99,8 @@ export class MetricsScraper {
 
   constructor(private readonly o: MetricsScraperOptions) {
     this.storage = new MetricsStorage(o.resolutionMs);
+    // Every scrape in flight listens on it.
+    setMaxListeners(0, this.ac.signal);
   }
 
   start(): void {
