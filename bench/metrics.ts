@@ -55,8 +55,9 @@ for (let n = 0; n < nodes; n++) {
       await rt.startContainer(id);
     }
   }
+  const byUid = new Map(pods.map((p) => [p.metadata.uid, p]));
   const host = simulatedHostIP(n);
-  const port = await streaming.listen({ nodeName: `node-${n}`, runtime: () => rt, pods: () => pods, pod: () => undefined }, host, 0);
+  const port = await streaming.listen({ nodeName: `node-${n}`, runtime: () => rt, podByUid: (uid) => byUid.get(uid), pod: () => undefined }, host, 0);
   await store.create(nodeDef, { apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${n}` }, status: { addresses: [{ type: 'InternalIP', address: host }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } });
 }
 

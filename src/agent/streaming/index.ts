@@ -21,11 +21,28 @@ export type { InProcessStreaming, StreamIO } from './types.js';
  */
 export function agentStreamingNode(agent: NodeAgent, informers: InformerFactory, o: { hostStats?: boolean } = {}): StreamingNode {
   const pods = informers.informer('pods');
+  const byUid = podsByUid(informers);
   return {
     nodeName: agent.nodeName,
     runtime: () => agent.containerRuntime,
     pod: (ns, name) => pods.cache.getByName(ns, name),
-    pods: () => pods.cache.list().filter((p: any) => p.spec?.nodeName === agent.nodeName),
+    podByUid: (uid) => byUid.get(uid),
     hostStats: o.hostStats,
   };
+}
+
+/** One pod-by-uid index per informer factory, shared by the hollow nodes of a process. */
+const uidIndexes = new WeakMap<InformerFactory, Map<string, any>>();
+function podsByUid(informers: InformerFactory): Map<string, any> {
+  let idx = uidIndexes.get(informers);
+  if (!idx) {
+    const m = (idx = new Map<string, any>());
+    uidIndexes.set(informers, m);
+    informers.informer('pods').addHandlers({
+      onAdd: (p: any) => m.set(p.metadata.uid, p),
+      onUpdate: (_o: any, p: any) => m.set(p.metadata.uid, p),
+      onDelete: (p: any) => m.delete(p.metadata.uid),
+    });
+  }
+  return idx;
 }

@@ -16,8 +16,8 @@ import type { ContainerStats, Runtime } from '../runtime/types.js';
 
 export interface ResourceMetricsNode {
   runtime(): Runtime | undefined;
-  /** The pods bound to this node (informer cache). */
-  pods(): any[];
+  /** A pod by uid (informer cache), to name the runtime's sandboxes. */
+  podByUid(uid: string): any | undefined;
   /** Whether the node's usage is the host's (real node) rather than the sum of its containers. */
   hostStats?: boolean;
 }
@@ -41,11 +41,10 @@ export function nanosToSeconds(ns: number): string {
 async function containerSamples(node: ResourceMetricsNode): Promise<{ samples: ContainerSample[]; error: boolean }> {
   const rt = node.runtime();
   if (!rt?.containerStats) return { samples: [], error: !rt };
-  const byUid = new Map<string, any>(node.pods().map((p) => [p.metadata.uid, p]));
   const out: ContainerSample[] = [];
   let error = false;
   for (const sb of await rt.listSandboxes()) {
-    const pod = byUid.get(sb.podUid);
+    const pod = node.podByUid(sb.podUid);
     if (!pod) continue;
     for (const c of await rt.listContainers(sb.id)) {
       if (c.state !== 'running') continue;

@@ -41,7 +41,7 @@ describe('agent streaming server', () => {
     apiClient = await issueClientCert(ca, 'kube-apiserver-kubelet-client', []);
     stranger = await issueClientCert(ca, 'jane', ['developers']);
     server = new StreamingServer({ tls: { ...serving, caPem: ca.certPem }, token: 'cluster-token', log: silentLogger });
-    port = await server.listen({ nodeName: 'n1', runtime: () => rt, pods: () => [pod, busy], pod: (ns, name) => (ns !== 'ns' ? undefined : name === 'p' ? pod : name === 'w' ? waiting : undefined) }, '127.0.0.1', 0);
+    port = await server.listen({ nodeName: 'n1', runtime: () => rt, podByUid: (uid) => [pod, busy].find((p) => p.metadata.uid === uid), pod: (ns, name) => (ns !== 'ns' ? undefined : name === 'p' ? pod : name === 'w' ? waiting : undefined) }, '127.0.0.1', 0);
     const exited = new Promise<ContainerStatus>((r) => rt.onContainerEvent(r));
     const sb = await rt.runPodSandbox({ podUid: 'uid-1', namespace: 'ns', name: 'p', hostNetwork: false });
     const id = await rt.createContainer(sb.id, { name: 'c', image: 'busybox', command: ['sh', '-c', 'echo one; echo two'], podAnnotations: {} });
