@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { groupPods, plainReplicas, resourceReplicas, type PodMetrics } from './replica-calculator.js';
 import { HpaMemory, normalize, normalizeWithBehavior, recordScaleEvent } from './normalize.js';
 import { parseLabelSelectorString } from './selector.js';
+import { milliValue, resourceMetric } from './metrics-client.js';
+import { StatusError } from '../../client/rest.js';
 import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, formatHpaMetrics } from '../../api/builtin/autoscaling.js';
 import { hpaV1ToV2, hpaV2ToV1 } from '../../api/builtin/autoscaling-conversion.js';
 import { validateHpaV2 } from '../../api/builtin/autoscaling-validation.js';
@@ -141,5 +143,27 @@ describe('HorizontalPodAutoscaler API', () => {
     assert.equal(m({ app: 'web', tier: 'c' }), false);
     assert.equal(m({ app: 'web', tier: 'b', canary: '1' }), false);
     assert.equal(m({ app: 'web', tier: 'b', env: 'prod' }), false);
+  });
+});
+
+describe('resource metrics client', () => {
+  const podMetrics = (name: string, containers: [string, Record<string, string>][]) => ({ metadata: { name }, timestamp: '2026-01-01T00:00:10Z', window: '1m0.5s', containers: containers.map(([n, usage]) => ({ name: n, usage })) });
+  const rest = (items: any[], seen: string[] = []) => ({ request: async (path: string, o: any) => (seen.push(`${path}?${o?.query?.labelSelector}`), { items }) }) as any;
+
+  it('sums containers in milli-units (or takes the named container), skipping pods that lack the resource or container', async () => {
+    const seen: string[] = [];
+    const items = [podMetrics('a', [['app', { cpu: '250m', memory: '1Mi' }], ['side', { cpu: '1234567n', memory: '4Ki' }]]), podMetrics('b', [['app', { memory: '2Mi' }]]), podMetrics('c', [['other', { cpu: '1' }]])];
+    const all = await resourceMetric(rest(items, seen), 'cpu', 'ns', 'app=x');
+    assert.deepEqual(seen, ['/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods?app=x']);
+    assert.deepEqual([...all.metrics.entries()].map(([k, v]) => [k, v.value, v.windowMs]), [['a', 252, 60_500], ['c', 1000, 60_500]]);
+    const app = await resourceMetric(rest(items), 'memory', 'ns', '', 'app');
+    assert.deepEqual([...app.metrics.entries()].map(([k, v]) => [k, v.value]), [['a', 1024 * 1024 * 1000], ['b', 2 * 1024 * 1024 * 1000]]);
+    assert.equal(milliValue('1234567n'), 2);
+  });
+
+  it('reports an API without metrics.k8s.io and an empty answer as upstream', async () => {
+    const missing = { request: async () => { throw new StatusError(404, 'NotFound', 'the server could not find the requested resource'); } } as any;
+    await assert.rejects(resourceMetric(missing, 'cpu', 'ns', ''), /unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource \(get pods.metrics.k8s.io\)/);
+    await assert.rejects(resourceMetric(rest([]), 'cpu', 'ns', ''), /unable to get metrics for resource cpu: no metrics returned from resource metrics API/);
   });
 });
