@@ -95,7 +95,7 @@ export function hpaV1ToV2(o: any): any {
     status: {
       ...(st.observedGeneration !== undefined ? { observedGeneration: st.observedGeneration } : {}),
       ...(st.lastScaleTime ? { lastScaleTime: st.lastScaleTime } : {}),
-      currentReplicas: st.currentReplicas ?? 0,
+      ...(st.currentReplicas ? { currentReplicas: st.currentReplicas } : {}),
       desiredReplicas: st.desiredReplicas ?? 0,
       ...(currentMetrics.length ? { currentMetrics } : {}),
       ...(conditions ? { conditions } : {}),

@@ -96,8 +96,9 @@ const common = {
   subresources: { status: true },
   generation: true,
   columns,
+  // A new HPA's status is empty; v2 serializes desiredReplicas always, currentReplicas when non-zero.
   prepareForCreate: (o: any) => {
-    o.status = { currentReplicas: 0, desiredReplicas: 0 };
+    o.status = { desiredReplicas: 0 };
   },
 };
 

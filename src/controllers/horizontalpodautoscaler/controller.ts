@@ -39,7 +39,8 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z
 /** setStatus: the status is rebuilt from these (lastScaleTime and conditions kept), as upstream does. */
 function setStatus(status: any, currentReplicas: number, desiredReplicas: number, metrics: any[]): void {
   for (const k of Object.keys(status)) if (k !== 'lastScaleTime' && k !== 'conditions') delete status[k];
-  status.currentReplicas = currentReplicas;
+  // currentReplicas is omitempty in autoscaling/v2, desiredReplicas is not.
+  if (currentReplicas) status.currentReplicas = currentReplicas;
   status.desiredReplicas = desiredReplicas;
   if (metrics.length) status.currentMetrics = metrics;
 }
