@@ -7,6 +7,8 @@
  *   true, echo ...         → exits 0 at once; false → exits 1
  *   anything else          → runs until stopped
  * Pod annotations override: skiff.dev/simulate-exit-code, skiff.dev/simulate-duration-seconds.
+ * Resource usage (ContainerStats) is deterministic, half the requests unless the pod's
+ * skiff.dev/simulate-cpu-usage / -memory-usage say otherwise: see simulated-stats.ts.
  *
  * Commands made of simple statements (touch, rm, echo > F, sleep, exit, trap ... TERM)
  * run as a timeline over a per-container file set that exec commands (exec probes,
