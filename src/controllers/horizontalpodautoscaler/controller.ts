@@ -52,6 +52,8 @@ export class HorizontalPodAutoscalerController {
   private readonly recorder: EventRecorder;
   private readonly scales: ScaleTargets;
   private readonly memory = new Map<string, HpaMemory>();
+  /** Keys waiting for their next sync. */
+  private readonly pending = new Set<string>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -61,12 +63,9 @@ export class HorizontalPodAutoscalerController {
     this.recorder = new EventRecorder(ctx.cs, HorizontalPodAutoscalerController.NAME, ctx.log);
     this.scales = new ScaleTargets(ctx.cs.rest);
     ctx.informers.informer(HPAS).addHandlers({
-      onAdd: (h) => this.queue.add(keyOf(h)),
-      onUpdate: (_o, h) => this.queue.add(keyOf(h)),
-      onDelete: (h) => {
-        this.memory.delete(keyOf(h));
-        this.queue.add(keyOf(h));
-      },
+      onAdd: (h) => this.enqueue(keyOf(h)),
+      onUpdate: (_o, h) => this.enqueue(keyOf(h)),
+      onDelete: (h) => this.memory.delete(keyOf(h)),
     });
     ctx.informers.informer('pods');
   }
@@ -75,8 +74,20 @@ export class HorizontalPodAutoscalerController {
     return this.ctx.now?.() ?? Date.now();
   }
 
+  /**
+   * As upstream's enqueueHPA: every request waits one sync period in the queue, and one
+   * already waiting absorbs later ones, so each HPA is reconciled once per period (a new
+   * HPA too: its first status comes after one period), whatever its update events.
+   */
+  private enqueue(key: string): void {
+    if (this.pending.has(key)) return;
+    this.pending.add(key);
+    this.queue.addAfter(key, this.o.syncPeriodMs);
+  }
+
   /** One HPA: reconcile, then come back after the sync period (upstream's resync). */
   async syncHpa(key: string): Promise<SyncResult> {
+    this.pending.delete(key);
     const { namespace, name } = splitKey(key);
     const cached = this.ctx.informers.informer(HPAS).cache.getByName(namespace, name);
     if (!cached) {
@@ -92,7 +103,7 @@ export class HorizontalPodAutoscalerController {
       if (err instanceof MetricsError) this.ctx.log.debug('HorizontalPodAutoscaler not reconciled', { hpa: key, err: err.message });
       else this.ctx.log.warn('failed to reconcile HorizontalPodAutoscaler', { hpa: key, err });
     }
-    return { requeueAfterMs: this.o.syncPeriodMs };
+    this.enqueue(key);
   }
 
   private async writeStatus(hpa: any, before: string): Promise<void> {
