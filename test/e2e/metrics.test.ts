@@ -276,6 +276,15 @@ spec:
       const h = await c.getJson(`/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/other-${i}`);
       assert.deepEqual([h.spec.minReplicas, h.spec.maxReplicas, h.spec.metrics[0].resource.target.averageUtilization, h.spec.scaleTargetRef.name], [2, 4, 70, 'other'], bin);
     }
+    if (versions.length < 2) return;
+    // Two HPAs over the same pods: neither scales (AmbiguousSelector).
+    const ambiguous = await c.until('other-1: AmbiguousSelector', async () => {
+      const h = await c.getJson('/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/other-1');
+      const x = (h.status?.conditions ?? []).find((k: any) => k.type === 'ScalingActive');
+      return x?.reason === 'AmbiguousSelector' && x;
+    });
+    assert.equal(ambiguous.status, 'False');
+    assert.equal(ambiguous.message, 'pods by selector app=other are controlled by multiple HPAs: [{other-0 default} {other-1 default}]');
   });
 
   it('reports why it cannot scale: a target without cpu requests, a missing target', async () => {

@@ -52,6 +52,8 @@ export class HorizontalPodAutoscalerController {
   private readonly recorder: EventRecorder;
   private readonly scales: ScaleTargets;
   private readonly memory = new Map<string, HpaMemory>();
+  /** The selector each HPA's target had at its last sync (upstream's hpaSelectors). */
+  private readonly selectors = new Map<string, { namespace: string; match: (labels: Record<string, string>) => boolean }>();
   /** Keys waiting for their next sync. */
   private readonly pending = new Set<string>();
 
@@ -65,7 +67,10 @@ export class HorizontalPodAutoscalerController {
     ctx.informers.informer(HPAS).addHandlers({
       onAdd: (h) => this.enqueue(keyOf(h)),
       onUpdate: (_o, h) => this.enqueue(keyOf(h)),
-      onDelete: (h) => this.memory.delete(keyOf(h)),
+      onDelete: (h) => {
+        this.memory.delete(keyOf(h));
+        this.selectors.delete(keyOf(h));
+      },
     });
     ctx.informers.informer('pods');
   }
@@ -92,6 +97,7 @@ export class HorizontalPodAutoscalerController {
     const cached = this.ctx.informers.informer(HPAS).cache.getByName(namespace, name);
     if (!cached) {
       this.memory.delete(key);
+      this.selectors.delete(key);
       return;
     }
     const hpa = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', ...structuredClone(cached) };
@@ -158,7 +164,7 @@ export class HorizontalPodAutoscalerController {
       rescaleReason = 'Current number of replicas below Spec.MinReplicas';
       desired = minReplicas;
     } else {
-      const mctx: MetricsContext = { rest: this.ctx.cs.rest, pods: (ns) => this.ctx.informers.informer('pods').cache.list(ns), recorder: this.recorder, calc: { tolerance: this.o.tolerance, cpuInitializationPeriodMs: this.o.cpuInitializationPeriodMs, initialReadinessDelayMs: this.o.initialReadinessDelayMs, now } };
+      const mctx: MetricsContext = { rest: this.ctx.cs.rest, pods: (ns) => this.ctx.informers.informer('pods').cache.list(ns), recorder: this.recorder, hpasSelecting: (h, match, pods) => this.hpasSelecting(key, h.metadata.namespace, match, pods), calc: { tolerance: this.o.tolerance, cpuInitializationPeriodMs: this.o.cpuInitializationPeriodMs, initialReadinessDelayMs: this.o.initialReadinessDelayMs, now } };
       const r = await computeReplicasForMetrics(mctx, hpa, scale, currentReplicas);
       metricStatuses = r.statuses;
       if (r.error) {
@@ -201,6 +207,18 @@ export class HorizontalPodAutoscalerController {
     } else desired = currentReplicas;
     setStatus(status, currentReplicas, desired, metricStatuses);
     await this.writeStatus(hpa, before);
+  }
+
+  /** Records key's selector; the HPAs (as Go prints selectors.Key: {name namespace}) whose selectors take any of pods. */
+  private hpasSelecting(key: string, namespace: string, match: (labels: Record<string, string>) => boolean, pods: any[]): string[] {
+    this.selectors.set(key, { namespace, match });
+    const out: string[] = [];
+    for (const [k, s] of this.selectors) {
+      if (s.namespace !== namespace || !pods.some((p) => s.match(p.metadata.labels ?? {}))) continue;
+      const { name } = splitKey(k);
+      out.push(`{${name} ${namespace}}`);
+    }
+    return out.sort();
   }
 
   async start(signal: AbortSignal): Promise<void> {

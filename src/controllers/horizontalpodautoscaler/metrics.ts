@@ -17,6 +17,8 @@ export interface MetricsContext {
   pods: (namespace: string) => any[];
   recorder: EventRecorder;
   calc: CalculatorOptions;
+  /** Records this HPA's selector and names every HPA whose selector takes one of these pods. */
+  hpasSelecting?: (hpa: any, match: (labels: Record<string, string>) => boolean, pods: any[]) => string[];
 }
 
 interface Proposal {
@@ -68,6 +70,15 @@ export async function computeReplicasForMetrics(
   if (!selector) {
     c.recorder.event(hpa, 'Warning', 'SelectorRequired', 'selector is required');
     return { statuses: [], error: { reason: 'InvalidSelector', message: "the HPA target's scale is missing a selector", err: new MetricsError('selector is required') } };
+  }
+  // Two HPAs scaling the same pods would fight: upstream refuses (AmbiguousSelector).
+  const match = parseLabelSelectorString(selector);
+  const selected = c.pods(hpa.metadata.namespace).filter((p) => match(p.metadata.labels ?? {}));
+  const hpas = c.hpasSelecting?.(hpa, match, selected) ?? [];
+  if (hpas.length > 1) {
+    const msg = `pods by selector ${selector} are controlled by multiple HPAs: [${hpas.join(' ')}]`;
+    c.recorder.event(hpa, 'Warning', 'AmbiguousSelector', msg);
+    return { statuses: [], error: { reason: 'AmbiguousSelector', message: msg, err: new MetricsError(msg) } };
   }
   const metrics: any[] = hpa.spec?.metrics ?? [];
   const statuses: any[] = [];
