@@ -34,6 +34,18 @@ function stored(def: ResourceDef, obj: any): any {
   return def.toStorage ? def.toStorage(obj) : obj;
 }
 
+/**
+ * After a write in another version than the storage's, obj (which callers answer with)
+ * becomes what a read would give: the stored object converted back (storage defaults
+ * included, e.g. a v1 HPA without a target reads back with v2's 80% cpu).
+ */
+function readBack(def: ResourceDef, obj: any, storedObj: any): void {
+  if (!def.fromStorage) return;
+  const back = def.fromStorage(storedObj);
+  for (const k of Object.keys(obj)) delete obj[k];
+  Object.assign(obj, back);
+}
+
 export function encode(obj: any): string {
   const rv = obj.metadata?.resourceVersion;
   if (rv === undefined) return JSON.stringify(obj);
@@ -81,7 +93,9 @@ export class ObjectStore {
 
   async create(def: ResourceDef, obj: any): Promise<any> {
     try {
-      const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(stored(def, obj)));
+      const s = stored(def, obj);
+      const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(s));
+      readBack(def, obj, s);
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
@@ -91,7 +105,9 @@ export class ObjectStore {
 
   async update(def: ResourceDef, obj: any, expectedRv: number): Promise<any> {
     try {
-      const kv = await this.backend.update(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(stored(def, obj)), expectedRv);
+      const s = stored(def, obj);
+      const kv = await this.backend.update(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(s), expectedRv);
+      readBack(def, obj, s);
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {

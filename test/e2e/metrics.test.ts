@@ -267,6 +267,17 @@ spec:
     assert.match(await c.k(['explain', 'hpa.spec.behavior.scaleDown']), /stabilizationWindowSeconds\s+<integer>/);
   });
 
+  it('serves autoscaling/v1 from the same objects: a v1 write answers as a read would (v2 defaults), v2 sees it', async () => {
+    const created = JSON.parse(
+      await c.k(['create', '-o', 'json', '-f', '-'], { input: JSON.stringify({ apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'legacy', namespace: 'default' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nothing' }, maxReplicas: 3 } }) }),
+    );
+    assert.equal(created.apiVersion, 'autoscaling/v1');
+    assert.deepEqual(created.spec, { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nothing' }, minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 80 });
+    const v2 = await c.getJson('/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/legacy');
+    assert.deepEqual(v2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]);
+    await c.k(['delete', 'hpa', 'legacy']);
+  });
+
   it('takes kubectl autoscale from other kubectl versions (protobuf bodies)', async (t) => {
     const versions = [27, 33].map((v) => kubectlVersion(v)).filter((b): b is string => !!b);
     if (!versions.length) return t.skip('no kubectl.1.27/1.33 installed beside kubectl');
