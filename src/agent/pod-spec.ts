@@ -114,6 +114,15 @@ export function linuxResources(pod: any, c: any, o: PodSpecOptions): LinuxResour
   return r;
 }
 
+/** The container's cpu/memory requests; a limit without a request requests the limit (API defaulting). */
+function containerRequests(c: any): ContainerConfig['requests'] {
+  const req = c.resources?.requests ?? {};
+  const lim = c.resources?.limits ?? {};
+  const cpu = req.cpu ?? lim.cpu;
+  const mem = req.memory ?? lim.memory;
+  return { ...(cpu !== undefined ? { milliCpu: Math.round(parseQuantity(cpu) * 1000) } : {}), ...(mem !== undefined ? { memoryBytes: Math.floor(parseQuantity(mem)) } : {}) };
+}
+
 /** The API's default pull policy when the pod does not say: Always for :latest or no tag. */
 function pullPolicy(c: any): ContainerConfig['imagePullPolicy'] {
   if (c.imagePullPolicy) return c.imagePullPolicy;
@@ -133,6 +142,7 @@ export function containerConfigFor(pod: any, c: any, restartCount: number, o: Po
     workingDir: c.workingDir,
     env: (c.env ?? []).filter((e: any) => e.valueFrom === undefined).map((e: any) => ({ name: e.name, value: e.value ?? '' })),
     resources: linuxResources(pod, c, o),
+    requests: containerRequests(c),
     imagePullPolicy: pullPolicy(c),
     tty: !!c.tty,
     stdin: !!c.stdin,

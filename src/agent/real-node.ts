@@ -131,7 +131,7 @@ export async function startRealNode(o: RealNodeOptions, signal: AbortSignal): Pr
   if (o.streaming) {
     streaming = new StreamingServer({ tls: o.streaming.tls, token: o.streaming.token, log: log.child('streaming') });
     try {
-      agent.o.identity.kubeletPort = await streaming.listen(agentStreamingNode(agent, o.informers), agent.o.identity.hostIP, o.streaming.port ?? 10250);
+      agent.o.identity.kubeletPort = await streaming.listen(agentStreamingNode(agent, o.informers, { hostStats: true }), agent.o.identity.hostIP, o.streaming.port ?? 10250);
     } catch (err) {
       log.warn('no streaming endpoint: kubectl logs/exec/port-forward will not reach this node', { err });
     }

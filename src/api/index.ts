@@ -11,6 +11,8 @@ import { otherKinds } from './builtin/other.js';
 import { discoveryKinds } from './builtin/discovery.js';
 import { policyKinds } from './builtin/policy.js';
 import { accessReviewKinds, rbacKinds } from './builtin/rbac.js';
+import { metricsKinds } from './builtin/metrics.js';
+import { autoscalingKinds } from './builtin/autoscaling.js';
 import { registerSchemas } from './schemas.js';
 import { customResourceDefinitions } from './builtin/apiextensions.js';
 
@@ -20,7 +22,7 @@ export { validateObjectMeta } from './builtin/validation.js';
 
 export function buildRegistry(): Registry {
   const reg = new Registry();
-  for (const def of [...coreKinds, ...storageKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...rbacKinds, ...accessReviewKinds, customResourceDefinitions]) reg.register(def);
+  for (const def of [...coreKinds, ...storageKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...rbacKinds, ...accessReviewKinds, ...metricsKinds, ...autoscalingKinds, customResourceDefinitions]) reg.register(def);
   registerSchemas(reg);
   for (const def of reg.all()) {
     if (!reg.definitions.has(def.schemaName)) {

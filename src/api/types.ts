@@ -124,16 +124,18 @@ export interface ResourceDef {
   /** Extra fields usable in fieldSelector (beyond metadata.name/namespace): path -> getter. */
   selectableFields?: Record<string, (obj: any) => string | undefined>;
   /**
-   * Another kind's storage this one is served from, as events.k8s.io/v1 Events are the
-   * core/v1 Events: objects are kept in that kind's form and converted on the way in and
-   * out, so both APIs see (and watch) the same objects. fromStored must not mutate its input.
+   * Another kind's or version's storage this one is served from, as events.k8s.io/v1
+   * Events are the core/v1 Events and autoscaling/v1 HPAs the v2 objects: objects are kept
+   * in that form and converted on the way in and out, so both see (and watch) the same
+   * objects. fromStored must not mutate its input.
    */
   storedAs?: StoredAs;
 }
 
 export interface StoredAs {
-  group: string;
-  plural: string;
+  /** Where the objects are kept, when not under this kind's own group and resource. */
+  group?: string;
+  plural?: string;
   toStored(obj: any): any;
   fromStored(obj: any): any;
 }

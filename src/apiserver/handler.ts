@@ -42,6 +42,7 @@ import { accessReview } from './rbac/access-review.js';
 import { reconcileBootstrapPolicy } from './rbac/reconcile.js';
 import type { Attributes } from './rbac/rules.js';
 import { CrdController } from './crd/controller.js';
+import { MetricsScraper, serveMetrics } from './metrics/index.js';
 
 export interface UserInfo {
   name: string;
@@ -67,6 +68,8 @@ export interface ApiHandlerOptions {
   serviceAccountKey?: string;
   /** 'RBAC' (default, as kube-apiserver --authorization-mode=RBAC) or 'AlwaysAllow' (any authenticated user may do anything). */
   authorizationMode?: 'RBAC' | 'AlwaysAllow';
+  /** How often node agents are scraped for metrics.k8s.io (metrics-server's --metric-resolution, 15 s). */
+  metricResolutionMs?: number;
 }
 
 const notFoundResource = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -93,6 +96,8 @@ export class ApiHandler {
   private readonly policy?: PolicyCache;
   /** Serves the custom resources of every CustomResourceDefinition. */
   readonly crds: CrdController;
+  /** The Resource Metrics API's scraper (metrics-server's job), when nodes can be reached. */
+  private metrics?: MetricsScraper;
 
   constructor(private readonly o: ApiHandlerOptions) {
     this.store = new ObjectStore(o.backend);
@@ -209,6 +214,13 @@ export class ApiHandler {
     return r;
   }
 
+  /** Starts scraping node agents for the metrics.k8s.io API (until close()). */
+  startMetricsScraper(log?: Logger): void {
+    if (!this.o.kubeletClient || this.metrics) return;
+    this.metrics = new MetricsScraper({ registry: this.o.registry, store: this.store, kubelet: this.o.kubeletClient, resolutionMs: this.o.metricResolutionMs ?? 15_000, log });
+    this.metrics.start();
+  }
+
   /** Repairs Service allocations now and every few minutes until close(). */
   startAllocationRepair(log?: { info: (m: string, f?: any) => void; error: (m: string, f?: any) => void }, everyMs = 3 * 60_000): void {
     const a = this.serviceAllocation;
@@ -246,6 +258,7 @@ export class ApiHandler {
     this.watches.closeAll();
     this.namespaces.close();
     this.policy?.close();
+    await this.metrics?.stop();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, authenticated: UserInfo): Promise<boolean> {
@@ -384,6 +397,7 @@ export class ApiHandler {
     const format = negotiate(req.headers.accept, query.get('includeObject'));
     const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches, serviceAllocation: this.serviceAllocation, namespaces: this.namespaces, authorizer: this.authorizer };
     if (def.group === 'authorization.k8s.io') return accessReview(ctx, this.authorizer);
+    if (def.group === 'metrics.k8s.io') return serveMetrics(ctx, this.metrics?.storage);
     const m = req.method ?? 'GET';
     const sub = info.subresource;
     const isWatch = info.legacyWatch || query.get('watch') === 'true' || query.get('watch') === '1';

@@ -9,8 +9,8 @@ import { CompactedError, FutureRevisionError, KeyExistsError, KeyNotFoundError, 
 import { ApiError, errors } from './errors.js';
 
 export function keyPrefix(def: ResourceDef, namespace?: string): string {
-  const where = def.storedAs ?? def;
-  const base = `/registry/${where.group || 'core'}/${where.plural}/`;
+  const group = def.storedAs?.group ?? def.group;
+  const base = `/registry/${group || 'core'}/${def.storedAs?.plural ?? def.plural}/`;
   return def.namespaced && namespace ? `${base}${namespace}/` : base;
 }
 
@@ -32,6 +32,18 @@ export function decodeFor(def: ResourceDef, kv: KeyValue): any {
 /** The served object in its stored form. */
 function storedForm(def: ResourceDef, obj: any): any {
   return def.storedAs ? def.storedAs.toStored(obj) : obj;
+}
+
+/**
+ * After a write through a kind kept in another's form, obj (which callers answer with)
+ * becomes what a read would give: the stored object converted back (storage defaults
+ * included, e.g. a v1 HPA without a target reads back with v2's 80% cpu).
+ */
+function readBack(def: ResourceDef, obj: any, storedObj: any): void {
+  if (!def.storedAs) return;
+  const back = def.storedAs.fromStored(storedObj);
+  for (const k of Object.keys(obj)) delete obj[k];
+  Object.assign(obj, back);
 }
 
 export function encode(obj: any): string {
@@ -81,7 +93,9 @@ export class ObjectStore {
 
   async create(def: ResourceDef, obj: any): Promise<any> {
     try {
-      const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(storedForm(def, obj)));
+      const s = storedForm(def, obj);
+      const kv = await this.backend.create(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(s));
+      readBack(def, obj, s);
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
@@ -91,7 +105,9 @@ export class ObjectStore {
 
   async update(def: ResourceDef, obj: any, expectedRv: number): Promise<any> {
     try {
-      const kv = await this.backend.update(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(storedForm(def, obj)), expectedRv);
+      const s = storedForm(def, obj);
+      const kv = await this.backend.update(objectKey(def, obj.metadata.namespace, obj.metadata.name), encode(s), expectedRv);
+      readBack(def, obj, s);
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {

@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import yaml from 'js-yaml';
 import { createLogger, type Level } from '../util/log.js';
-import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, podGcFlags, podGcSettings, UsageError, type FlagSpec, type LeaderElectionTimings, type PodGcSettings } from './flags.js';
+import { helpText, leaderElectionFlags, leaderElectionTimings, parseFlags, podGcFlags, podGcSettings, hpaFlags, hpaSettings, UsageError, type HpaSettings, type FlagSpec, type LeaderElectionTimings, type PodGcSettings } from './flags.js';
 import { restFromFlags } from './client-config.js';
 import { randomBytes } from 'node:crypto';
 import { Clientset, InformerFactory } from '../client/clientset.js';
@@ -29,6 +29,7 @@ const specs: Record<string, { usage: string; flags: FlagSpec[] }> = {
       { name: 'default-local-storage-path', type: 'string', metavar: 'DIR', help: 'Where the local-path provisioner puts volumes on every node (as the servers\' --default-local-storage-path)', default: '/var/lib/skiff/storage' },
       ...leaderElectionFlags,
       ...podGcFlags,
+      ...hpaFlags,
     ],
   },
   scheduler: {
@@ -69,10 +70,12 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   let f: Record<string, any>;
   let leaderElection: LeaderElectionTimings | undefined;
   let podGc: PodGcSettings | undefined;
+  let hpa: HpaSettings | undefined;
   try {
     f = parseFlags(spec.flags, argv);
     if (cmd === 'controller-manager' || cmd === 'scheduler') leaderElection = leaderElectionTimings(f);
     if (cmd === 'controller-manager') podGc = podGcSettings(f);
+    if (cmd === 'controller-manager') hpa = hpaSettings(f);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`Error: ${err.message}\nRun 'skiff ${cmd} --help' for usage.\n`);
@@ -107,7 +110,7 @@ export async function runComponent(cmd: 'controller-manager' | 'scheduler' | 'ag
   const leaderElect = f['leader-elect'] !== 'false';
   // Roles load their modules on demand: an agent process does not carry the controllers.
   const roles = () => import('../server/components.js');
-  if (cmd === 'controller-manager') await (await roles()).runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'], podGc, storage: { localStoragePath: f['default-local-storage-path'], isLocalNode: () => false } }, ac.signal);
+  if (cmd === 'controller-manager') await (await roles()).runControllerManager({ rest, log, identity, leaderElect, leaderElection, clusterCidr: f['cluster-cidr'], podGc, storage: { localStoragePath: f['default-local-storage-path'], isLocalNode: () => false }, hpa }, ac.signal);
   else if (cmd === 'scheduler') {
     const config = f.config ? yaml.load(readFileSync(f.config, 'utf8')) : undefined;
     await (await roles()).runScheduler({ rest, log, identity, leaderElect, leaderElection, config }, ac.signal);

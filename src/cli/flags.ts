@@ -101,3 +101,34 @@ export function podGcSettings(f: Record<string, any>): PodGcSettings {
   if (periodMs < 100) throw new UsageError('--pod-gc-period must be at least 100ms');
   return { terminatedPodGcThreshold: threshold, periodMs, quarantineMs: parseDuration(f['pod-gc-quarantine']) };
 }
+
+/** The HorizontalPodAutoscaler controller: kube-controller-manager's flags and defaults. */
+export const hpaFlags: FlagSpec[] = [
+  { name: 'horizontal-pod-autoscaler-sync-period', type: 'string', metavar: 'D', help: 'How often each HorizontalPodAutoscaler is reconciled', default: '15s' },
+  { name: 'horizontal-pod-autoscaler-downscale-stabilization', type: 'string', metavar: 'D', help: 'How far back the highest recommendation is kept when scaling down (without spec.behavior)', default: '5m' },
+  { name: 'horizontal-pod-autoscaler-tolerance', type: 'string', metavar: 'F', help: 'Usage/target ratios within this of 1.0 cause no scaling', default: '0.1' },
+  { name: 'horizontal-pod-autoscaler-cpu-initialization-period', type: 'string', metavar: 'D', help: 'After a pod starts, its cpu samples are skipped while it is not ready', default: '5m' },
+  { name: 'horizontal-pod-autoscaler-initial-readiness-delay', type: 'string', metavar: 'D', help: 'After a pod starts, readiness changes within this count it as not yet ready', default: '30s' },
+];
+
+export interface HpaSettings {
+  syncPeriodMs: number;
+  downscaleStabilizationMs: number;
+  tolerance: number;
+  cpuInitializationPeriodMs: number;
+  initialReadinessDelayMs: number;
+}
+
+export function hpaSettings(f: Record<string, any>): HpaSettings {
+  const tolerance = Number(f['horizontal-pod-autoscaler-tolerance']);
+  if (!(tolerance >= 0)) throw new UsageError(`invalid --horizontal-pod-autoscaler-tolerance ${JSON.stringify(f['horizontal-pod-autoscaler-tolerance'])}`);
+  const syncPeriodMs = parseDuration(f['horizontal-pod-autoscaler-sync-period']);
+  if (syncPeriodMs < 100) throw new UsageError('--horizontal-pod-autoscaler-sync-period must be at least 100ms');
+  return {
+    syncPeriodMs,
+    downscaleStabilizationMs: parseDuration(f['horizontal-pod-autoscaler-downscale-stabilization']),
+    tolerance,
+    cpuInitializationPeriodMs: parseDuration(f['horizontal-pod-autoscaler-cpu-initialization-period']),
+    initialReadinessDelayMs: parseDuration(f['horizontal-pod-autoscaler-initial-readiness-delay']),
+  };
+}

@@ -5,7 +5,7 @@ import { createLogger } from '../util/log.js';
 import { defaultConfig, defaultDataDir } from '../server/config.js';
 import { SkiffServer } from '../server/skiff-server.js';
 import { BootstrapTokenError } from '../server/bootstrap-secrets.js';
-import { helpText, leaderElectionFlags, leaderElectionTimings, parseDuration, parseFlags, podGcFlags, podGcSettings, UsageError, type FlagSpec, type LeaderElectionTimings, type PodGcSettings } from './flags.js';
+import { helpText, leaderElectionFlags, leaderElectionTimings, parseDuration, parseFlags, podGcFlags, podGcSettings, hpaFlags, hpaSettings, UsageError, type HpaSettings, type FlagSpec, type LeaderElectionTimings, type PodGcSettings } from './flags.js';
 
 export const serverFlags: FlagSpec[] = [
   { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'Folder for the store, certificates and kubeconfig', default: defaultDataDir() },
@@ -44,6 +44,8 @@ export const serverFlags: FlagSpec[] = [
   { name: 'scheduler-config', type: 'string', metavar: 'FILE', help: 'KubeSchedulerConfiguration (YAML) for the scheduler: profiles, plugins, weights' },
   ...leaderElectionFlags,
   ...podGcFlags,
+  ...hpaFlags,
+  { name: 'metric-resolution', type: 'string', metavar: 'D', help: "How often node agents are scraped for the Resource Metrics API (metrics.k8s.io; metrics-server's --metric-resolution)", default: '15s' },
   { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
 ];
 
@@ -52,10 +54,15 @@ export async function runServer(argv: string[]): Promise<number> {
   let leaderElection: LeaderElectionTimings;
   let podGc: PodGcSettings;
   let endpointTtlMs: number;
+  let metricResolutionMs: number;
+  let hpa: HpaSettings;
   try {
     f = parseFlags(serverFlags, argv);
     leaderElection = leaderElectionTimings(f);
     podGc = podGcSettings(f);
+    hpa = hpaSettings(f);
+    metricResolutionMs = parseDuration(f['metric-resolution']);
+    if (metricResolutionMs < 100) throw new UsageError('--metric-resolution must be at least 100ms');
     endpointTtlMs = parseDuration(f['endpoint-reconciler-ttl']);
     if (endpointTtlMs < 1000) throw new UsageError('--endpoint-reconciler-ttl must be at least 1s (Lease objects count whole seconds)');
   } catch (err) {
@@ -143,6 +150,8 @@ export async function runServer(argv: string[]): Promise<number> {
       schedulerConfig,
       leaderElection,
       podGc,
+      hpa,
+      metricResolutionMs,
       endpointReconcilerTtlMs: endpointTtlMs,
     }),
     log,

@@ -19,6 +19,7 @@ import { ServiceLbController } from './servicelb/controller.js';
 import { ServiceAccountController } from './serviceaccount/controller.js';
 import { RootCaCertPublisher } from './rootcacert/controller.js';
 import { PodGcController, type PodGcOptions } from './podgc/controller.js';
+import { HorizontalPodAutoscalerController, type HpaOptions } from './horizontalpodautoscaler/index.js';
 import { DisruptionController } from './disruption/controller.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 import { PersistentVolumeController, type PersistentVolumeOptions } from './persistentvolume/controller.js';
@@ -34,6 +35,8 @@ export interface ControllerManagerOptions {
   podGc?: Partial<PodGcOptions>;
   /** The local-path provisioner's storage directory and which nodes are in this process. */
   storage?: PersistentVolumeOptions;
+  /** The HorizontalPodAutoscaler controller's sync period, stabilization window, tolerance (upstream's defaults when absent). */
+  hpa?: Partial<HpaOptions>;
 }
 
 export function startControllerManager(o: ControllerManagerOptions, signal: AbortSignal): Promise<unknown> {
@@ -56,6 +59,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
     { name: PodGcController.NAME, start: (s) => new PodGcController(ctx, o.podGc).start(s) },
     { name: PersistentVolumeController.NAME, start: (s) => new PersistentVolumeController(ctx, o.storage).start(s) },
+    { name: HorizontalPodAutoscalerController.NAME, start: (s) => new HorizontalPodAutoscalerController(ctx, o.hpa).start(s) },
     { name: ClusterRoleAggregationController.NAME, start: (s) => new ClusterRoleAggregationController(ctx).start(s) },
   ];
   o.informers.start(signal);

@@ -68,6 +68,10 @@ export interface ServerConfig {
   /** k3s's --default-local-storage-path: where local-path volumes live on every node (default <data dir>/storage). */
   defaultLocalStoragePath?: string;
   podGc?: { terminatedPodGcThreshold?: number; periodMs?: number; quarantineMs?: number };
+  /** How often the API server scrapes node agents for metrics.k8s.io (metrics-server's --metric-resolution, 15 s). */
+  metricResolutionMs?: number;
+  /** The HorizontalPodAutoscaler controller's kube-controller-manager settings (upstream's defaults when absent). */
+  hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number; cpuInitializationPeriodMs?: number; initialReadinessDelayMs?: number };
   /** Leader election of the controller manager and scheduler (default 15 s / 10 s / 2 s). */
   leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
 }

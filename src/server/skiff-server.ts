@@ -115,6 +115,7 @@ export class SkiffServer {
       kubeletClient: { caPem: this.pki.ca.certPem, certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem },
       serviceAccountKey: this.pki.serviceAccountKey,
       authorizationMode: c.authorizationMode,
+      metricResolutionMs: c.metricResolutionMs,
     });
     this.token = token;
     // Hollow nodes in this process share one serving certificate for their streaming endpoints.
@@ -157,6 +158,7 @@ export class SkiffServer {
     this.identity = serverIdentity(c.dataDir);
     await this.handler.publishApiEndpoints(published, addr.port, { identity: this.identity, ttlMs: c.endpointReconcilerTtlMs, log: this.log.child('apiserver') });
     this.handler.startAllocationRepair(this.log.child('apiserver'));
+    this.handler.startMetricsScraper(this.log.child('metrics'));
 
     const kubeconfigPath = join(c.dataDir, 'kubeconfig.yaml');
     const kc = { server: url, caPem: this.pki.ca.certPem, client: this.pki.admin };
@@ -205,7 +207,7 @@ export class SkiffServer {
     // and cached once, not once per component.
     const shared = new InformerFactory(new Clientset(this.rest, 'skiff-server'), log.child('informers'));
     shared.start(signal);
-    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr, podGc: c.podGc, storage: this.storageOptions() }, signal));
+    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr, podGc: c.podGc, storage: this.storageOptions(), hpa: c.hpa }, signal));
     if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, shared, log: log.child('scheduler'), identity, leaderElection: c.leaderElection, config: c.schedulerConfig }, signal));
     if (c.simulatedNodes > 0) {
       const streaming = this.nodeServing && { tls: { ...this.nodeServing, caPem: this.pki!.ca.certPem }, token: this.token };

@@ -80,7 +80,7 @@ if (!IN_NETNS) {
   describe('real pods on containerd', () => {
     let c: Cluster;
     const dataDir = mkdtempSync(join(tmpdir(), 'skiff-cri-'));
-    const args = ['--real-node', '--node-name', NODE, '--node-ip', NODE_IP];
+    const args = ['--real-node', '--node-name', NODE, '--node-ip', NODE_IP, '--metric-resolution', '1s'];
     let podCidr = '';
 
     const getPod = (name: string) => c.getJson(`/api/v1/namespaces/default/pods/${name}`);
@@ -116,6 +116,25 @@ if (!IN_NETNS) {
       assert.equal((await c.until('the pod to answer', () => httpGet(`http://${p.status.podIP}:8080/`))).trim(), 'hello-web');
       const table = await c.k(['get', 'pod', 'web', '-o', 'wide']);
       assert.match(table, new RegExp(`web\\s+1/1\\s+Running\\s+0\\s+.*${p.status.podIP.replace(/\./g, '\\.')}\\s+${NODE}`));
+    });
+
+    it('reports real usage through metrics.k8s.io: kubectl top pod and node (CRI ContainerStats, host /proc)', async () => {
+      await apply(pod('spin', { containers: [ctr('spin', ['sh', '-c', 'while true; do :; done'], { resources: { requests: { cpu: '100m', memory: '16Mi' } } })] }));
+      await waitPod('spin', 'Running', (p) => p.status?.phase === 'Running');
+      const top = await c.until('kubectl top pod spin', async () => {
+        const r = await c.kubectl(['top', 'pod', 'spin', '--no-headers']);
+        return r.code === 0 && r.stdout.trim().split(/\s+/);
+      }, 60_000);
+      assert.equal(top[0], 'spin');
+      assert.ok(/^\d+m$/.test(top[1]) && parseInt(top[1]) >= 1, `a spinning container uses cpu: ${top.join(' ')}`);
+      assert.ok(/^\d+Mi$/.test(top[2]), top.join(' '));
+      const node = await c.until('kubectl top node', async () => {
+        const r = await c.kubectl(['top', 'node', NODE, '--no-headers']);
+        return r.code === 0 && r.stdout.trim().split(/\s+/);
+      }, 60_000);
+      assert.equal(node[0], NODE);
+      assert.ok(parseInt(node[1]) >= parseInt(top[1]) / 2 && /^\d+%$/.test(node[2]) && parseInt(node[3]) > 0, node.join(' '));
+      await c.k(['delete', 'pod', 'spin', '--wait=false']);
     });
 
     it('lets container B fetch from container A over localhost in one pod', async () => {

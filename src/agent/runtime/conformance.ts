@@ -106,5 +106,19 @@ export function runtimeConformance(t: ConformanceTarget): void {
       await rt.stopPodSandbox(sb.id);
       await rt.removePodSandbox(sb.id);
     }));
+
+    it('reports a running container\'s usage (ContainerStats): a cumulative cpu counter that does not go back, a working set', withRuntime(async (rt) => {
+      if (!rt.containerStats) return;
+      const sb = await sandbox(rt);
+      const id = await rt.createContainer(sb.id, container('main', ['sleep', '3600']));
+      await rt.startContainer(id);
+      const a = await rt.containerStats(id);
+      await new Promise((r) => setTimeout(r, 50));
+      const b = await rt.containerStats(id);
+      assert.ok(a.cpuUsageCoreNanoSeconds !== undefined && b.cpuUsageCoreNanoSeconds !== undefined, JSON.stringify(a));
+      assert.ok(b.cpuUsageCoreNanoSeconds! >= a.cpuUsageCoreNanoSeconds!, `${a.cpuUsageCoreNanoSeconds} then ${b.cpuUsageCoreNanoSeconds}`);
+      assert.ok((b.memoryWorkingSetBytes ?? -1) >= 0, JSON.stringify(b));
+      assert.ok(b.timestampMs !== undefined && b.timestampMs >= a.timestampMs!, JSON.stringify([a, b]));
+    }));
   });
 }

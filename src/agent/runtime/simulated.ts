@@ -7,6 +7,8 @@
  *   true, echo ...         → exits 0 at once; false → exits 1
  *   anything else          → runs until stopped
  * Pod annotations override: skiff.dev/simulate-exit-code, skiff.dev/simulate-duration-seconds.
+ * Resource usage (ContainerStats) is deterministic, half the requests unless the pod's
+ * skiff.dev/simulate-cpu-usage / -memory-usage say otherwise: see simulated-stats.ts.
  *
  * Commands made of simple statements (touch, rm, echo > F, sleep, exit, trap ... TERM)
  * run as a timeline over a per-container file set that exec commands (exec probes,
@@ -22,7 +24,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execScript, planScript, SimFiles } from './sim-script.js';
-import type { ContainerConfig, ContainerStatus, ExecResult, Runtime, SandboxConfig, SandboxStatus } from './types.js';
+import { simulatedStats } from './simulated-stats.js';
+import type { ContainerConfig, ContainerStats, ContainerStatus, ExecResult, Runtime, SandboxConfig, SandboxStatus } from './types.js';
 import { SimulatedProcesses } from './simulated-process.js';
 import type { InProcessStreaming, StreamIO } from '../streaming/types.js';
 
@@ -263,6 +266,14 @@ export class SimulatedRuntime implements Runtime, InProcessStreaming {
 
   async listSandboxes(): Promise<SandboxStatus[]> {
     return [...this.sandboxes.values()].map((s) => ({ ...s }));
+  }
+
+  /** Deterministic usage derived from the container's requests (simulated-stats.ts). */
+  async containerStats(id: string): Promise<ContainerStats> {
+    const c = this.containers.get(id);
+    const cfg = this.configs.get(id);
+    if (!c || !cfg) throw new Error(`container ${id} not found`);
+    return simulatedStats(cfg, c.state === 'running' ? c.startedAt?.getTime() : undefined, Date.now());
   }
 
   onContainerEvent(cb: (c: ContainerStatus) => void): void {

@@ -55,6 +55,8 @@ export interface ContainerConfig {
   /** Volumes already materialised on the host by the agent. */
   mounts?: Mount[];
   resources?: LinuxResources;
+  /** The container's requests (a limit without a request requests the limit): the simulated runtime's usage figures. */
+  requests?: { milliCpu?: number; memoryBytes?: number };
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** Told what happens to the image (already present, pulling, pulled): the kubelet's Pulling/Pulled events. */
   onImage?: (e: ImageEvent) => void;
@@ -121,6 +123,15 @@ export interface ContainerStatus {
   restartCount?: number;
 }
 
+/** A container's resource usage sample (CRI ContainerStats: cpu and memory). */
+export interface ContainerStats {
+  timestampMs?: number;
+  cpuUsageNanoCores?: number;
+  /** Cumulative cpu time, in core-nanoseconds (the counter rates are computed from). */
+  cpuUsageCoreNanoSeconds?: number;
+  memoryWorkingSetBytes?: number;
+}
+
 export interface SandboxStatus {
   id: string;
   podUid: string;
@@ -149,7 +160,7 @@ export interface Runtime {
   execSync?(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult>;
   /** The URL where the runtime serves a streaming session (CRI Exec/Attach/PortForward). */
   streamingUrl?(req: StreamRequest): Promise<string>;
-  /** Container cpu/memory usage (CRI ContainerStats). */
-  containerStats?(id: string): Promise<{ cpuUsageNanoCores?: number; cpuUsageCoreNanoSeconds?: number; memoryWorkingSetBytes?: number }>;
+  /** Container cpu/memory usage (CRI ContainerStats); timestampMs is when the sample was taken. */
+  containerStats?(id: string): Promise<ContainerStats>;
   close(): Promise<void>;
 }

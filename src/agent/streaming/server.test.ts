@@ -31,6 +31,7 @@ describe('agent streaming server', () => {
   let port: number;
   const rt = new SimulatedRuntime({ podCidr: '10.42.0.0/24', logDir: join(dir, 'logs') });
   const pod = { metadata: { namespace: 'ns', name: 'p', uid: 'uid-1' }, status: { containerStatuses: [{ name: 'c', state: { running: {} }, lastState: {} }] } };
+  const busy = { metadata: { namespace: 'ns', name: 'busy', uid: 'uid-3' } };
   const waiting = { metadata: { namespace: 'ns', name: 'w', uid: 'uid-2' }, status: { containerStatuses: [{ name: 'c', state: { waiting: { reason: 'ContainerCreating' } }, lastState: {} }] } };
 
   before(async () => {
@@ -40,7 +41,7 @@ describe('agent streaming server', () => {
     apiClient = await issueClientCert(ca, 'kube-apiserver-kubelet-client', []);
     stranger = await issueClientCert(ca, 'jane', ['developers']);
     server = new StreamingServer({ tls: { ...serving, caPem: ca.certPem }, token: 'cluster-token', log: silentLogger });
-    port = await server.listen({ nodeName: 'n1', runtime: () => rt, pod: (ns, name) => (ns !== 'ns' ? undefined : name === 'p' ? pod : name === 'w' ? waiting : undefined) }, '127.0.0.1', 0);
+    port = await server.listen({ nodeName: 'n1', runtime: () => rt, podByUid: (uid) => [pod, busy].find((p) => p.metadata.uid === uid), pod: (ns, name) => (ns !== 'ns' ? undefined : name === 'p' ? pod : name === 'w' ? waiting : undefined) }, '127.0.0.1', 0);
     const exited = new Promise<ContainerStatus>((r) => rt.onContainerEvent(r));
     const sb = await rt.runPodSandbox({ podUid: 'uid-1', namespace: 'ns', name: 'p', hostNetwork: false });
     const id = await rt.createContainer(sb.id, { name: 'c', image: 'busybox', command: ['sh', '-c', 'echo one; echo two'], podAnnotations: {} });
@@ -75,5 +76,29 @@ describe('agent streaming server', () => {
     assert.equal(JSON.parse(w.body).message, 'container "c" in pod "w" is waiting to start: ContainerCreating');
     const exec = await get(port, '/exec/ns/p/c?command=true', { ca: ca.certPem, client: apiClient });
     assert.equal(exec.code, 400);
+  });
+
+  it('serves /metrics/resource: running containers (deterministic on the simulated runtime) and the node as their sum', async () => {
+    const sb = await rt.runPodSandbox({ podUid: 'uid-3', namespace: 'ns', name: 'busy', hostNetwork: false });
+    const a = await rt.createContainer(sb.id, { name: 'a', image: 'busybox', command: ['sleep', 'inf'], requests: { milliCpu: 200, memoryBytes: 128 * 1024 * 1024 }, podAnnotations: {} });
+    const b = await rt.createContainer(sb.id, { name: 'b', image: 'busybox', command: ['sleep', 'inf'], podAnnotations: { 'skiff.dev/simulate-cpu-usage': '300m', 'skiff.dev/simulate-memory-usage': '10Mi' } });
+    await rt.startContainer(a);
+    await rt.startContainer(b);
+    assert.equal((await get(port, '/metrics/resource', { ca: ca.certPem })).code, 401);
+    const r = await get(port, '/metrics/resource', { ca: ca.certPem, client: apiClient });
+    assert.equal(r.code, 200);
+    const line = (prefix: string) => r.body.split('\n').find((l) => l.startsWith(prefix))?.split(' ');
+    assert.equal(line('container_memory_working_set_bytes{container="a",namespace="ns",pod="busy"}')?.[1], String(64 * 1024 * 1024));
+    assert.equal(line('container_memory_working_set_bytes{container="b",namespace="ns",pod="busy"}')?.[1], String(10 * 1024 * 1024));
+    assert.equal(line('node_memory_working_set_bytes')?.[1], String(74 * 1024 * 1024));
+    // The exited container of pod p has no sample.
+    assert.equal(line('container_cpu_usage_seconds_total{container="c"'), undefined);
+    const cpuA = line('container_cpu_usage_seconds_total{container="a",namespace="ns",pod="busy"}')!;
+    const cpuB = line('container_cpu_usage_seconds_total{container="b",namespace="ns",pod="busy"}')!;
+    const startA = Number(line('container_start_time_seconds{container="a"')![1]) * 1000;
+    // counter = rate × running time: 100m (half the 200m request) and 300m.
+    assert.ok(Math.abs(Number(cpuA[1]) - (0.1 * (Number(cpuA[2]) - startA)) / 1000) < 0.002, cpuA.join(' '));
+    assert.ok(Number(cpuB[1]) >= 0);
+    assert.match(r.body, /^scrape_error 0$/m);
   });
 });

@@ -5,6 +5,7 @@
  *   GET|POST /exec/{namespace}/{pod}/{container}?command=..&stdin&stdout&stderr&tty
  *   GET|POST /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty
  *   GET|POST /portForward/{namespace}/{pod}
+ *   GET  /metrics/resource   (resource usage in Prometheus text, as metrics-server scrapes it)
  * Its certificate is signed by the cluster CA; callers authenticate with a client
  * certificate from the cluster CA (the API server's kubelet client, or any
  * system:masters user) or with the cluster token as a bearer token.
@@ -21,13 +22,14 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../util/log.js';
 import type { ContainerStatus, Runtime } from '../runtime/types.js';
 import { readCriLog } from './cri-log.js';
+import { resourceMetricsText, type ResourceMetricsNode } from './resource-metrics.js';
 import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_WS_TUNNEL, serveChannelPortForward, servePortForward, spdyOverSocket, spdyOverWebSocket } from './port-forward.js';
 import { dialRuntimePort, relayRemoteCommandSpdy } from './relay.js';
 import { errorStatus, exitStatus, remoteCommandOptions, spdyRemoteCommand, SPDY_PROTOCOL_V4, successStatus, wsRemoteCommand, WS_V4, WS_V5, type RemoteCommandOptions, type RemoteCommandSession } from './remote-command.js';
 import { ExecStartError, isInProcessStreaming } from './types.js';
 
 /** What the server needs to know about one node. */
-export interface StreamingNode {
+export interface StreamingNode extends ResourceMetricsNode {
   nodeName: string;
   runtime(): Runtime | undefined;
   /** The pod as the agent knows it (informer cache). */
@@ -138,6 +140,11 @@ export class StreamingServer {
       const url = new URL(req.url ?? '/', 'http://x');
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       if (parts[0] === 'containerLogs' && parts.length === 4 && req.method === 'GET') return await this.logs(node, parts[1], parts[2], parts[3], url.searchParams, res, ac.signal);
+      if (url.pathname === '/metrics/resource' && req.method === 'GET') {
+        const body = await resourceMetricsText(node);
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+        return void res.end(body);
+      }
       if (['exec', 'attach', 'portForward'].includes(parts[0])) throw badRequest('Upgrade request required');
       throw new HttpError(404, 'NotFound', '404 page not found');
     } catch (err) {

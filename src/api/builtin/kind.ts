@@ -31,6 +31,8 @@ const GROUP_PKG: Record<string, string> = {
   'storage.k8s.io': 'io.k8s.api.storage',
   'rbac.authorization.k8s.io': 'io.k8s.api.rbac',
   'authorization.k8s.io': 'io.k8s.api.authorization',
+  'metrics.k8s.io': 'io.k8s.metrics.pkg.apis.metrics',
+  autoscaling: 'io.k8s.api.autoscaling',
 };
 
 export function kind(s: Spec): ResourceDef {

@@ -140,6 +140,7 @@ const KEEP_ZERO = new Set([
   'defaultMode', 'mode', 'priority', 'enableServiceLinks', 'shareProcessNamespace', 'hostUsers', 'setHostnameAsFQDN', 'startingDeadlineSeconds',
   'successfulJobsHistoryLimit', 'failedJobsHistoryLimit', 'gracePeriodSeconds', 'orphanDependents', 'value', 'expirationSeconds', 'manualSelector',
   'start', 'publishNotReadyAddresses', 'allocateLoadBalancerNodePorts', 'deletionGracePeriodSeconds',
+  'minReplicas', 'stabilizationWindowSeconds', 'averageUtilization', 'targetCPUUtilizationPercentage',
 ]);
 
 const SCALARS = new Set(['string', 'int32', 'int64', 'bool', 'bytes', 'double', 'float', 'uint32', 'uint64']);

@@ -89,6 +89,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
   { name: 'system:aggregate-to-admin', labels: { [`${AGG}admin`]: 'true' }, rules: ADMIN_RULES },
   { name: 'system:aggregate-to-edit', labels: { [`${AGG}edit`]: 'true' }, rules: EDIT_RULES },
   { name: 'system:aggregate-to-view', labels: { [`${AGG}view`]: 'true' }, rules: VIEW_RULES },
+  // metrics-server's (k3s ships it): read access to metrics.k8s.io for view, edit and admin.
+  { name: 'system:aggregated-metrics-reader', labels: { [`${AGG}admin`]: 'true', [`${AGG}edit`]: 'true', [`${AGG}view`]: 'true' }, rules: [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])] },
   { name: 'system:discovery', rules: [urls(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'])] },
   { name: 'system:basic-user', rules: [rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']), rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])] },
   { name: 'system:public-info-viewer', rules: [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])] },

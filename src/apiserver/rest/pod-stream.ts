@@ -86,23 +86,27 @@ export function podLogQuery(q: URLSearchParams, podName: string): URLSearchParam
   return out;
 }
 
-interface NodeLocation {
+export interface NodeLocation {
   host: string;
   port: number;
 }
 
 /** Where a node's agent listens: InternalIP, ExternalIP, then Hostname (k3s's preference), at daemonEndpoints' port. */
-export async function nodeLocation(s: ServerServices, nodeName: string): Promise<NodeLocation> {
-  const def = s.registry.lookup('', 'v1', 'nodes')!;
-  const node = await s.store.get(def, undefined, nodeName);
+export function nodeLocationOf(node: any): NodeLocation | undefined {
   const addrs: { type: string; address: string }[] = node.status?.addresses ?? [];
   const addr = ['InternalIP', 'ExternalIP', 'Hostname'].map((t) => addrs.find((a) => a.type === t)?.address).find(Boolean);
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  if (!addr || !port) throw errors.badRequest(`node ${nodeName} has no address or kubelet port`);
-  return { host: addr, port };
+  return addr && port ? { host: addr, port } : undefined;
 }
 
-function tlsOptions(k: KubeletClientConfig): Partial<RequestOptions> {
+export async function nodeLocation(s: ServerServices, nodeName: string): Promise<NodeLocation> {
+  const def = s.registry.lookup('', 'v1', 'nodes')!;
+  const loc = nodeLocationOf(await s.store.get(def, undefined, nodeName));
+  if (!loc) throw errors.badRequest(`node ${nodeName} has no address or kubelet port`);
+  return loc;
+}
+
+export function kubeletTlsOptions(k: KubeletClientConfig): Partial<RequestOptions> {
   return {
     ca: k.caPem,
     cert: k.certPem,
@@ -155,7 +159,7 @@ export async function podLog(s: ServerServices, req: IncomingMessage, res: Serve
   const loc = await nodeLocation(s, pod.spec.nodeName);
   const path = `/containerLogs/${encodeURIComponent(pod.metadata.namespace)}/${encodeURIComponent(pod.metadata.name)}/${encodeURIComponent(container)}?${agentQuery}`;
   const agentRes = await new Promise<IncomingMessage>((resolve, reject) => {
-    const r = request({ host: loc.host, port: loc.port, path, method: 'GET', ...tlsOptions(kubelet) }, resolve);
+    const r = request({ host: loc.host, port: loc.port, path, method: 'GET', ...kubeletTlsOptions(kubelet) }, resolve);
     r.on('error', (err) => reject(dialError(err, loc, path)));
     res.on('close', () => r.destroy());
     r.end();
@@ -206,7 +210,7 @@ export async function proxyUpgrade(s: ServerServices, req: IncomingMessage, sock
   const headers: Record<string, string | string[]> = {};
   for (const h of FORWARDED) if (req.headers[h] !== undefined) headers[h] = req.headers[h] as string | string[];
   await new Promise<void>((resolve, reject) => {
-    const r = request({ host: loc.host, port: loc.port, path, method: req.method, headers, ...tlsOptions(kubelet) });
+    const r = request({ host: loc.host, port: loc.port, path, method: req.method, headers, ...kubeletTlsOptions(kubelet) });
     r.on('upgrade', (res, agentSock, agentHead) => {
       let head101 = `HTTP/1.1 101 Switching Protocols\r\n`;
       for (let i = 0; i < res.rawHeaders.length; i += 2) head101 += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;

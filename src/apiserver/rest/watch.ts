@@ -21,11 +21,13 @@ import { matcherFor } from './read.js';
  * One decode per stored event, shared by every watch that delivers it (the store hands
  * the same event object to each watcher); objects from the cache are never mutated.
  */
-const decoded = new WeakMap<object, any>();
+const decoded = new WeakMap<object, Map<ResourceDef, any>>();
 const lines = new WeakMap<object, Map<string, string>>();
-function decodeShared(kv: import('../../store/types.js').KeyValue): any {
-  let o = decoded.get(kv);
-  if (!o) decoded.set(kv, (o = decode(kv)));
+function decodeShared(def: ResourceDef, kv: import('../../store/types.js').KeyValue): any {
+  let byDef = decoded.get(kv);
+  if (!byDef) decoded.set(kv, (byDef = new Map()));
+  let o = byDef.get(def);
+  if (!o) byDef.set(def, (o = decodeFor(def, kv)));
   return o;
 }
 
@@ -140,14 +142,12 @@ export async function watch(ctx: RequestContext): Promise<void> {
   for (const o of initial) out('ADDED', o);
   if (sendInitial && bookmarks) out('BOOKMARK', { metadata: { resourceVersion: String(start), annotations: { 'k8s.io/initial-events-end': 'true' } } });
 
-  // A kind kept in another's form sees each event converted (the shared decode stays as stored).
-  const served = (o: any) => (def.storedAs ? def.storedAs.fromStored(o) : o);
   function deliver(events: WatchEvent[]): void {
     if (ac.signal.aborted) return;
     for (const e of events) {
       lastRv = e.revision;
-      const cur = e.type === 'delete' ? undefined : served(decodeShared(e.kv));
-      const prev = e.prevKv ? served(decodeShared(e.prevKv)) : undefined;
+      const cur = e.type === 'delete' ? undefined : decodeShared(def, e.kv);
+      const prev = e.prevKv ? decodeShared(def, e.prevKv) : undefined;
       const now = cur && matches(cur);
       const before = prev && matches(prev);
       if (e.type === 'delete') {

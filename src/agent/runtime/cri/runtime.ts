@@ -15,6 +15,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Logger } from '../../../util/log.js';
 import {
   type ContainerConfig,
+  type ContainerStats,
   type ContainerState,
   type ContainerStatus,
   type ExecResult,
@@ -414,10 +415,17 @@ export class CriRuntime implements Runtime {
     }
   }
 
-  async containerStats(id: string): Promise<{ cpuUsageNanoCores?: number; cpuUsageCoreNanoSeconds?: number; memoryWorkingSetBytes?: number }> {
+  async containerStats(id: string): Promise<ContainerStats> {
     const s = (await this.cri.runtime.ContainerStats({ containerId: id })).stats;
     const num = (v: any) => (v?.value !== undefined ? Number(v.value) : undefined);
-    return { cpuUsageNanoCores: num(s?.cpu?.usageNanoCores), cpuUsageCoreNanoSeconds: num(s?.cpu?.usageCoreNanoSeconds), memoryWorkingSetBytes: num(s?.memory?.workingSetBytes) };
+    // CRI timestamps are nanoseconds since the epoch.
+    const ts = Number(s?.cpu?.timestamp ?? 0);
+    return {
+      timestampMs: ts > 0 ? Math.floor(ts / 1e6) : Date.now(),
+      cpuUsageNanoCores: num(s?.cpu?.usageNanoCores),
+      cpuUsageCoreNanoSeconds: num(s?.cpu?.usageCoreNanoSeconds),
+      memoryWorkingSetBytes: num(s?.memory?.workingSetBytes),
+    };
   }
 
   /** Removes every sandbox (and so every container) of this node: tests and `--reset` style cleanups. */
