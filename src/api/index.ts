@@ -9,6 +9,7 @@ import { coreKinds } from './builtin/core.js';
 import { otherKinds } from './builtin/other.js';
 import { discoveryKinds } from './builtin/discovery.js';
 import { policyKinds } from './builtin/policy.js';
+import { quotaKinds } from './builtin/quota.js';
 import { accessReviewKinds, rbacKinds } from './builtin/rbac.js';
 import { registerSchemas } from './schemas.js';
 import { customResourceDefinitions } from './builtin/apiextensions.js';
@@ -19,7 +20,7 @@ export { validateObjectMeta } from './builtin/validation.js';
 
 export function buildRegistry(): Registry {
   const reg = new Registry();
-  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...rbacKinds, ...accessReviewKinds, customResourceDefinitions]) reg.register(def);
+  for (const def of [...coreKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...quotaKinds, ...rbacKinds, ...accessReviewKinds, customResourceDefinitions]) reg.register(def);
   registerSchemas(reg);
   for (const def of reg.all()) {
     if (!reg.definitions.has(def.schemaName)) {
