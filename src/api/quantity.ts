@@ -93,7 +93,8 @@ export function formatQuantity(q: Quantity): string {
 /** Canonical form of a quantity string ("1000m" → "1", "1024Mi" → "1Gi"). */
 export const canonicalQuantity = (v: string | number): string => formatQuantity(parseQuantity(v));
 
-export const addQuantity = (a: Quantity, b: Quantity): Quantity => ({ nanos: a.nanos + b.nanos, format: a.format });
+/** Quantity.Add: the sum keeps the first operand's format, unless that operand is zero. */
+export const addQuantity = (a: Quantity, b: Quantity): Quantity => ({ nanos: a.nanos + b.nanos, format: a.nanos === 0n ? b.format : a.format });
 export const subQuantity = (a: Quantity, b: Quantity): Quantity => ({ nanos: a.nanos - b.nanos, format: a.format });
 export const cmpQuantity = (a: Quantity, b: Quantity): number => (a.nanos < b.nanos ? -1 : a.nanos > b.nanos ? 1 : 0);
 export const zeroQuantity = (): Quantity => ({ nanos: 0n, format: 'DecimalSI' });

@@ -21,6 +21,7 @@ import { RootCaCertPublisher } from './rootcacert/controller.js';
 import { PodGcController, type PodGcOptions } from './podgc/controller.js';
 import { DisruptionController } from './disruption/controller.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
+import { ResourceQuotaController } from './resourcequota/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -52,6 +53,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: DisruptionController.NAME, start: (s) => new DisruptionController(ctx).start(s) },
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
     { name: PodGcController.NAME, start: (s) => new PodGcController(ctx, o.podGc).start(s) },
+    { name: ResourceQuotaController.NAME, start: (s) => new ResourceQuotaController(ctx).start(s) },
     { name: ClusterRoleAggregationController.NAME, start: (s) => new ClusterRoleAggregationController(ctx).start(s) },
   ];
   o.informers.start(signal);
