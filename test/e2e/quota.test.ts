@@ -66,6 +66,23 @@ describe('resource quota and limit ranges', () => {
     await c.k(['apply', '-f', '-'], { input: pod('c', 'team', '300m') });
   });
 
+  it('is served as upstream: short names, and admin/edit/view may read but not write quotas and limit ranges', async () => {
+    const out = await c.k(['api-resources']);
+    assert.match(out, /^resourcequotas\s+quota\s+v1\s+true\s+ResourceQuota$/m);
+    assert.match(out, /^limitranges\s+limits\s+v1\s+true\s+LimitRange$/m);
+    await c.k(['create', 'namespace', 'roles']);
+    for (const role of ['admin', 'edit', 'view']) await c.k(['create', 'rolebinding', role, `--clusterrole=${role}`, `--user=${role}-user`, '-n', 'roles']);
+    await c.until('aggregated roles', async () => (await c.kubectl(['auth', 'can-i', 'get', 'resourcequotas', '-n', 'roles', '--as=view-user'])).stdout.trim() === 'yes');
+    for (const role of ['admin', 'edit', 'view']) {
+      const can = async (verb: string, res: string) => (await c.kubectl(['auth', 'can-i', verb, res, '-n', 'roles', `--as=${role}-user`])).stdout.trim();
+      for (const res of ['resourcequotas', 'limitranges', 'resourcequotas/status']) {
+        assert.equal(await can('list', res), 'yes', `${role} list ${res}`);
+        assert.equal(await can('create', res), 'no', `${role} create ${res}`);
+      }
+      assert.equal(await can('delete', 'limitranges'), 'no', `${role} delete limitranges`);
+    }
+  });
+
   it('stops counting a pod that finished', async () => {
     await c.k(['create', 'namespace', 'fin']);
     await c.k(['create', 'quota', 'q', '--hard=pods=1,count/pods=5', '-n', 'fin']);
@@ -78,6 +95,24 @@ describe('resource quota and limit ranges', () => {
       return u.pods === '0' && u['count/pods'] === '1';
     });
     await c.k(['apply', '-f', '-'], { input: pod('next', 'fin') });
+  });
+
+  it('holds a Deployment at the quota, with the ReplicaSet reporting FailedCreate, until the quota is raised', async () => {
+    await c.k(['create', 'namespace', 'deploy']);
+    await c.k(['create', 'quota', 'q', '--hard=pods=2', '-n', 'deploy']);
+    await c.until('quota status', async () => (await used('deploy')).pods === '0');
+    await c.k(['create', 'deployment', 'web', '--image=busybox', '--replicas=3', '-n', 'deploy', '--', 'sleep', 'inf']);
+    const rs = await c.until('ReplicaFailure on the ReplicaSet', async () => {
+      const list = (await c.getJson('/apis/apps/v1/namespaces/deploy/replicasets')).items;
+      return list.find((r: any) => (r.status?.conditions ?? []).some((x: any) => x.type === 'ReplicaFailure'));
+    });
+    const cond = rs.status.conditions.find((x: any) => x.type === 'ReplicaFailure');
+    assert.equal(cond.reason, 'FailedCreate');
+    assert.match(cond.message, /^pods "web-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2$/);
+    assert.equal((await c.getJson('/api/v1/namespaces/deploy/pods')).items.length, 2);
+    await c.k(['patch', 'quota', 'q', '-n', 'deploy', '--type=merge', '-p', '{"spec":{"hard":{"pods":"3"}}}']);
+    await c.until('the third replica', async () => (await c.getJson('/api/v1/namespaces/deploy/pods')).items.length === 3, 60_000);
+    await c.until('used 3/3', async () => (await c.k(['get', 'quota', 'q', '-n', 'deploy', '--no-headers'])).includes('pods: 3/3'));
   });
 
   it('lets exactly the quota through when creates race', async () => {
@@ -110,6 +145,10 @@ spec:
     });
     const header = (await c.k(['get', 'limitranges', '-n', 'lr'])).split('\n')[0];
     assert.match(header, /^NAME\s+CREATED AT\s*$/);
+    // Defaulting: a Container item's defaultRequest falls back to default.
+    const described = await c.k(['describe', 'limits', 'limits', '-n', 'lr']);
+    assert.match(described, /Container\s+cpu\s+-\s+1\s+100m\s+500m\s+-/);
+    assert.match(described, /Container\s+memory\s+-\s+-\s+128Mi\s+256Mi\s+-/);
     await c.k(['apply', '-f', '-'], { input: pod('plain', 'lr') });
     assert.equal(await c.k(['get', 'pod', 'plain', '-n', 'lr', '-o', 'jsonpath={.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.requests.memory} {.spec.containers[0].resources.limits.cpu} {.spec.containers[0].resources.limits.memory}']), '100m 128Mi 500m 256Mi');
     assert.equal(await c.k(['get', 'pod', 'plain', '-n', 'lr', '-o', 'jsonpath={.metadata.annotations.kubernetes\\.io/limit-ranger}']), 'LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c');

@@ -1,7 +1,7 @@
 /**
  * The resource quota controller, as upstream's: keeps every ResourceQuota's status —
  * hard mirrored from spec, used recomputed from what is stored in the namespace — on a
- * quota's change, when a counted object is created, deleted or (pods) finishes, and
+ * quota's spec change, when a counted object is deleted or (pods) finishes, and
  * periodically (upstream's --resource-quota-sync-period, 5 minutes), so usage that
  * admission reserved for a create that never got stored is given back too.
  */
@@ -39,12 +39,15 @@ export class ResourceQuotaController {
   ) {
     this.o = { resyncPeriodMs: 5 * 60_000, ...o };
     const quotas = ctx.informers.informer(RESOURCE_QUOTAS);
-    quotas.addHandlers({ onAdd: (q) => this.queue.add(keyOf(q)), onUpdate: (_o, q) => this.queue.add(keyOf(q)) });
+    // As upstream, status updates (admission's reservations, our own writes) do not re-queue
+    // a quota: recomputing from the store then could undo a reservation whose object is
+    // not stored yet. Only a changed spec does, besides the periodic resync.
+    quotas.addHandlers({ onAdd: (q) => this.queue.add(keyOf(q)), onUpdate: (old, q) => JSON.stringify(old.spec) !== JSON.stringify(q.spec) && this.queue.add(keyOf(q)) });
     for (const gvr of WATCHED) {
       const inf = ctx.informers.informer(gvr);
       const touch = (obj: any) => this.enqueueNamespace(obj.metadata?.namespace);
+      // Replenishment: creates are counted by admission; deletes and finished pods give back.
       inf.addHandlers({
-        onAdd: touch,
         onDelete: touch,
         // A pod that finished stops counting; other updates change nothing quota counts
         // (upstream replenishes on the same two events).
@@ -100,8 +103,8 @@ export class ResourceQuotaController {
     try {
       await cs.resource(RESOURCE_QUOTAS).updateStatus({ ...quota, status: { hard: sorted(hard), used } });
     } catch (err) {
-      // A newer quota (often admission's reservation) is on its way: its event re-queues us.
-      if (isConflict(err)) return this.queue.add(key);
+      // Admission reserved meanwhile: recompute from the newer quota shortly.
+      if (isConflict(err)) return this.queue.addAfter(key, 100);
       if (!isNotFound(err)) throw err;
     }
   }
