@@ -24,6 +24,23 @@ const STANDARD_QUOTA = new Set([
 /** Resources counted in whole objects: their quantities must be integers. */
 const INTEGER_RESOURCES = new Set(['pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims', 'services.nodeports', 'services.loadbalancers']);
 
+const POD_COMPUTE = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'];
+
+/** IsResourceQuotaScopeValidForResource: which standard resources each scope may constrain. */
+function scopeValidFor(scope: string, resource: string): boolean {
+  switch (scope) {
+    case 'BestEffort':
+    case 'CrossNamespacePodAffinity':
+      return resource === 'pods';
+    case 'Terminating':
+    case 'NotTerminating':
+    case 'NotBestEffort':
+    case 'PriorityClass':
+      return resource === 'pods' || POD_COMPUTE.includes(resource);
+  }
+  return true;
+}
+
 function isStandardQuotaName(n: string): boolean {
   return STANDARD_QUOTA.has(n) || /^(requests\.)?hugepages-/.test(n) || n.startsWith('count/');
 }
@@ -49,7 +66,10 @@ export function validateQuotaSpec(spec: any): FieldError[] {
   const s = spec ?? {};
   const out = listErrors(s.hard, 'spec.hard', { quota: true });
   const scopes: string[] = s.scopes ?? [];
-  for (const sc of scopes) if (!QUOTA_SCOPES.includes(sc)) out.push(invalid('spec.scopes', scopes, 'unsupported scope'));
+  for (const sc of scopes) {
+    if (!QUOTA_SCOPES.includes(sc)) out.push(invalid('spec.scopes', scopes, 'unsupported scope'));
+    for (const k of Object.keys(s.hard ?? {}).sort()) if (STANDARD_QUOTA.has(k) && !scopeValidFor(sc, k)) out.push(invalid('spec.scopes', scopes, 'unsupported scope applied to resource'));
+  }
   if (scopes.includes('Terminating') && scopes.includes('NotTerminating')) out.push(invalid('spec.scopes', scopes, 'conflicting scopes'));
   if (scopes.includes('BestEffort') && scopes.includes('NotBestEffort')) out.push(invalid('spec.scopes', scopes, 'conflicting scopes'));
   (s.scopeSelector?.matchExpressions ?? []).forEach((r: any, i: number) => {
