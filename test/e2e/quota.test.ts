@@ -60,6 +60,13 @@ describe('resource quota and limit ranges', () => {
     const tooMuchCpu = await c.kubectl(['apply', '-f', '-'], { input: pod('big', 'team', '500m') });
     assert.ok(tooMuchCpu.stderr.includes('pods "big" is forbidden: exceeded quota: q, requested: pods=1,requests.cpu=500m, used: pods=2,requests.cpu=600m, limited: pods=2,requests.cpu=1'), tooMuchCpu.stderr);
 
+    // A service turning NodePort is charged its node ports on update.
+    await c.k(['create', 'quota', 'svc', '--hard=services.nodeports=1', '-n', 'team']);
+    await c.until('svc quota status', async () => (await used('team', 'svc'))['services.nodeports'] === '0');
+    await c.k(['create', 'service', 'clusterip', 'web', '--tcp=80:80', '--tcp=443:443', '-n', 'team']);
+    const turned = await c.kubectl(['patch', 'service', 'web', '-n', 'team', '-p', '{"spec":{"type":"NodePort"}}']);
+    assert.ok(turned.stderr.includes('services "web" is forbidden: exceeded quota: svc, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1'), turned.stderr);
+
     await c.k(['delete', 'pod', 'a', '-n', 'team', '--grace-period=0', '--force']);
     await c.until('usage back to 1 pod', async () => (await used('team')).pods === '1');
     assert.equal((await used('team'))['requests.cpu'], '300m');

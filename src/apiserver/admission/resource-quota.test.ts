@@ -72,6 +72,17 @@ describe('ResourceQuota admission', () => {
     await assert.rejects(admitResourceQuota(reg, store, 'apps', 'deployments', { ...d, metadata: { name: 'e', namespace: 'ns' } }, { dryRun: false, now }), forbidden('deployments.apps "e" is forbidden: exceeded quota: q, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1'));
   });
 
+  it('charges an update of a service only for what grows (a ClusterIP service turning NodePort)', async () => {
+    const store = await storeWithQuota({ 'services.nodeports': '1', services: '5' }, { 'services.nodeports': '0', services: '1' });
+    const old = { metadata: { name: 's', namespace: 'ns' }, spec: { type: 'ClusterIP', ports: [{ port: 80 }, { port: 443 }] } };
+    const nodePort = { ...old, spec: { ...old.spec, type: 'NodePort' } };
+    await assert.rejects(admitResourceQuota(reg, store, '', 'services', nodePort, { dryRun: false, now, old }), forbidden('services "s" is forbidden: exceeded quota: q, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1'));
+    // An update that changes nothing counted is not judged; a pod update never is.
+    await admitResourceQuota(reg, store, '', 'services', { ...old, metadata: { ...old.metadata, labels: { a: 'b' } } }, { dryRun: false, now, old });
+    await admitResourceQuota(reg, store, '', 'pods', pod('x', '5'), { dryRun: false, now, old: pod('x', '5') });
+    assert.deepEqual((await store.get(rqDef, 'ns', 'q')).status.used, { 'services.nodeports': '0', services: '1' });
+  });
+
   it('lets only one of two concurrent creates take the last slot (conflict on the quota, then judged again)', async () => {
     const store = await storeWithQuota({ pods: '1' }, { pods: '0' }, new SlowListBackend());
     const results = await Promise.allSettled([admitResourceQuota(reg, store, '', 'pods', pod('a'), { dryRun: false, now }), admitResourceQuota(reg, store, '', 'pods', pod('b'), { dryRun: false, now })]);

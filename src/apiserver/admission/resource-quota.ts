@@ -31,15 +31,33 @@ interface Pending {
   used: ResourceList;
 }
 
-/** Checks the create against the namespace's quotas and reserves its usage (unless dryRun). */
-export async function admitResourceQuota(reg: Registry, store: ObjectStore, group: string, plural: string, obj: any, o: { dryRun: boolean; now: Date }): Promise<void> {
+/** Kinds whose updates are charged too (OperationResources): a service's type, a claim's size. */
+const CHARGED_ON_UPDATE = new Set(['services', 'persistentvolumeclaims']);
+
+export const quotaChargesUpdate = (group: string, plural: string) => !group && CHARGED_ON_UPDATE.has(plural);
+
+/**
+ * Checks a create (or, with `old`, an update of a service or claim: only the growth is
+ * charged) against the namespace's quotas and reserves its usage (unless dryRun).
+ */
+export async function admitResourceQuota(reg: Registry, store: ObjectStore, group: string, plural: string, obj: any, o: { dryRun: boolean; now: Date; old?: any }): Promise<void> {
   const ns = obj.metadata?.namespace;
   const def = reg.lookup('', 'v1', 'resourcequotas');
   if (!ns || !def) return;
+  if (o.old && !quotaChargesUpdate(group, plural)) return;
+  let delta = usageOf(group, plural, obj, o.now);
+  if (o.old) {
+    // SubtractWithNonNegativeResult: what shrank is given back by the controller, not here.
+    const prev = usageOf(group, plural, o.old, o.now);
+    for (const [k, v] of delta) {
+      const p = prev.get(k);
+      if (p) delta.set(k, { nanos: v.nanos > p.nanos ? v.nanos - p.nanos : 0n, format: v.format });
+    }
+    if ([...delta.values()].every((v) => v.nanos === 0n)) return;
+  }
   for (let attempt = 0; ; attempt++) {
     const quotas = (await store.list(def, ns)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     if (!quotas.length) return;
-    const delta = usageOf(group, plural, obj, o.now);
     const pending: Pending[] = [];
     for (const q of quotas) {
       if (!quotaMatches({ ...q, spec: { ...q.spec, hard: undefined } }, group, plural, obj)) continue;

@@ -49,11 +49,9 @@ export class ResourceQuotaController {
       // Replenishment: creates are counted by admission; deletes and finished pods give back.
       inf.addHandlers({
         onDelete: touch,
-        // A pod that finished stops counting; other updates change nothing quota counts
-        // (upstream replenishes on the same two events).
+        // Updates that can lower usage: a pod finishing, a service changing type, a claim's size.
         onUpdate: (old, cur) => {
-          if (gvr.plural !== 'pods') return;
-          if (FINISHED.has(cur.status?.phase) !== FINISHED.has(old.status?.phase) || (!old.metadata.deletionTimestamp && cur.metadata.deletionTimestamp)) touch(cur);
+          if (replenishes(gvr.plural, old, cur)) touch(cur);
         },
       });
     }
@@ -113,6 +111,18 @@ export class ResourceQuotaController {
     const r: any = await this.ctx.cs.rest.request(`/apis/${group}`);
     return r?.preferredVersion?.version ?? r?.versions?.[0]?.version ?? 'v1';
   }
+}
+
+function replenishes(plural: string, old: any, cur: any): boolean {
+  switch (plural) {
+    case 'pods':
+      return FINISHED.has(cur.status?.phase) !== FINISHED.has(old.status?.phase) || (!old.metadata.deletionTimestamp && !!cur.metadata.deletionTimestamp);
+    case 'services':
+      return (old.spec?.type ?? 'ClusterIP') !== (cur.spec?.type ?? 'ClusterIP') || (old.spec?.ports ?? []).length !== (cur.spec?.ports ?? []).length;
+    case 'persistentvolumeclaims':
+      return old.spec?.resources?.requests?.storage !== cur.spec?.resources?.requests?.storage;
+  }
+  return false;
 }
 
 function sorted(list: Record<string, string>): Record<string, string> {
