@@ -77,6 +77,8 @@ describe('resource quota and limit ranges', () => {
     const out = await c.k(['api-resources']);
     assert.match(out, /^resourcequotas\s+quota\s+v1\s+true\s+ResourceQuota$/m);
     assert.match(out, /^limitranges\s+limits\s+v1\s+true\s+LimitRange$/m);
+    assert.match(await c.k(['explain', 'quota.spec.hard']), /count\/<resource>\.<group>/);
+    assert.match(await c.k(['explain', 'limitrange.spec.limits']), /defaultRequest/);
     await c.k(['create', 'namespace', 'roles']);
     for (const role of ['admin', 'edit', 'view']) await c.k(['create', 'rolebinding', role, `--clusterrole=${role}`, `--user=${role}-user`, '-n', 'roles']);
     await c.until('aggregated roles', async () => (await c.kubectl(['auth', 'can-i', 'get', 'resourcequotas', '-n', 'roles', '--as=view-user'])).stdout.trim() === 'yes');
