@@ -166,6 +166,10 @@ spec:
     assert.notEqual(big.code, 0);
     assert.ok(big.stderr.includes('pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2'), big.stderr);
 
+    // The Limit Ranges concept page's conflict: the default limit (500m) falls below the request.
+    const conflict = await c.kubectl(['apply', '-f', '-'], { input: `apiVersion: v1\nkind: Pod\nmetadata: {name: example-conflict-with-limitrange-cpu, namespace: lr}\nspec:\n  containers: [{name: demo, image: busybox, resources: {requests: {cpu: 700m}}}]\n` });
+    assert.ok(conflict.stderr.includes('The Pod "example-conflict-with-limitrange-cpu" is invalid: spec.containers[0].resources.requests: Invalid value: "700m": must be less than or equal to cpu limit of 500m'), conflict.stderr);
+
     const bad = await c.kubectl(['apply', '-f', '-'], { input: `apiVersion: v1\nkind: LimitRange\nmetadata: {name: bad, namespace: lr}\nspec:\n  limits: [{type: Container, min: {cpu: "2"}, max: {cpu: "1"}}]\n` });
     assert.ok(bad.stderr.includes('spec.limits[0].min[cpu]: Invalid value: "2": min value 2 is greater than max value 1'), bad.stderr);
     const neg = await c.kubectl(['create', 'quota', 'neg', '--hard=pods=-1', '-n', 'lr']);

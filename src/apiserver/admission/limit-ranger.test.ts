@@ -1,6 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyLimitRangeDefaults, claimLimitViolations, podLimitViolations } from './limit-ranger.js';
+import { buildRegistry } from '../../api/index.js';
+import { validatePodSpec } from '../../api/builtin/pod-validation.js';
+import { MemoryBackend } from '../../store/memory.js';
+import { ObjectStore } from '../object-store.js';
+import { admitLimitRanger, applyLimitRangeDefaults, claimLimitViolations, podLimitViolations } from './limit-ranger.js';
 
 const lr = (...limits: any[]) => ({ spec: { limits } });
 const pod = (...containers: any[]) => ({ metadata: { name: 'p' }, spec: { containers } });
@@ -36,5 +40,27 @@ describe('LimitRanger', () => {
     const range = lr({ type: 'PersistentVolumeClaim', min: { storage: '1Gi' }, max: { storage: '2Gi' } });
     assert.deepEqual(claimLimitViolations({ spec: { resources: { requests: { storage: '5Gi' } } } }, range), ['maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 5Gi']);
     assert.deepEqual(claimLimitViolations({ spec: { resources: { requests: { storage: '500Mi' } } } }, range), ['minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi']);
+  });
+
+  it('refuses with 403 listing every violation, and with 422 when a default limit falls below a stated request', async () => {
+    const reg = buildRegistry();
+    const store = new ObjectStore(new MemoryBackend());
+    await store.create(reg.lookup('', 'v1', 'limitranges')!, { metadata: { name: 'lr', namespace: 'ns' }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '500m' }, max: { cpu: '1', memory: '1Gi' } }] } });
+    const p = (name: string, resources: any) => ({ metadata: { name, namespace: 'ns' }, spec: { containers: [{ name: 'c', image: 'busybox', resources }] } });
+    await assert.rejects(admitLimitRanger(reg, store, 'pods', p('big', { limits: { cpu: '2', memory: '2Gi' } })), (e: any) => {
+      assert.equal(e.code, 403);
+      assert.equal(e.message, 'pods "big" is forbidden: [maximum cpu usage per Container is 1, but limit is 2, maximum memory usage per Container is 1Gi, but limit is 2Gi]');
+      return true;
+    });
+    await assert.rejects(admitLimitRanger(reg, store, 'pods', p('conflict', { requests: { cpu: '700m' } })), (e: any) => {
+      assert.equal(e.code, 422);
+      assert.match(e.message, /^Pod "conflict" is invalid: spec\.containers\[0\]\.resources\.requests: Invalid value: "700m": must be less than or equal to cpu limit of 500m/);
+      return true;
+    });
+  });
+
+  it('pod validation refuses a request above its limit, as upstream', () => {
+    const errs = validatePodSpec({ containers: [{ name: 'c', image: 'busybox', resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } }] }, 'spec');
+    assert.deepEqual(errs.map((e) => [e.field, e.value, e.detail]), [['spec.containers[0].resources.requests', '2Gi', 'must be less than or equal to memory limit of 1Gi']]);
   });
 });

@@ -10,7 +10,8 @@
 import type { Registry } from '../../api/registry.js';
 import { formatQuantity, parseQuantity, parseResourceList, quantityMilliValue, type Quantity, type ResourceList } from '../../api/quantity.js';
 import { podResourceTotals } from '../../quota/evaluators.js';
-import { ApiError } from '../errors.js';
+import { resourceRequirementErrors } from '../../api/builtin/resource-requirements.js';
+import { ApiError, errors } from '../errors.js';
 import type { ObjectStore } from '../object-store.js';
 
 export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';
@@ -158,7 +159,15 @@ export async function admitLimitRanger(reg: Registry, store: ObjectStore, plural
   if (!ranges.length) return;
   const msgs: string[] = [];
   // The mutating phase (every range's defaults) runs before the validating one.
-  if (plural === 'pods') for (const lr of ranges) applyLimitRangeDefaults(obj, lr);
+  if (plural === 'pods') {
+    for (const lr of ranges) applyLimitRangeDefaults(obj, lr);
+    // Validation sees the defaulted pod: a default limit below a stated request is invalid.
+    const invalid = [
+      ...(obj.spec?.containers ?? []).flatMap((c: any, i: number) => resourceRequirementErrors(c.resources, `spec.containers[${i}].resources`)),
+      ...(obj.spec?.initContainers ?? []).flatMap((c: any, i: number) => resourceRequirementErrors(c.resources, `spec.initContainers[${i}].resources`)),
+    ];
+    if (invalid.length) throw errors.invalid('', 'Pod', obj.metadata?.name ?? '', invalid);
+  }
   for (const lr of ranges) msgs.push(...(plural === 'pods' ? podLimitViolations(obj, lr) : claimLimitViolations(obj, lr)));
   if (msgs.length) throw forbidden(plural, obj, aggregate(msgs));
 }
