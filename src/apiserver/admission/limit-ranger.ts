@@ -13,6 +13,7 @@ import { podResourceTotals } from '../../quota/evaluators.js';
 import { resourceRequirementErrors } from '../../api/builtin/resource-requirements.js';
 import { ApiError, errors } from '../errors.js';
 import type { ObjectStore } from '../object-store.js';
+import type { PresenceCache } from './presence-cache.js';
 
 export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';
 
@@ -151,8 +152,9 @@ export function claimLimitViolations(pvc: any, limitRange: any): string[] {
 const aggregate = (msgs: string[]) => (msgs.length === 1 ? msgs[0] : `[${msgs.join(', ')}]`);
 
 /** Runs the plugin on a new pod or claim (mutating it), throwing upstream's 403 on a violation. */
-export async function admitLimitRanger(reg: Registry, store: ObjectStore, plural: string, obj: any): Promise<void> {
+export async function admitLimitRanger(reg: Registry, store: ObjectStore, plural: string, obj: any, presence?: PresenceCache): Promise<void> {
   if (plural !== 'pods' && plural !== 'persistentvolumeclaims') return;
+  if (presence?.mayHave(obj.metadata.namespace) === false) return;
   const def = reg.lookup('', 'v1', 'limitranges');
   if (!def) return;
   const ranges = await store.list(def, obj.metadata.namespace);

@@ -17,6 +17,7 @@ import { matchingResources, podConstraints, quotaMatches, quotaScopeRequirements
 import { addLists, exceededNames, maskList, prettyPrint } from '../../quota/resources.js';
 import { ApiError } from '../errors.js';
 import type { ObjectStore } from '../object-store.js';
+import type { PresenceCache } from './presence-cache.js';
 
 const MAX_ATTEMPTS = 8;
 
@@ -40,10 +41,10 @@ export const quotaChargesUpdate = (group: string, plural: string) => !group && C
  * Checks a create (or, with `old`, an update of a service or claim: only the growth is
  * charged) against the namespace's quotas and reserves its usage (unless dryRun).
  */
-export async function admitResourceQuota(reg: Registry, store: ObjectStore, group: string, plural: string, obj: any, o: { dryRun: boolean; now: Date; old?: any }): Promise<void> {
+export async function admitResourceQuota(reg: Registry, store: ObjectStore, group: string, plural: string, obj: any, o: { dryRun: boolean; now: Date; old?: any; presence?: PresenceCache }): Promise<void> {
   const ns = obj.metadata?.namespace;
   const def = reg.lookup('', 'v1', 'resourcequotas');
-  if (!ns || !def) return;
+  if (!ns || !def || o.presence?.mayHave(ns) === false) return;
   if (o.old && !quotaChargesUpdate(group, plural)) return;
   let delta = usageOf(group, plural, obj, o.now);
   if (o.old) {

@@ -104,9 +104,9 @@ export async function admitCreate(ctx: RequestContext, obj: any): Promise<any> {
   // As upstream, fields a mutating admission plugin adds after the field manager ran are
   // nobody's: a later server-side apply without them leaves them in place.
   if (ctx.def.plural === 'pods' && !ctx.def.group) await admitPodServiceAccount(ctx.registry, ctx.store, obj, generateSuffix);
-  if (!ctx.def.group) await admitLimitRanger(ctx.registry, ctx.store, ctx.def.plural, obj);
+  if (!ctx.def.group) await admitLimitRanger(ctx.registry, ctx.store, ctx.def.plural, obj, ctx.admissionCaches?.limitRanges);
   // Validating admission last: ResourceQuota judges (and reserves) the final object.
-  if (ctx.def.namespaced) await admitResourceQuota(ctx.registry, ctx.store, ctx.def.group, ctx.def.plural, obj, { dryRun: isDryRun(ctx.query), now: ctx.now() });
+  if (ctx.def.namespaced) await admitResourceQuota(ctx.registry, ctx.store, ctx.def.group, ctx.def.plural, obj, { dryRun: isDryRun(ctx.query), now: ctx.now(), presence: ctx.admissionCaches?.quotas });
   return obj;
 }
 

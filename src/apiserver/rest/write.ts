@@ -78,7 +78,7 @@ export async function update(ctx: RequestContext, subresource?: string): Promise
 /** ResourceQuota admission of an update: a service or claim that grows is charged the growth. */
 async function admitQuotaOnUpdate(ctx: RequestContext, obj: any, old: any, subresource?: string): Promise<void> {
   if (subresource || !quotaChargesUpdate(ctx.def.group, ctx.def.plural) || unchanged(obj, old)) return;
-  await admitResourceQuota(ctx.registry, ctx.store, ctx.def.group, ctx.def.plural, obj, { dryRun: isDryRun(ctx.query), now: ctx.now(), old });
+  await admitResourceQuota(ctx.registry, ctx.store, ctx.def.group, ctx.def.plural, obj, { dryRun: isDryRun(ctx.query), now: ctx.now(), old, presence: ctx.admissionCaches?.quotas });
 }
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml', 'application/apply-patch+cbor'];
