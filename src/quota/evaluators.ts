@@ -6,7 +6,7 @@
  */
 import { parseQuantity, parseResourceList, quantityOfInt, zeroQuantity, type Quantity, type ResourceList } from '../api/quantity.js';
 import { qosClass } from '../api/builtin/pod-validation.js';
-import { addLists, countedKind, isPodResource, objectCountName, one } from './resources.js';
+import { addLists, countedKind, objectCountName, one } from './resources.js';
 
 /** The legacy (pre count/) object-count names of the core kinds. */
 const LEGACY_COUNT: Record<string, string> = { services: 'services', configmaps: 'configmaps', secrets: 'secrets', persistentvolumeclaims: 'persistentvolumeclaims', replicationcontrollers: 'replicationcontrollers', resourcequotas: 'resourcequotas' };
@@ -186,4 +186,3 @@ export function podConstraints(required: string[], pod: any): string | undefined
   return `must specify ${parts.join('; ')}`;
 }
 
-export { isPodResource };

@@ -61,6 +61,7 @@ export async function admitResourceQuota(reg: Registry, store: ObjectStore, grou
     if (!quotas.length) return;
     const pending: Pending[] = [];
     for (const q of quotas) {
+      // Upstream matches on status.hard: a quota the controller has not synced covers nothing.
       if (!quotaMatches({ ...q, spec: { ...q.spec, hard: undefined } }, group, plural, obj)) continue;
       const hard = parseResourceList(q.status?.hard);
       const restricted = matchingResources(group, plural, [...hard.keys()], quotaScopeRequirements(q).map((s) => s.scopeName));
