@@ -10,6 +10,7 @@ import { storageKinds } from './builtin/storage.js';
 import { otherKinds } from './builtin/other.js';
 import { discoveryKinds } from './builtin/discovery.js';
 import { policyKinds } from './builtin/policy.js';
+import { quotaKinds } from './builtin/quota.js';
 import { accessReviewKinds, rbacKinds } from './builtin/rbac.js';
 import { metricsKinds } from './builtin/metrics.js';
 import { autoscalingKinds } from './builtin/autoscaling.js';
@@ -22,7 +23,7 @@ export { validateObjectMeta } from './builtin/validation.js';
 
 export function buildRegistry(): Registry {
   const reg = new Registry();
-  for (const def of [...coreKinds, ...storageKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...rbacKinds, ...accessReviewKinds, ...metricsKinds, ...autoscalingKinds, customResourceDefinitions]) reg.register(def);
+  for (const def of [...coreKinds, ...storageKinds, ...appsKinds, ...otherKinds, ...discoveryKinds, ...policyKinds, ...quotaKinds, ...rbacKinds, ...accessReviewKinds, ...metricsKinds, ...autoscalingKinds, customResourceDefinitions]) reg.register(def);
   registerSchemas(reg);
   for (const def of reg.all()) {
     if (!reg.definitions.has(def.schemaName)) {

@@ -14,6 +14,7 @@ import { aggregated, apiGroup, apiGroupList, apiResourceList, apiVersions, wants
 import { ApiError, errors } from './errors.js';
 import { ObjectStore } from './object-store.js';
 import { NamespaceCache } from './namespace-cache.js';
+import { PresenceCache } from './admission/presence-cache.js';
 import { openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { parsePath } from './request-info.js';
 import type { RequestContext } from './rest/context.js';
@@ -86,6 +87,7 @@ export class ApiHandler {
   private readonly store: ObjectStore;
   private readonly watches = new WatchRegistry();
   private readonly namespaces: NamespaceCache;
+  private readonly admissionCaches: { quotas: PresenceCache; limitRanges: PresenceCache };
   private readonly now: () => Date;
   readonly serviceAllocation?: ServiceAllocation;
   private repairTimer?: NodeJS.Timeout;
@@ -106,6 +108,7 @@ export class ApiHandler {
       this.authorizer = new RbacAuthorizer(this.policy);
     }
     this.namespaces = new NamespaceCache(o.backend);
+    this.admissionCaches = { quotas: new PresenceCache(o.backend, '/registry/core/resourcequotas/'), limitRanges: new PresenceCache(o.backend, '/registry/core/limitranges/') };
     this.now = o.now ?? (() => new Date());
     this.crds = new CrdController({ registry: o.registry, backend: o.backend, store: this.store, now: this.now, onUnserve: (defs) => this.watches.closeFor(defs) });
     if (o.serviceAccountKey) this.serviceAccountTokens = new ServiceAccountTokens(o.serviceAccountKey, { now: this.now });
@@ -257,6 +260,8 @@ export class ApiHandler {
     this.crds.close();
     this.watches.closeAll();
     this.namespaces.close();
+    this.admissionCaches.quotas.close();
+    this.admissionCaches.limitRanges.close();
     this.policy?.close();
     await this.metrics?.stop();
   }
@@ -395,7 +400,7 @@ export class ApiHandler {
     if (!def) throw notFoundResource();
     if (!def.namespaced && info.namespace) throw notFoundResource();
     const format = negotiate(req.headers.accept, query.get('includeObject'));
-    const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches, serviceAllocation: this.serviceAllocation, namespaces: this.namespaces, authorizer: this.authorizer };
+    const ctx: RequestContext = { req, res, user, info, def, query, format, warnings: [], registry: this.o.registry, store: this.store, now: this.now, watches: this.watches, serviceAllocation: this.serviceAllocation, namespaces: this.namespaces, admissionCaches: this.admissionCaches, authorizer: this.authorizer };
     if (def.group === 'authorization.k8s.io') return accessReview(ctx, this.authorizer);
     if (def.group === 'metrics.k8s.io') return serveMetrics(ctx, this.metrics?.storage);
     const m = req.method ?? 'GET';

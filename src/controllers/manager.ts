@@ -23,6 +23,7 @@ import { HorizontalPodAutoscalerController, type HpaOptions } from './horizontal
 import { DisruptionController } from './disruption/controller.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 import { PersistentVolumeController, type PersistentVolumeOptions } from './persistentvolume/controller.js';
+import { ResourceQuotaController } from './resourcequota/controller.js';
 
 export interface ControllerManagerOptions {
   cs: Clientset;
@@ -60,6 +61,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: PodGcController.NAME, start: (s) => new PodGcController(ctx, o.podGc).start(s) },
     { name: PersistentVolumeController.NAME, start: (s) => new PersistentVolumeController(ctx, o.storage).start(s) },
     { name: HorizontalPodAutoscalerController.NAME, start: (s) => new HorizontalPodAutoscalerController(ctx, o.hpa).start(s) },
+    { name: ResourceQuotaController.NAME, start: (s) => new ResourceQuotaController(ctx).start(s) },
     { name: ClusterRoleAggregationController.NAME, start: (s) => new ClusterRoleAggregationController(ctx).start(s) },
   ];
   o.informers.start(signal);

@@ -2,6 +2,7 @@
 import type { FieldError } from '../types.js';
 import { parseQuantity } from '../../scheduler/framework/resources.js';
 import { dns1123Label, invalid, notSupported, required, forbidden } from './validation.js';
+import { resourceRequirementErrors } from './resource-requirements.js';
 
 function validateContainers(list: any[] | undefined, field: string, names: Set<string>, out: FieldError[]): void {
   (list ?? []).forEach((c: any, i: number) => {
@@ -14,6 +15,7 @@ function validateContainers(list: any[] | undefined, field: string, names: Set<s
     }
     if (!c?.image || !String(c.image).trim()) out.push(required(`${f}.image`));
     if (c?.imagePullPolicy && !['Always', 'IfNotPresent', 'Never'].includes(c.imagePullPolicy)) out.push(notSupported(`${f}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']));
+    out.push(...resourceRequirementErrors(c?.resources, `${f}.resources`));
     (c?.ports ?? []).forEach((p: any, j: number) => {
       const pf = `${f}.ports[${j}]`;
       if (!(p.containerPort >= 1 && p.containerPort <= 65535)) out.push(invalid(`${pf}.containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive'));

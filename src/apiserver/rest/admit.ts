@@ -9,11 +9,13 @@ import { apiVersionOf } from '../../api/types.js';
 import { validateObjectMeta } from '../../api/builtin/validation.js';
 import { ApiError, errors } from '../errors.js';
 import { recordManagedFields } from '../patch/index.js';
-import { fieldManager, rfc3339, type RequestContext } from './context.js';
+import { fieldManager, isDryRun, rfc3339, type RequestContext } from './context.js';
 import { pruneUnknown, typeErrors } from './fields.js';
 import { admitPodPriority } from '../admission/priority.js';
 import { admitPodServiceAccount } from '../admission/service-account.js';
 import { admitStorage } from '../admission/storage.js';
+import { admitLimitRanger } from '../admission/limit-ranger.js';
+import { admitResourceQuota } from '../admission/resource-quota.js';
 import { checkRbacWrite } from '../rbac/escalation.js';
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -104,6 +106,9 @@ export async function admitCreate(ctx: RequestContext, obj: any): Promise<any> {
   // nobody's: a later server-side apply without them leaves them in place.
   if (ctx.def.plural === 'pods' && !ctx.def.group) await admitPodServiceAccount(ctx.registry, ctx.store, obj, generateSuffix);
   if (!ctx.def.group && (ctx.def.plural === 'persistentvolumeclaims' || ctx.def.plural === 'persistentvolumes')) await admitStorage(ctx.registry, ctx.store, ctx.def.plural, obj);
+  if (!ctx.def.group) await admitLimitRanger(ctx.registry, ctx.store, ctx.def.plural, obj, ctx.admissionCaches?.limitRanges);
+  // Validating admission last: ResourceQuota judges (and reserves) the final object.
+  if (ctx.def.namespaced) await admitResourceQuota(ctx.registry, ctx.store, ctx.def.group, ctx.def.plural, obj, { dryRun: isDryRun(ctx.query), now: ctx.now(), presence: ctx.admissionCaches?.quotas });
   return obj;
 }
 

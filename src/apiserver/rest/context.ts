@@ -1,4 +1,5 @@
 /** What every REST handler gets: the request, its parsed path and query, the kind, and shared services. */
+import type { PresenceCache } from '../admission/presence-cache.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from '../../api/registry.js';
 import type { ResourceDef } from '../../api/types.js';
@@ -20,6 +21,8 @@ export interface ServerServices {
   serviceAllocation?: ServiceAllocation;
   /** Namespaces known active (NamespaceLifecycle's cache); absent in unit fixtures. */
   namespaces?: NamespaceCache;
+  /** Namespaces holding ResourceQuotas / LimitRanges, so admission skips the store where there are none. */
+  admissionCaches?: { quotas: PresenceCache; limitRanges: PresenceCache };
   /** The RBAC authorizer, for escalation checks on RBAC writes (absent: no authorization). */
   authorizer?: RbacAuthorizer;
 }

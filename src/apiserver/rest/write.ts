@@ -14,6 +14,7 @@ import { admitCreate, admitUpdate, checkIdentity, unchanged } from './admit.js';
 import { render, sendJson } from './respond.js';
 import { RevisionConflictError } from '../../store/errors.js';
 import { releaseServiceAllocation, withServiceAllocation } from './service-allocation-hooks.js';
+import { admitResourceQuota, quotaChargesUpdate } from '../admission/resource-quota.js';
 
 export async function readObject(ctx: RequestContext): Promise<any> {
   const text = await readRaw(ctx.req);
@@ -69,8 +70,15 @@ export async function update(ctx: RequestContext, subresource?: string): Promise
     throw errors.conflict(ctx.def.group, ctx.def.plural, old.metadata.name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
   const obj = admitUpdate(ctx, body, old, { subresource });
+  await admitQuotaOnUpdate(ctx, obj, old, subresource);
   const r = await withServiceAllocation(ctx, obj, old, () => storeUpdate(ctx, obj, old, Number(old.metadata.resourceVersion)), subresource);
   reply(ctx, r.code, r.obj);
+}
+
+/** ResourceQuota admission of an update: a service or claim that grows is charged the growth. */
+async function admitQuotaOnUpdate(ctx: RequestContext, obj: any, old: any, subresource?: string): Promise<void> {
+  if (subresource || !quotaChargesUpdate(ctx.def.group, ctx.def.plural) || unchanged(obj, old)) return;
+  await admitResourceQuota(ctx.registry, ctx.store, ctx.def.group, ctx.def.plural, obj, { dryRun: isDryRun(ctx.query), now: ctx.now(), old, presence: ctx.admissionCaches?.quotas });
 }
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml', 'application/apply-patch+cbor'];
@@ -125,6 +133,7 @@ export async function patch(ctx: RequestContext, subresource?: string): Promise<
       const appliedFields = apply ? patched.metadata?.managedFields : undefined;
       const obj = admitUpdate(ctx, patched, old, { subresource, manager: apply ? manager! : undefined, skipFields: false });
       if (apply) obj.metadata.managedFields = appliedFields;
+      await admitQuotaOnUpdate(ctx, obj, old, subresource);
       const r = await withServiceAllocation(ctx, obj, old, () => storeUpdate(ctx, obj, old, Number(old.metadata.resourceVersion)), subresource);
       return reply(ctx, r.code, r.obj);
     } catch (err) {
