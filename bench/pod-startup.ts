@@ -91,7 +91,7 @@ let agentErr = '';
 const NS = '/api/v1/namespaces/default/pods';
 try {
   server = await ServerProcess.start({ store: 'sqlite', full: true });
-  agent = spawn(process.execPath, [join(root, 'bin/skiff.js'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', NODE_IP, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS ?? '' } });
+  agent = spawn(process.execPath, [...(process.env.AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bin/skiff.js'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', NODE_IP, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS ?? '' } });
   agent.stderr!.on('data', (d) => (agentErr = (agentErr + d).slice(-3000)));
   const c = new BenchClient(server.kubeconfig, 64, 30_000);
   await within('node ready', 90_000, (async () => {
@@ -145,8 +145,10 @@ try {
   if (process.env.BENCH_DEBUG) {
     // With AGENT_NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: a heap snapshot of the agent holding its pods.
     spawnSync('sh', ['-c', `cat /proc/${agent.pid}/smaps > /tmp/agent-smaps-N`]);
-    agent.kill('SIGUSR2');
-    await sleep(8000);
+    if (/heapsnapshot-signal=SIGUSR2/.test(process.env.AGENT_NODE_OPTIONS ?? '')) {
+      agent.kill('SIGUSR2');
+      await sleep(8000);
+    }
   }
 
   // A burst: PODS pods created at once.
@@ -188,6 +190,11 @@ try {
   console.error(`bench/pod-startup failed: ${(err as Error).message}${agentErr ? `\nagent stderr ends with:\n${agentErr}` : ''}`);
   process.exitCode = 1;
 } finally {
+  if (process.env.BENCH_DEBUG && agent && agent.exitCode === null) {
+    // A graceful stop lets an agent started with --cpu-prof write its profile.
+    agent.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
   agent?.kill('SIGKILL');
   await cleanupNode(agentDir, NODE);
   await server?.stop();
