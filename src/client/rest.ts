@@ -6,6 +6,7 @@
  * connection fails (client/failover.ts).
  */
 import { Agent, request } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
@@ -93,7 +94,10 @@ export class RestClient {
 
   constructor(readonly creds: Credentials, opts: RestClientOptions = {}) {
     this.servers = new ServerList(creds.servers?.length ? creds.servers : [creds.server], opts.onFailover);
-    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, ca: creds.caPem, cert: creds.certPem, key: creds.keyPem });
+    // One TLS context for every connection (otherwise each new socket parses the CA, the
+    // certificate and the key again); the agent's session cache resumes handshakes.
+    const secureContext = createSecureContext({ ca: creds.caPem, cert: creds.certPem, key: creds.keyPem });
+    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, secureContext });
     this.userAgent = opts.userAgent ?? 'skiff';
     this.local = opts.local;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
