@@ -13,7 +13,6 @@ export function podStatusReason(pod: any): string {
     const w = c.state?.waiting;
     if (t && t.exitCode === 0) return;
     if (sidecars.has(c.name) && c.started) return; // a started sidecar does not hold initialization
-    if (c.restartCount === undefined && false) return;
     if (t) reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
     else if (w?.reason && w.reason !== 'PodInitializing') reason = `Init:${w.reason}`;
     else reason = `Init:${i}/${inits.length}`;
@@ -34,7 +33,9 @@ export function podStatusReason(pod: any): string {
       reason = (st.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
     }
   }
-  if (pod.metadata?.deletionTimestamp) reason = st.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  // A deleted pod that already finished keeps its outcome (Completed, Error); only a live one reads Terminating.
+  if (pod.metadata?.deletionTimestamp && st.reason === 'NodeLost') reason = 'Unknown';
+  else if (pod.metadata?.deletionTimestamp && st.phase !== 'Succeeded' && st.phase !== 'Failed') reason = 'Terminating';
   return reason;
 }
 
