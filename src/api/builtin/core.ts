@@ -72,7 +72,8 @@ function servicePorts(o: any): string {
 function externalIP(o: any): string {
   const type = o.spec?.type ?? 'ClusterIP';
   const ext: string[] = [...(o.spec?.externalIPs ?? [])];
-  const lb: string[] = (o.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip || i.hostname);
+  // printService collects ingress IPs (else hostnames) into a set: sorted, without duplicates.
+  const lb: string[] = [...new Set<string>((o.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip || i.hostname).filter(Boolean))].sort();
   if (type === 'ExternalName') return o.spec?.externalName ?? '<none>';
   if (type === 'LoadBalancer') return [...lb, ...ext].join(',') || '<pending>';
   return ext.length ? ext.join(',') : '<none>';
