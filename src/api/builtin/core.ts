@@ -273,7 +273,8 @@ function nodeRoles(o: any): string {
     .map((k) => k.slice('node-role.kubernetes.io/'.length))
     .filter(Boolean);
   if (o.metadata?.labels?.['kubernetes.io/role']) roles.push(o.metadata.labels['kubernetes.io/role']);
-  return roles.length ? roles.sort().join(',') : '<none>';
+  // A set, as findNodeRoles: a role named by both label forms prints once.
+  return roles.length ? [...new Set(roles)].sort().join(',') : '<none>';
 }
 
 export const nodes = kind({
