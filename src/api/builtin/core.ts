@@ -72,7 +72,8 @@ function servicePorts(o: any): string {
 function externalIP(o: any): string {
   const type = o.spec?.type ?? 'ClusterIP';
   const ext: string[] = [...(o.spec?.externalIPs ?? [])];
-  const lb: string[] = (o.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip || i.hostname);
+  // printService collects ingress IPs (else hostnames) into a set: sorted, without duplicates.
+  const lb: string[] = [...new Set<string>((o.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip || i.hostname).filter(Boolean))].sort();
   if (type === 'ExternalName') return o.spec?.externalName ?? '<none>';
   if (type === 'LoadBalancer') return [...lb, ...ext].join(',') || '<pending>';
   return ext.length ? ext.join(',') : '<none>';
@@ -272,7 +273,8 @@ function nodeRoles(o: any): string {
     .map((k) => k.slice('node-role.kubernetes.io/'.length))
     .filter(Boolean);
   if (o.metadata?.labels?.['kubernetes.io/role']) roles.push(o.metadata.labels['kubernetes.io/role']);
-  return roles.length ? roles.sort().join(',') : '<none>';
+  // A set, as findNodeRoles: a role named by both label forms prints once.
+  return roles.length ? [...new Set(roles)].sort().join(',') : '<none>';
 }
 
 export const nodes = kind({

@@ -60,12 +60,14 @@ function jobCompletions(o: any): string {
 
 function jobStatus(o: any): string {
   const has = (t: string) => (o.status?.conditions ?? []).some((c: any) => c.type === t && c.status === 'True');
-  if (has('Failed')) return 'Failed';
+  // printJob's order: a finished job keeps its outcome while deleted; any other job being
+  // deleted reads Terminating even when suspended or already past its failure target.
   if (has('Complete')) return 'Complete';
+  if (has('Failed')) return 'Failed';
+  if (o.metadata?.deletionTimestamp) return 'Terminating';
   if (has('Suspended')) return 'Suspended';
   if (has('FailureTarget')) return 'FailureTarget';
   if (has('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
-  if (o.metadata?.deletionTimestamp) return 'Terminating';
   return 'Running';
 }
 

@@ -13,13 +13,12 @@ export function podStatusReason(pod: any): string {
     const w = c.state?.waiting;
     if (t && t.exitCode === 0) return;
     if (sidecars.has(c.name) && c.started) return; // a started sidecar does not hold initialization
-    if (c.restartCount === undefined && false) return;
     if (t) reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
     else if (w?.reason && w.reason !== 'PodInitializing') reason = `Init:${w.reason}`;
     else reason = `Init:${i}/${inits.length}`;
     initializing = true;
   });
-  if (!initializing) {
+  if (!initializing || initializedTrue(st)) {
     let hasRunning = false;
     const cs = [...(st.containerStatuses ?? [])].reverse();
     for (const c of cs) {
@@ -34,7 +33,9 @@ export function podStatusReason(pod: any): string {
       reason = (st.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
     }
   }
-  if (pod.metadata?.deletionTimestamp) reason = st.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  // A deleted pod that already finished keeps its outcome (Completed, Error); only a live one reads Terminating.
+  if (pod.metadata?.deletionTimestamp && st.reason === 'NodeLost') reason = 'Unknown';
+  else if (pod.metadata?.deletionTimestamp && st.phase !== 'Succeeded' && st.phase !== 'Failed') reason = 'Terminating';
   return reason;
 }
 
@@ -47,13 +48,42 @@ export function podReady(pod: any): string {
   return `${cs.filter((c: any) => c.ready).length + readySidecars}/${total}`;
 }
 
+/**
+ * printPod's RESTARTS: while init containers still run, the restarts of the init containers
+ * walked so far; once initialized, only sidecar and regular container restarts count.
+ */
 export function podRestarts(pod: any, now: Date): string {
+  const st = pod.status ?? {};
+  const sidecars = new Set((pod.spec?.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always').map((c: any) => c.name));
+  const finished = (c: any) => (c.lastState?.terminated?.finishedAt ? Date.parse(c.lastState.terminated.finishedAt) : 0);
   let n = 0;
   let last = 0;
-  for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+  let sideN = 0;
+  let sideLast = 0;
+  let initializing = false;
+  for (const c of st.initContainerStatuses ?? []) {
     n += c.restartCount ?? 0;
-    const f = c.lastState?.terminated?.finishedAt;
-    if (f) last = Math.max(last, Date.parse(f));
+    last = Math.max(last, finished(c));
+    if (sidecars.has(c.name)) {
+      sideN += c.restartCount ?? 0;
+      sideLast = Math.max(sideLast, finished(c));
+    }
+    if (c.state?.terminated && c.state.terminated.exitCode === 0) continue;
+    if (sidecars.has(c.name) && c.started) continue;
+    initializing = true;
+    break;
+  }
+  if (!initializing || initializedTrue(st)) {
+    n = sideN;
+    last = sideLast;
+    for (const c of st.containerStatuses ?? []) {
+      n += c.restartCount ?? 0;
+      last = Math.max(last, finished(c));
+    }
   }
   return last && n ? `${n} (${humanDuration(now.getTime() - last)} ago)` : String(n);
+}
+
+function initializedTrue(st: any): boolean {
+  return (st.conditions ?? []).some((c: any) => c.type === 'Initialized' && c.status === 'True');
 }
