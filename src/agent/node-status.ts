@@ -17,6 +17,10 @@ export interface NodeIdentity {
   runtimeVersion: string;
   kernelVersion?: string;
   osImage?: string;
+  /** The host's /etc/machine-id, DMI product UUID and boot id, as the kubelet reports them. */
+  machineID?: string;
+  systemUUID?: string;
+  bootID?: string;
   /** Port of the agent's streaming endpoint (kubelet: 10250). */
   kubeletPort?: number;
 }
@@ -74,9 +78,9 @@ export function nodeStatus(id: NodeIdentity, now: Date, prevConditions?: any[]):
     ],
     daemonEndpoints: { kubeletEndpoint: { Port: id.kubeletPort ?? 10250 } },
     nodeInfo: {
-      machineID: '',
-      systemUUID: '',
-      bootID: '',
+      machineID: id.machineID ?? '',
+      systemUUID: id.systemUUID ?? '',
+      bootID: id.bootID ?? '',
       kernelVersion: id.kernelVersion ?? '',
       osImage: id.osImage ?? 'skiff',
       containerRuntimeVersion: id.runtimeVersion,

@@ -55,6 +55,15 @@ export function defaultNodeIP(): string {
   return '127.0.0.1';
 }
 
+/** A file's first line, or undefined when it cannot be read (the kubelet leaves such fields empty). */
+function firstLine(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').split('\n')[0].trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function osImage(): string {
   try {
     return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux';
@@ -109,6 +118,9 @@ export async function startRealNode(o: RealNodeOptions, signal: AbortSignal): Pr
       runtimeVersion,
       kernelVersion: release(),
       osImage: osImage(),
+      machineID: firstLine('/etc/machine-id'),
+      systemUUID: firstLine('/sys/class/dmi/id/product_uuid'),
+      bootID: firstLine('/proc/sys/kernel/random/boot_id'),
     },
     runtime: (podCidr) => {
       writeCniConfig({ confDir: join(agentDir, 'cni'), podCidr, ipamDataDir: join(agentDir, 'ipam'), clusterCidr: o.clusterCidr });

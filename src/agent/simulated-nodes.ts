@@ -4,6 +4,7 @@
  * that they run no containers. Given TLS material they also serve the kubelet streaming
  * endpoint (logs, exec, attach, port-forward), one listener per node at its address.
  */
+import { release } from 'node:os';
 import { join } from 'node:path';
 import type { Clientset, InformerFactory } from '../client/clientset.js';
 import type { Logger } from '../util/log.js';
@@ -53,6 +54,8 @@ export function startSimulatedNodes(o: SimulatedNodesOptions, signal: AbortSigna
         capacity: o.capacity ?? { cpu: '4', memory: '16Gi', pods: '110' },
         labels: { 'node.skiff.dev/simulated': 'true', ...o.labels?.(i) },
         runtimeVersion: `simulated://${SKIFF_VERSION}`,
+        // Hollow nodes run on this machine's kernel.
+        kernelVersion: release(),
       },
       runtime: (podCidr) => new SimulatedRuntime({ podCidr, startDelayMs: o.startDelayMs, logDir: o.logDir ? join(o.logDir, name) : undefined }),
       workers: 2,
