@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { release } from 'node:os';
 import { Cluster, kubectlVersion } from './cluster.js';
 import { watchLines } from './watch.js';
 
@@ -196,6 +197,8 @@ describe('disruption budgets, eviction and drain', () => {
     assert.notEqual(held.code, 0);
     assert.match(held.stdout + held.stderr, /error when evicting pods\/"web-[a-z0-9-]+" -n "default" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\./);
     assert.match(held.stderr, /global timeout reached: 5s/);
+    // Hollow nodes run on this machine's kernel and say so, as a kubelet does.
+    assert.equal(await c.k(['get', 'node', node, '-o', 'jsonpath={.status.nodeInfo.kernelVersion}']), release());
     // kubectl get nodes: VERSION after AGE without -o wide, as upstream's node printer.
     assert.match(await c.k(['get', 'node', node]), new RegExp(`^NAME\\s+STATUS\\s+ROLES\\s+AGE\\s+VERSION\\n${node}\\s+Ready,SchedulingDisabled\\s+<none>\\s+\\S+\\s+v1\\.\\d+`));
     const still = (await c.getJson(`/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dweb`)).items.filter((p: any) => p.spec.nodeName === node && !p.metadata.deletionTimestamp);
