@@ -34,6 +34,7 @@ import type { Logger } from '../util/log.js';
 import { repairServiceAllocations } from './allocation/repair.js';
 import { intToIp } from '../util/ipv4.js';
 import { ServiceAccountTokens } from './serviceaccount/tokens.js';
+import { LAST_USED_LABEL, lastUsedDate, validateLegacyToken, type LegacyTokenSubject } from './serviceaccount/legacy.js';
 import { selfSubjectReview, tokenRequest } from './rest/token-request.js';
 import { PolicyCache } from './rbac/policy-cache.js';
 import { forbidden, RbacAuthorizer } from './rbac/authorizer.js';
@@ -243,6 +244,8 @@ export class ApiHandler {
   async authenticateServiceAccountToken(token: string): Promise<UserInfo | undefined> {
     const t = this.serviceAccountTokens;
     if (!t) return undefined;
+    const legacy = t.legacy(token);
+    if (legacy) return this.authenticateLegacyToken(token, legacy);
     return t.authenticate(token, async (kind, ns, name) => {
       const def = this.o.registry.lookup('', 'v1', kind === 'ServiceAccount' ? 'serviceaccounts' : kind === 'Pod' ? 'pods' : 'secrets')!;
       const obj = await this.store.tryGet(def, ns, name);
@@ -252,6 +255,22 @@ export class ApiHandler {
       if (kind === 'Pod' && deleting && Date.parse(deleting) < this.now().getTime() - 60_000) return undefined;
       return obj?.metadata.uid;
     });
+  }
+
+  /** A Secret-based token: valid while its Secret holds it and its ServiceAccount lives (serviceaccount/legacy.ts). */
+  private async authenticateLegacyToken(token: string, s: LegacyTokenSubject): Promise<UserInfo | undefined> {
+    const defs = { ServiceAccount: this.o.registry.lookup('', 'v1', 'serviceaccounts')!, Secret: this.o.registry.lookup('', 'v1', 'secrets')! };
+    const ok = await validateLegacyToken(token, s, (kind, ns, name) => this.store.tryGet(defs[kind], ns, name));
+    if (!ok) return undefined;
+    // LegacyServiceAccountTokenTracking: label the Secret with the day it was last used, at
+    // most one write a day; a failed write does not fail the request.
+    const today = lastUsedDate(this.now());
+    if (ok.secret.metadata.labels?.[LAST_USED_LABEL] !== today) {
+      const next = structuredClone(ok.secret);
+      next.metadata.labels = { ...(next.metadata.labels ?? {}), [LAST_USED_LABEL]: today };
+      void this.store.update(defs.Secret, next, Number(ok.secret.metadata.resourceVersion)).catch(() => undefined);
+    }
+    return ok.user;
   }
 
   async close(): Promise<void> {

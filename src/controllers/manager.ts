@@ -18,6 +18,7 @@ import { EndpointsController } from './endpoints/controller.js';
 import { ServiceLbController } from './servicelb/controller.js';
 import { ServiceAccountController } from './serviceaccount/controller.js';
 import { RootCaCertPublisher } from './rootcacert/controller.js';
+import { TokensController } from './serviceaccounttoken/controller.js';
 import { PodGcController, type PodGcOptions } from './podgc/controller.js';
 import { HorizontalPodAutoscalerController, type HpaOptions } from './horizontalpodautoscaler/index.js';
 import { DisruptionController } from './disruption/controller.js';
@@ -32,6 +33,8 @@ export interface ControllerManagerOptions {
   clusterCidr: string;
   /** The cluster CA bundle published as kube-root-ca.crt (kube-controller-manager's --root-ca-file). */
   rootCaPem: string;
+  /** The service-account signing key (kube-controller-manager's --service-account-private-key-file); without it no legacy token Secrets are filled. */
+  serviceAccountKeyPem?: string;
   /** The pod garbage collector's --terminated-pod-gc-threshold, period and quarantine (upstream's defaults when absent). */
   podGc?: Partial<PodGcOptions>;
   /** The local-path provisioner's storage directory and which nodes are in this process. */
@@ -58,6 +61,7 @@ export function startControllerManager(o: ControllerManagerOptions, signal: Abor
     { name: ServiceAccountController.NAME, start: (s) => new ServiceAccountController(ctx).start(s) },
     { name: DisruptionController.NAME, start: (s) => new DisruptionController(ctx).start(s) },
     { name: RootCaCertPublisher.NAME, start: (s) => new RootCaCertPublisher(ctx, o.rootCaPem).start(s) },
+    ...(o.serviceAccountKeyPem ? [{ name: TokensController.NAME, start: (s: AbortSignal) => new TokensController(ctx, o.serviceAccountKeyPem!, o.rootCaPem).start(s) }] : []),
     { name: PodGcController.NAME, start: (s) => new PodGcController(ctx, o.podGc).start(s) },
     { name: PersistentVolumeController.NAME, start: (s) => new PersistentVolumeController(ctx, o.storage).start(s) },
     { name: HorizontalPodAutoscalerController.NAME, start: (s) => new HorizontalPodAutoscalerController(ctx, o.hpa).start(s) },

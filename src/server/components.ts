@@ -38,13 +38,13 @@ async function elected(o: ComponentOptions, lease: string, signal: AbortSignal, 
   await new LeaderElector({ cs, namespace: 'kube-system', name: lease, identity: o.identity, log: o.log, ...o.leaderElection }).run(signal, run);
 }
 
-export function runControllerManager(o: ComponentOptions & { clusterCidr: string; podGc?: Partial<PodGcOptions>; storage?: PersistentVolumeOptions; hpa?: Partial<HpaOptions> }, signal: AbortSignal): Promise<void> {
+export function runControllerManager(o: ComponentOptions & { clusterCidr: string; serviceAccountKeyPem?: string; podGc?: Partial<PodGcOptions>; storage?: PersistentVolumeOptions; hpa?: Partial<HpaOptions> }, signal: AbortSignal): Promise<void> {
   return elected(o, 'kube-controller-manager', signal, async (s) => {
     // Fresh informers per term of leadership: a new leader starts from a fresh list.
     const cs = new Clientset(o.rest, 'kube-controller-manager');
     const informers = o.shared ?? new InformerFactory(cs, o.log.child('informers'));
     // The CA that verifies the API server for this client is the one pods must trust too.
-    await startControllerManager({ cs, informers, log: o.log, clusterCidr: o.clusterCidr, rootCaPem: o.rest.creds.caPem, podGc: o.podGc, storage: o.storage, hpa: o.hpa }, s);
+    await startControllerManager({ cs, informers, log: o.log, clusterCidr: o.clusterCidr, rootCaPem: o.rest.creds.caPem, serviceAccountKeyPem: o.serviceAccountKeyPem, podGc: o.podGc, storage: o.storage, hpa: o.hpa }, s);
   });
 }
 

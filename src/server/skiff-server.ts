@@ -207,7 +207,7 @@ export class SkiffServer {
     // and cached once, not once per component.
     const shared = new InformerFactory(new Clientset(this.rest, 'skiff-server'), log.child('informers'));
     shared.start(signal);
-    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr, podGc: c.podGc, storage: this.storageOptions(), hpa: c.hpa }, signal));
+    if (!c.disableControllerManager) this.running.push(runControllerManager({ rest: this.rest, shared, log: log.child('controller-manager'), identity, leaderElection: c.leaderElection, clusterCidr: c.clusterCidr, serviceAccountKeyPem: this.pki?.serviceAccountKey, podGc: c.podGc, storage: this.storageOptions(), hpa: c.hpa }, signal));
     if (!c.disableScheduler) this.running.push(runScheduler({ rest: this.rest, shared, log: log.child('scheduler'), identity, leaderElection: c.leaderElection, config: c.schedulerConfig }, signal));
     if (c.simulatedNodes > 0) {
       const streaming = this.nodeServing && { tls: { ...this.nodeServing, caPem: this.pki!.ca.certPem }, token: this.token };

@@ -57,6 +57,19 @@ describe('events through core/v1 and events.k8s.io/v1', () => {
     assert.match(await c.k(['get', 'events', '--field-selector', 'involvedObject.name=widget']), /Normal\s+Synced\s+configmap\/widget\s+widget reconciled/);
   });
 
+  it('events.k8s.io field selectors use its own field names (regarding.*, reportingController), as upstream', async () => {
+    await c.k(['apply', '-f', '-'], { input: newStyle });
+    const names = async (sel: string) => (await c.k(['get', 'events.events.k8s.io', '-o', 'name', '--field-selector', sel])).split('\n').filter(Boolean);
+    assert.deepEqual(await names('regarding.name=widget'), ['event.events.k8s.io/recorded.1']);
+    assert.deepEqual(await names('regarding.kind=ConfigMap,reason=Synced,type=Normal'), ['event.events.k8s.io/recorded.1']);
+    assert.deepEqual(await names('reportingController=example.com/operator'), ['event.events.k8s.io/recorded.1']);
+    assert.deepEqual(await names('regarding.name=other'), []);
+    // The core names are not field labels of events.k8s.io.
+    const bad = await c.kubectl(['get', 'events.events.k8s.io', '--field-selector', 'involvedObject.name=widget']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /field label not supported: involvedObject\.name/);
+  });
+
   it('shows a core event through events.k8s.io with the new field names', async () => {
     await c.k(['apply', '-f', '-'], { input: oldStyle });
     const ev = JSON.parse(await c.k(['get', 'events.events.k8s.io', 'legacy.1', '-o', 'json']));

@@ -105,6 +105,46 @@ describe('service accounts', () => {
     assert.match(gone.stderr, /Unauthorized/);
   });
 
+  it('legacy token Secret: populated by the tokens controller, authenticates while it exists, deleted with its ServiceAccount', async () => {
+    await c.k(['create', 'namespace', 'legacy']);
+    await c.k(['create', 'sa', 'robot', '-n', 'legacy']);
+    const secret = (name: string, sa: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name, namespace: 'legacy', annotations: { 'kubernetes.io/service-account.name': sa } } });
+    await c.k(['apply', '-f', '-'], { input: secret('robot-token', 'robot') });
+    const s = await c.until('robot-token populated', async () => {
+      const o = await c.getJson('/api/v1/namespaces/legacy/secrets/robot-token');
+      return o.data?.token && o;
+    });
+    const sa = await c.getJson('/api/v1/namespaces/legacy/serviceaccounts/robot');
+    assert.equal(s.metadata.annotations['kubernetes.io/service-account.uid'], sa.metadata.uid);
+    assert.equal(Buffer.from(s.data.namespace, 'base64').toString(), 'legacy');
+    assert.match(Buffer.from(s.data['ca.crt'], 'base64').toString(), /BEGIN CERTIFICATE/);
+    const desc = await c.k(['describe', 'secret', 'robot-token', '-n', 'legacy']);
+    assert.match(desc, /Type:\s+kubernetes\.io\/service-account-token/);
+    assert.match(desc, /^token:\s+\S+/m);
+    assert.match(desc, /^ca\.crt:\s+\d+ bytes/m);
+    const token = Buffer.from(s.data.token, 'base64').toString();
+    const body = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as any;
+    assert.equal(body.iss, 'kubernetes/serviceaccount');
+    assert.equal(body.exp, undefined);
+    assert.equal(body['kubernetes.io/serviceaccount/secret.name'], 'robot-token');
+    assert.equal(body['kubernetes.io/serviceaccount/service-account.uid'], sa.metadata.uid);
+    const who = await kubectlAs(token, ['auth', 'whoami', '-o', 'json']);
+    assert.equal(who.code, 0, who.stderr);
+    assert.equal(JSON.parse(who.stdout).status.userInfo.username, 'system:serviceaccount:legacy:robot');
+    // LegacyServiceAccountTokenTracking labels the Secret with the day of use.
+    await c.until('last-used label', async () => (await c.getJson('/api/v1/namespaces/legacy/secrets/robot-token')).metadata.labels?.['kubernetes.io/legacy-token-last-used'] === new Date().toISOString().slice(0, 10));
+    // Deleting the Secret revokes the token.
+    await c.k(['delete', 'secret', 'robot-token', '-n', 'legacy']);
+    assert.match((await kubectlAs(token, ['auth', 'whoami'])).stderr, /Unauthorized/);
+    // A Secret naming a missing ServiceAccount is deleted; so is one whose ServiceAccount goes.
+    await c.k(['apply', '-f', '-'], { input: secret('ghost-token', 'ghost') });
+    await c.until('ghost-token deleted', async () => (await c.raw('GET', '/api/v1/namespaces/legacy/secrets/ghost-token')).code === 404);
+    await c.k(['apply', '-f', '-'], { input: secret('robot-token2', 'robot') });
+    await c.until('robot-token2 populated', async () => Boolean((await c.getJson('/api/v1/namespaces/legacy/secrets/robot-token2')).data?.token));
+    await c.k(['delete', 'sa', 'robot', '-n', 'legacy']);
+    await c.until('robot-token2 deleted with its ServiceAccount', async () => (await c.raw('GET', '/api/v1/namespaces/legacy/secrets/robot-token2')).code === 404);
+  });
+
   it('TokenRequest: audiences, duration and the bound pod; invalid requests as upstream', async () => {
     const tr = await c.raw('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', { body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['vault'], expirationSeconds: 600 } }), contentType: 'application/json' });
     assert.equal(tr.code, 201, tr.body);

@@ -29,6 +29,20 @@ export const eventsV1 = kind({
   nameValidation: 'path-segment',
   noAge: true,
   // The core/v1 Events, converted (one storage, as upstream), printed with their table.
+  // Upstream's events.k8s.io/v1 field label conversion: the core Event selectors under
+  // their events.k8s.io names (regarding.*, reportingController), no `source`.
+  selectableFields: {
+    'regarding.kind': (o) => o.regarding?.kind,
+    'regarding.namespace': (o) => o.regarding?.namespace,
+    'regarding.name': (o) => o.regarding?.name,
+    'regarding.uid': (o) => o.regarding?.uid,
+    'regarding.apiVersion': (o) => o.regarding?.apiVersion,
+    'regarding.resourceVersion': (o) => o.regarding?.resourceVersion,
+    'regarding.fieldPath': (o) => o.regarding?.fieldPath,
+    reason: (o) => o.reason,
+    reportingController: (o) => o.reportingController,
+    type: (o) => o.type,
+  },
   storedAs: eventsStoredAsCore,
   noName: true,
   columns: events.columns,

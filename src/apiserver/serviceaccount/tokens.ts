@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { UserInfo } from '../handler.js';
 import { JwtKey, looksLikeJwt, type JwtClaims } from './jwt.js';
+import { legacySubject, type LegacyTokenSubject } from './legacy.js';
 
 /** kube-apiserver's default --service-account-issuer (and so --api-audiences) for cluster.local. */
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -88,6 +89,13 @@ export class ServiceAccountTokens {
       extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
     }
     return { name: c.sub, uid: sa.uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'], extra };
+  }
+
+  /** The subject of a legacy (Secret-based) token this key signed, or undefined; the Secret and ServiceAccount checks are the caller's. */
+  legacy(token: string): LegacyTokenSubject | undefined {
+    if (!looksLikeJwt(token)) return undefined;
+    const c = this.key.verify(token);
+    return c ? legacySubject(c) : undefined;
   }
 
   /** /.well-known/openid-configuration, as kube-apiserver serves it. */
