@@ -7,10 +7,14 @@
  * under the data dir unmounted before the directory goes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { networkSkipReason, sh } from './netns.js';
-import type { Cluster } from './e2e/cluster.js';
+import { fileURLToPath } from 'node:url';
+import { IN_NETNS, networkSkipReason, runInNetns, sh } from './netns.js';
+import { Cluster } from './e2e/cluster.js';
 import { containerdPaths } from '../src/agent/runtime/cri/containerd.js';
 import { CriRuntime } from '../src/agent/runtime/cri/runtime.js';
 import { silentLogger } from '../src/util/log.js';
@@ -99,4 +103,74 @@ export async function runClientPod(
   const p = await podFinished(c, name);
   const out = containerLogLines(dataDir, p);
   return { phase: p.status.phase, out, text: out.join('\n') };
+}
+
+export interface RealNodeEnv {
+  /** The cluster, set once the suite's `before` has run. */
+  readonly c: Cluster;
+  readonly dataDir: string;
+  readonly node: string;
+  readonly nodeIp: string;
+}
+
+export interface RealNodeOptions {
+  /** The suite file's import.meta.url: the outer run re-runs it inside `unshare --net`. */
+  file: string;
+  nodeIp: string;
+  node?: string;
+  /** Prefix of the node's data dir under the temp dir. */
+  dataDirPrefix: string;
+  serverArgs?: string[];
+  /** Timeout of the outer run (the whole inner run) and of the inner describe. */
+  outerTimeoutMs: number;
+  innerTimeoutMs?: number;
+  /** What "the node is up" means: a pod CIDR assigned, or that and Ready=True. */
+  waitFor?: 'podCIDR' | 'ready';
+  readyTimeoutMs?: number;
+}
+
+/**
+ * A real-node suite: outside the namespace, one test that re-runs the file under
+ * `unshare --net` and checks the inner run's `ℹ fail 0`; inside, a describe that sets up
+ * the node network, starts the cluster with --real-node, waits for the node and cleans
+ * up after. `body` declares the scenarios; its own `before` hooks run after the node is up.
+ */
+export function realNodeSuite(title: string, o: RealNodeOptions, body: (env: RealNodeEnv) => void): void {
+  if (!IN_NETNS) {
+    describe(`${title} (in a private network namespace)`, () => {
+      it('passes every scenario inside `unshare --net`', { skip: criSkipReason() }, async () => {
+        const r = await runInNetns(fileURLToPath(o.file), o.outerTimeoutMs);
+        if (r.code !== 0) assert.fail(`the suite failed inside its network namespace:\n${r.output}`);
+        assert.match(r.output.match(/ℹ tests \d+[\s\S]*?ℹ fail \d+/)?.[0] ?? '', /ℹ fail 0/, r.output);
+      });
+    });
+    return;
+  }
+  const node = o.node ?? 'node1';
+  const dataDir = mkdtempSync(join(tmpdir(), o.dataDirPrefix));
+  let cluster: Cluster | undefined;
+  const env: RealNodeEnv = {
+    get c() {
+      if (!cluster) throw new Error('the cluster is not started yet');
+      return cluster;
+    },
+    dataDir,
+    node,
+    nodeIp: o.nodeIp,
+  };
+  describe(title, o.innerTimeoutMs ? { timeout: o.innerTimeoutMs } : {}, () => {
+    before(async () => {
+      setupNodeNetwork(o.nodeIp);
+      const c = (cluster = await Cluster.start(['--real-node', '--node-name', node, '--node-ip', o.nodeIp, ...(o.serverArgs ?? [])], dataDir));
+      await c.until(o.waitFor === 'ready' ? 'the node Ready with a pod CIDR' : 'node ready', async () => {
+        const n = await c.getJson(`/api/v1/nodes/${node}`);
+        return n.spec?.podCIDR && (o.waitFor !== 'ready' || n.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'));
+      }, o.readyTimeoutMs ?? 90_000);
+    });
+    after(async () => {
+      await cluster?.kill();
+      await cleanupNode(dataDir, node);
+    });
+    body(env);
+  });
 }
