@@ -106,8 +106,10 @@ export async function runClientPod(
 }
 
 export interface RealNodeEnv {
-  /** The cluster, set once the suite's `before` has run. */
-  readonly c: Cluster;
+  /** The cluster, set once the suite's `before` has run; a suite that restarts the server assigns the new one here so cleanup kills it. */
+  c: Cluster;
+  /** The server's arguments (--real-node, node name and IP, then serverArgs). */
+  readonly args: string[];
   readonly dataDir: string;
   readonly node: string;
   readonly nodeIp: string;
@@ -149,11 +151,16 @@ export function realNodeSuite(title: string, o: RealNodeOptions, body: (env: Rea
   const node = o.node ?? 'node1';
   const dataDir = mkdtempSync(join(tmpdir(), o.dataDirPrefix));
   let cluster: Cluster | undefined;
+  const args = ['--real-node', '--node-name', node, '--node-ip', o.nodeIp, ...(o.serverArgs ?? [])];
   const env: RealNodeEnv = {
     get c() {
       if (!cluster) throw new Error('the cluster is not started yet');
       return cluster;
     },
+    set c(c: Cluster) {
+      cluster = c;
+    },
+    args,
     dataDir,
     node,
     nodeIp: o.nodeIp,
@@ -161,7 +168,7 @@ export function realNodeSuite(title: string, o: RealNodeOptions, body: (env: Rea
   describe(title, o.innerTimeoutMs ? { timeout: o.innerTimeoutMs } : {}, () => {
     before(async () => {
       setupNodeNetwork(o.nodeIp);
-      const c = (cluster = await Cluster.start(['--real-node', '--node-name', node, '--node-ip', o.nodeIp, ...(o.serverArgs ?? [])], dataDir));
+      const c = (cluster = await Cluster.start(args, dataDir));
       await c.until(o.waitFor === 'ready' ? 'the node Ready with a pod CIDR' : 'node ready', async () => {
         const n = await c.getJson(`/api/v1/nodes/${node}`);
         return n.spec?.podCIDR && (o.waitFor !== 'ready' || n.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'));
