@@ -123,6 +123,10 @@ export interface RealNodeOptions {
   /** Prefix of the node's data dir under the temp dir. */
   dataDirPrefix: string;
   serverArgs?: string[];
+  /** Runs in the fresh data dir before the server starts; returns more server arguments. */
+  prepare?: (dataDir: string) => Promise<string[]>;
+  /** Another reason to skip, on top of criSkipReason(). */
+  skip?: string | false;
   /** Timeout of the outer run (the whole inner run) and of the inner describe. */
   outerTimeoutMs: number;
   innerTimeoutMs?: number;
@@ -140,7 +144,7 @@ export interface RealNodeOptions {
 export function realNodeSuite(title: string, o: RealNodeOptions, body: (env: RealNodeEnv) => void): void {
   if (!IN_NETNS) {
     describe(`${title} (in a private network namespace)`, () => {
-      it('passes every scenario inside `unshare --net`', { skip: criSkipReason() }, async () => {
+      it('passes every scenario inside `unshare --net`', { skip: criSkipReason() || o.skip }, async () => {
         const r = await runInNetns(fileURLToPath(o.file), o.outerTimeoutMs);
         if (r.code !== 0) assert.fail(`the suite failed inside its network namespace:\n${r.output}`);
         assert.match(r.output.match(/ℹ tests \d+[\s\S]*?ℹ fail \d+/)?.[0] ?? '', /ℹ fail 0/, r.output);
@@ -167,12 +171,15 @@ export function realNodeSuite(title: string, o: RealNodeOptions, body: (env: Rea
   };
   describe(title, o.innerTimeoutMs ? { timeout: o.innerTimeoutMs } : {}, () => {
     before(async () => {
-      setupNodeNetwork(o.nodeIp);
+      if (spawnSync('ip', ['link', 'show', 'sknode0']).status !== 0) setupNodeNetwork(o.nodeIp);
+      if (o.prepare) args.push(...(await o.prepare(dataDir)));
       const c = (cluster = await Cluster.start(args, dataDir));
       await c.until(o.waitFor === 'ready' ? 'the node Ready with a pod CIDR' : 'node ready', async () => {
         const n = await c.getJson(`/api/v1/nodes/${node}`);
         return n.spec?.podCIDR && (o.waitFor !== 'ready' || n.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'));
-      }, o.readyTimeoutMs ?? 90_000);
+      }, o.readyTimeoutMs ?? 90_000).catch((err) => {
+        throw new Error(`${(err as Error).message}\n--- server log ---\n${c.logs().slice(-20_000)}`, { cause: err });
+      });
     });
     after(async () => {
       await cluster?.kill();
