@@ -9,12 +9,11 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { request } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from './cluster.js';
-import { IN_NETNS } from '../netns.js';
+import { httpGet, IN_NETNS } from '../netns.js';
 import { realNodeSuite } from '../cri-node.js';
 import { LocalRegistry, registryAvailable } from '../registry.js';
 import { dockerArchive, ociArchive } from '../../src/agent/runtime/cri/oci-archive.js';
@@ -30,19 +29,6 @@ function pod(name: string, spec: any): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { terminationGracePeriodSeconds: 1, ...spec } });
 }
 const ctr = (name: string, command: string[], extra: any = {}) => ({ name, image: IMAGE, imagePullPolicy: 'IfNotPresent', command, ...extra });
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 function inCidr(ip: string, cidr: string): boolean {
   const toInt = (s: string) => s.split('.').reduce((a, b) => a * 256 + Number(b), 0);

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from './cluster.js';
-import { IN_NETNS, runInNetns, sh } from '../netns.js';
+import { httpGet, IN_NETNS, runInNetns, sh } from '../netns.js';
 import { cleanupNode, containerLogLines, criSkipReason, podFinished, runClientPod, setupNodeNetwork } from '../cri-node.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
@@ -104,19 +104,6 @@ const warming = JSON.stringify({
     containers: [{ name: 'httpd', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', SERVE_HOSTNAME], ports: [{ name: 'http', containerPort: 8080 }] }],
   },
 });
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body.trim()));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** How a TCP connect from the node ends: 'connected' or the error code. */
 function tryConnect(host: string, port: number): Promise<string> {
