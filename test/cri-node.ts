@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,18 @@ export async function runClientPod(
   const p = await podFinished(c, name);
   const out = containerLogLines(dataDir, p);
   return { phase: p.status.phase, out, text: out.join('\n') };
+}
+
+/** Why a suite that reads the service proxy's nftables cannot run here, or false. */
+export function nftSkipReason(): string | false {
+  return spawnSync('sh', ['-c', 'command -v nft']).status === 0 ? false : 'needs nft (nftables)';
+}
+
+/** A `prepare` for realNodeSuite: names outside the cluster are never looked up (no upstream resolvers at all). */
+export async function noUpstreamResolvers(dataDir: string): Promise<string[]> {
+  const resolv = join(dataDir, 'no-upstreams.conf');
+  writeFileSync(resolv, '# no upstream resolvers in this test\n');
+  return ['--resolv-conf', resolv];
 }
 
 export interface RealNodeEnv {

@@ -15,11 +15,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster } from './cluster.js';
-import { IN_NETNS, sh } from '../netns.js';
-import { realNodeSuite, runClientPod } from '../cri-node.js';
+import { IN_NETNS } from '../netns.js';
+import { nftSkipReason, noUpstreamResolvers, realNodeSuite, runClientPod } from '../cri-node.js';
 import { ensurePki } from '../../src/apiserver/certs.js';
 
 const NODE = 'node1';
@@ -44,13 +44,10 @@ function httpsGet(host: string, port: number, path: string, ca: string, serverna
 let oldServing = '';
 const prepare = async (dataDir: string) => {
   oldServing = (await ensurePki({ dir: join(dataDir, 'tls'), sans: { dns: [], ips: [] } })).serving.certPem;
-  const resolv = join(dataDir, 'no-upstreams.conf');
-  writeFileSync(resolv, '# no upstream resolvers in this test\n');
-  return ['--resolv-conf', resolv];
+  return noUpstreamResolvers(dataDir);
 };
-const skip = IN_NETNS ? false : sh('command -v nft >/dev/null && echo yes || true').trim() !== 'yes' && 'needs nft (nftables)';
 
-realNodeSuite('the API server from pods', { file: import.meta.url, nodeIp: NODE_IP, node: NODE, dataDirPrefix: 'skiff-apipods-', prepare, skip, outerTimeoutMs: 300_000, waitFor: 'ready', readyTimeoutMs: 60_000 }, (env) => {
+realNodeSuite('the API server from pods', { file: import.meta.url, nodeIp: NODE_IP, node: NODE, dataDirPrefix: 'skiff-apipods-', prepare, skip: !IN_NETNS && nftSkipReason(), outerTimeoutMs: 300_000, waitFor: 'ready', readyTimeoutMs: 60_000 }, (env) => {
   let c: Cluster;
   const dataDir = env.dataDir;
   let apiPort = 0;

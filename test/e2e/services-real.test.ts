@@ -17,12 +17,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { Resolver } from 'node:dns/promises';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from './cluster.js';
 import { httpGet, IN_NETNS, sh } from '../netns.js';
-import { cleanupNode, containerLogLines, podFinished, realNodeSuite, runClientPod, setupNodeNetwork } from '../cri-node.js';
+import { cleanupNode, containerLogLines, noUpstreamResolvers, nftSkipReason, podFinished, realNodeSuite, runClientPod, setupNodeNetwork } from '../cri-node.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const NODE = 'node1';
@@ -121,15 +121,7 @@ function ensureNodeNetwork(): void {
 
 const counts = (xs: string[]) => xs.reduce((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {} as Record<string, number>);
 
-// Names outside the cluster are never looked up: no upstream resolvers at all.
-const prepare = async (dataDir: string) => {
-  const resolv = join(dataDir, 'no-upstreams.conf');
-  writeFileSync(resolv, '# no upstream resolvers in this test\n');
-  return ['--resolv-conf', resolv];
-};
-const skip = IN_NETNS ? false : sh('command -v nft >/dev/null && echo yes || true').trim() !== 'yes' && 'needs nft (nftables)';
-
-realNodeSuite('Services with real pods', { file: import.meta.url, nodeIp: NODE_IP, node: NODE, dataDirPrefix: 'skiff-svc-', prepare, skip, outerTimeoutMs: 480_000, waitFor: 'ready', readyTimeoutMs: 60_000 }, (env) => {
+realNodeSuite('Services with real pods', { file: import.meta.url, nodeIp: NODE_IP, node: NODE, dataDirPrefix: 'skiff-svc-', prepare: noUpstreamResolvers, skip: !IN_NETNS && nftSkipReason(), outerTimeoutMs: 480_000, waitFor: 'ready', readyTimeoutMs: 60_000 }, (env) => {
   let c: Cluster;
   const dataDir = env.dataDir;
   let vip = '';
