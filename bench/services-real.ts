@@ -11,13 +11,13 @@
  * Bounded in count and time; everything is removed at the end.
  */
 import { spawnSync } from 'node:child_process';
-import { request } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from '../test/e2e/cluster.js';
 import { cleanupNode, containerLogLines, criSkipReason, podFinished, setupNodeNetwork } from '../test/cri-node.js';
+import { httpGet } from '../test/netns.js';
 import { latency, ms } from './lib/stats.js';
 
 const SERVICES = Math.min(50, Number(process.env.SERVICES ?? 20));
@@ -34,19 +34,6 @@ if (process.env.SKIFF_BENCH_NETNS !== '1') {
   }
   const r = spawnSync('unshare', ['--net', process.execPath, fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, SKIFF_BENCH_NETNS: '1' }, timeout: 10 * 60_000 });
   process.exit(r.status ?? 1);
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body.trim()));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-svc-'));
@@ -75,7 +62,7 @@ try {
     // Refused at once until programmed (no endpoints → reject), so a tight poll costs little.
     for (;;) {
       if (performance.now() - t0 > 10_000) throw new Error(`service s${i} not reachable in 10 s`);
-      if ((await httpGet(`http://${ip}/`).catch(() => '')) === 'web') break;
+      if ((await httpGet(`http://${ip}/`, 2000).catch(() => '')) === 'web') break;
       await new Promise((res) => setTimeout(res, 2));
     }
     reach.push(performance.now() - t0);

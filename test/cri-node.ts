@@ -7,10 +7,14 @@
  * under the data dir unmounted before the directory goes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { networkSkipReason, sh } from './netns.js';
-import type { Cluster } from './e2e/cluster.js';
+import { fileURLToPath } from 'node:url';
+import { IN_NETNS, networkSkipReason, runInNetns, sh } from './netns.js';
+import { Cluster } from './e2e/cluster.js';
 import { containerdPaths } from '../src/agent/runtime/cri/containerd.js';
 import { CriRuntime } from '../src/agent/runtime/cri/runtime.js';
 import { silentLogger } from '../src/util/log.js';
@@ -99,4 +103,100 @@ export async function runClientPod(
   const p = await podFinished(c, name);
   const out = containerLogLines(dataDir, p);
   return { phase: p.status.phase, out, text: out.join('\n') };
+}
+
+/** Why a suite that reads the service proxy's nftables cannot run here, or false. */
+export function nftSkipReason(): string | false {
+  return spawnSync('sh', ['-c', 'command -v nft']).status === 0 ? false : 'needs nft (nftables)';
+}
+
+/** A `prepare` for realNodeSuite: names outside the cluster are never looked up (no upstream resolvers at all). */
+export async function noUpstreamResolvers(dataDir: string): Promise<string[]> {
+  const resolv = join(dataDir, 'no-upstreams.conf');
+  writeFileSync(resolv, '# no upstream resolvers in this test\n');
+  return ['--resolv-conf', resolv];
+}
+
+export interface RealNodeEnv {
+  /** The cluster, set once the suite's `before` has run; a suite that restarts the server assigns the new one here so cleanup kills it. */
+  c: Cluster;
+  /** The server's arguments (--real-node, node name and IP, then serverArgs). */
+  readonly args: string[];
+  readonly dataDir: string;
+  readonly node: string;
+  readonly nodeIp: string;
+}
+
+export interface RealNodeOptions {
+  /** The suite file's import.meta.url: the outer run re-runs it inside `unshare --net`. */
+  file: string;
+  nodeIp: string;
+  node?: string;
+  /** Prefix of the node's data dir under the temp dir. */
+  dataDirPrefix: string;
+  serverArgs?: string[];
+  /** Runs in the fresh data dir before the server starts; returns more server arguments. */
+  prepare?: (dataDir: string) => Promise<string[]>;
+  /** Another reason to skip, on top of criSkipReason(). */
+  skip?: string | false;
+  /** Timeout of the outer run (the whole inner run) and of the inner describe. */
+  outerTimeoutMs: number;
+  innerTimeoutMs?: number;
+  /** What "the node is up" means: a pod CIDR assigned, or that and Ready=True. */
+  waitFor?: 'podCIDR' | 'ready';
+  readyTimeoutMs?: number;
+}
+
+/**
+ * A real-node suite: outside the namespace, one test that re-runs the file under
+ * `unshare --net` and checks the inner run's `ℹ fail 0`; inside, a describe that sets up
+ * the node network, starts the cluster with --real-node, waits for the node and cleans
+ * up after. `body` declares the scenarios; its own `before` hooks run after the node is up.
+ */
+export function realNodeSuite(title: string, o: RealNodeOptions, body: (env: RealNodeEnv) => void): void {
+  if (!IN_NETNS) {
+    describe(`${title} (in a private network namespace)`, () => {
+      it('passes every scenario inside `unshare --net`', { skip: criSkipReason() || o.skip }, async () => {
+        const r = await runInNetns(fileURLToPath(o.file), o.outerTimeoutMs);
+        if (r.code !== 0) assert.fail(`the suite failed inside its network namespace:\n${r.output}`);
+        assert.match(r.output.match(/ℹ tests \d+[\s\S]*?ℹ fail \d+/)?.[0] ?? '', /ℹ fail 0/, r.output);
+      });
+    });
+    return;
+  }
+  const node = o.node ?? 'node1';
+  const dataDir = mkdtempSync(join(tmpdir(), o.dataDirPrefix));
+  let cluster: Cluster | undefined;
+  const args = ['--real-node', '--node-name', node, '--node-ip', o.nodeIp, ...(o.serverArgs ?? [])];
+  const env: RealNodeEnv = {
+    get c() {
+      if (!cluster) throw new Error('the cluster is not started yet');
+      return cluster;
+    },
+    set c(c: Cluster) {
+      cluster = c;
+    },
+    args,
+    dataDir,
+    node,
+    nodeIp: o.nodeIp,
+  };
+  describe(title, o.innerTimeoutMs ? { timeout: o.innerTimeoutMs } : {}, () => {
+    before(async () => {
+      if (spawnSync('ip', ['link', 'show', 'sknode0']).status !== 0) setupNodeNetwork(o.nodeIp);
+      if (o.prepare) args.push(...(await o.prepare(dataDir)));
+      const c = (cluster = await Cluster.start(args, dataDir));
+      await c.until(o.waitFor === 'ready' ? 'the node Ready with a pod CIDR' : 'node ready', async () => {
+        const n = await c.getJson(`/api/v1/nodes/${node}`);
+        return n.spec?.podCIDR && (o.waitFor !== 'ready' || n.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'));
+      }, o.readyTimeoutMs ?? 90_000).catch((err) => {
+        throw new Error(`${(err as Error).message}\n--- server log ---\n${c.logs().slice(-20_000)}`, { cause: err });
+      });
+    });
+    after(async () => {
+      await cluster?.kill();
+      await cleanupNode(dataDir, node);
+    });
+    body(env);
+  });
 }

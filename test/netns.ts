@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 
 export const IN_NETNS = process.env.SKIFF_TEST_NETNS === '1';
 
@@ -78,4 +79,18 @@ export function fakePod(name: string, ip: string, bridge: string, gateway: strin
       holder.kill('SIGKILL');
     },
   };
+}
+
+/** GET over plain HTTP on a fresh connection: the body, trimmed; rejects on an error or after timeoutMs. */
+export function httpGet(url: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body.trim()));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
 }
