@@ -145,6 +145,8 @@ export interface RealNodeOptions {
   /** What "the node is up" means: a pod CIDR assigned, or that and Ready=True. */
   waitFor?: 'podCIDR' | 'ready';
   readyTimeoutMs?: number;
+  /** How many scenarios the inner run must pass (checked besides `ℹ fail 0`). */
+  innerTests?: number;
 }
 
 /**
@@ -160,6 +162,7 @@ export function realNodeSuite(title: string, o: RealNodeOptions, body: (env: Rea
         const r = await runInNetns(fileURLToPath(o.file), o.outerTimeoutMs);
         if (r.code !== 0) assert.fail(`the suite failed inside its network namespace:\n${r.output}`);
         assert.match(r.output.match(/ℹ tests \d+[\s\S]*?ℹ fail \d+/)?.[0] ?? '', /ℹ fail 0/, r.output);
+        if (o.innerTests !== undefined) assert.match(r.output, new RegExp(`^ℹ pass ${o.innerTests}$`, 'm'), 'the inner suite ran its scenarios');
       });
     });
     return;

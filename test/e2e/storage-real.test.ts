@@ -9,28 +9,15 @@
  * the set and its claim are deleted the Delete-policy volume and its directory go too.
  *
  * Needs root, containerd, runc, the CNI plugins and busybox-static (skipped with the
- * reason otherwise); re-runs itself inside a fresh network namespace (`unshare --net`),
- * as volumes-real.test.ts, so no packet can leave the machine.
+ * reason otherwise); realNodeSuite re-runs it inside a fresh network namespace
+ * (`unshare --net`), so no packet can leave the machine.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Cluster } from './cluster.js';
-
-const INNER = process.env.SKIFF_STORAGE_REAL_INNER === '1';
-const here = fileURLToPath(import.meta.url);
-const onPath = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-
-function missing(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'runc', 'unshare', 'ip']) if (!onPath(bin)) return `needs ${bin}`;
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins (containernetworking-plugins)';
-  if (!existsSync('/usr/bin/busybox')) return 'needs busybox-static';
-  return undefined;
-}
+import type { Cluster } from './cluster.js';
+import { realNodeSuite } from '../cri-node.js';
 
 const sts = `apiVersion: apps/v1
 kind: StatefulSet
@@ -58,41 +45,10 @@ spec:
       resources: {requests: {storage: 64Mi}}
 `;
 
-if (!INNER) {
-  describe('persistent volumes with real containers', () => {
-    const skip = missing() ?? false;
-    it('runs inside its own network namespace', { skip, timeout: 300_000 }, () => {
-      const r = spawnSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --test "${here}"`], {
-        env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), SKIFF_STORAGE_REAL_INNER: '1' },
-        encoding: 'utf8',
-        timeout: 280_000,
-      });
-      if (r.status !== 0) process.stderr.write(r.stdout + r.stderr);
-      assert.equal(r.status, 0, `the suite in its network namespace failed (${r.signal ?? r.status})`);
-      assert.match(r.stdout, /^# pass 1$/m, 'the inner suite ran its test');
-    });
-  });
-} else {
-  describe('persistent volumes with real containers (inside the network namespace)', () => {
+realNodeSuite('persistent volumes with real containers', { file: import.meta.url, nodeIp: '192.168.83.1', node: 'storage-real', dataDirPrefix: 'skiff-storreal-', outerTimeoutMs: 300_000, innerTimeoutMs: 280_000, waitFor: 'ready', readyTimeoutMs: 120_000, innerTests: 1 }, (env) => {
     let c: Cluster;
-    before(async () => {
-      c = await Cluster.start(['--real-node', '--node-name', 'storage-real']);
-      await c.until('the real node Ready', async () => (await c.getJson('/api/v1/nodes/storage-real')).status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'), 120_000);
-    });
-    after(async () => {
-      await c.kubectl(['delete', 'sts,pod', '--all', '--grace-period=1', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
-      await c.stop();
-      for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-        try {
-          const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-          if (cmd[0]?.includes('containerd-shim') && cmd.some((a) => a.startsWith(c.dataDir + '/'))) process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(c.dataDir + '/'));
-      for (const m of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
-      await c.destroy();
+    before(() => {
+      c = env.c;
     });
 
     it('a StatefulSet pod writes to its claim; the recreated pod reads it; deleting the claim removes the data', async () => {
@@ -140,5 +96,4 @@ if (!INNER) {
       await c.until('the volume deleted', async () => (await c.kubectl(['get', 'pv', pv.metadata.name])).code !== 0, 60_000);
       assert.ok(!existsSync(dir), 'the Delete policy removed the directory on this node');
     });
-  });
-}
+});

@@ -8,76 +8,27 @@
  * ConfigMap is then changed and the new content appears in the running container
  * without a restart, through the atomic ..data swap.
  *
- * Needs root, containerd, runc, the CNI plugins, busybox-static and the cri runtime
- * (skipped with the reason otherwise). Once the cri branch's test/netns.ts and
- * test/cri-node.ts helpers are merged this suite can use them instead of its own. The
- * suite re-runs itself inside a fresh network namespace (`unshare --net`), so no packet
- * from it can leave the machine; mounts stay shared with the host, so the hostPath
- * directory is visible to both.
+ * Needs root, containerd, runc, the CNI plugins and busybox-static (skipped with the
+ * reason otherwise). realNodeSuite re-runs the suite inside a fresh network namespace
+ * (`unshare --net`), so no packet from it can leave the machine; mounts stay shared with
+ * the host, so the hostPath directory is visible to both.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Cluster } from './cluster.js';
+import type { Cluster } from './cluster.js';
+import { realNodeSuite } from '../cri-node.js';
 
-const INNER = process.env.SKIFF_VOLUMES_REAL_INNER === '1';
-const here = fileURLToPath(import.meta.url);
-const onPath = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-
-function missing(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'runc', 'unshare', 'ip']) if (!onPath(bin)) return `needs ${bin}`;
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins (containernetworking-plugins)';
-  if (!existsSync('/usr/bin/busybox')) return 'needs busybox-static';
-  const help = spawnSync(process.execPath, [join(here, '../../../../bin/skiff.js'), 'server', '--help'], { encoding: 'utf8' });
-  if (!`${help.stdout}${help.stderr}`.includes('--container-runtime-endpoint')) return 'needs the cri runtime (a skiff server with a real local node)';
-  return undefined;
-}
-
-if (!INNER) {
-  describe('volumes with real containers', () => {
-    const skip = missing() ?? false;
-    it('runs inside its own network namespace', { skip, timeout: 300_000 }, () => {
-      const r = spawnSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --test "${here}"`], {
-        // A fresh test runner, not a child of this one (NODE_TEST_CONTEXT would make it one).
-        env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), SKIFF_VOLUMES_REAL_INNER: '1' },
-        encoding: 'utf8',
-        timeout: 280_000,
-      });
-      if (r.status !== 0) process.stderr.write(r.stdout + r.stderr);
-      assert.equal(r.status, 0, `the suite in its network namespace failed (${r.signal ?? r.status})`);
-      assert.match(r.stdout, /^# pass 3$/m, 'the inner suite ran its tests');
-    });
-  });
-} else {
-  describe('volumes with real containers (inside the network namespace)', () => {
+realNodeSuite('volumes with real containers', { file: import.meta.url, nodeIp: '192.168.82.1', node: 'vol-real', dataDirPrefix: 'skiff-volreal-', outerTimeoutMs: 300_000, innerTimeoutMs: 280_000, waitFor: 'ready', readyTimeoutMs: 120_000, innerTests: 3 }, (env) => {
     let c: Cluster;
     const out = mkdtempSync(join(tmpdir(), 'skiff-volreal-out-'));
     const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8') : '');
-    before(async () => {
-      c = await Cluster.start(['--real-node', '--node-name', 'vol-real']);
-      await c.until('the real node Ready', async () => (await c.getJson('/api/v1/nodes/vol-real')).status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'), 120_000);
+    before(() => {
+      c = env.c;
     });
-    after(async () => {
-      await c.kubectl(['delete', 'pod', '--all', '--grace-period=1', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
-      await c.stop();
-      // Shims of this node's containerd that outlived it (their address is under the data dir).
-      for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-        try {
-          const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-          if (cmd[0]?.includes('containerd-shim') && cmd.some((a) => a.startsWith(c.dataDir + '/'))) process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
-      // Nothing may stay mounted under the data dir before it is removed.
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(c.dataDir + '/'));
-      for (const m of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
-      await c.destroy();
+    after(() => {
       rmSync(out, { recursive: true, force: true });
     });
 
@@ -190,5 +141,4 @@ if (!INNER) {
       // stdout and stderr reach the log through separate pipes: either order is the log's.
       assert.ok(['starting\npanic: no cheese\n', 'panic: no cheese\nstarting\n'].includes(t.message), JSON.stringify(t.message));
     });
-  });
-}
+});
