@@ -5,27 +5,20 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRegistry } from '../../api/index.js';
-import { ApiHandler } from '../../apiserver/handler.js';
-import { Clientset, InformerFactory } from '../../client/clientset.js';
-import { RestClient } from '../../client/rest.js';
-import { MemoryBackend } from '../../store/memory.js';
 import { silentLogger } from '../../util/log.js';
+import { startTestApiServer } from '../common/test-api-server.js';
 import { DisruptionController, PDBS } from './controller.js';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 async function fixture() {
-  const handler = new ApiHandler({ registry: buildRegistry(), backend: new MemoryBackend() });
-  await handler.bootstrap();
-  const rest = new RestClient({ server: 'https://in-process.invalid', caPem: '' }, { local: { handler, user: { name: 'admin', groups: ['system:masters'] } } });
-  const cs = new Clientset(rest);
-  const informers = new InformerFactory(cs, silentLogger);
-  const ac = new AbortController();
+  const api = await startTestApiServer();
+  const { cs } = api;
+  const informers = api.informers;
   // Whole seconds, as RFC 3339 timestamps in the API carry them.
   const clock = { now: Math.floor(Date.now() / 1000) * 1000 };
   const dc = new DisruptionController({ cs, informers, log: silentLogger, now: () => clock.now });
-  informers.start(ac.signal);
+  informers.start(api.signal);
   await informers.waitForSync();
   const settle = async (what: string, check: () => boolean) => {
     for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -61,11 +54,7 @@ async function fixture() {
     sync,
     settle,
     cached,
-    async close() {
-      ac.abort();
-      rest.close();
-      await handler.close();
-    },
+    close: api.close,
   };
 }
 

@@ -1,11 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRegistry } from '../../api/index.js';
-import { ApiHandler } from '../../apiserver/handler.js';
-import { Clientset, InformerFactory } from '../../client/clientset.js';
-import { RestClient } from '../../client/rest.js';
-import { MemoryBackend } from '../../store/memory.js';
+import { InformerFactory } from '../../client/clientset.js';
 import { silentLogger } from '../../util/log.js';
+import { startTestApiServer } from '../common/test-api-server.js';
 import { PodGcController } from './controller.js';
 import { OrphanQuarantine, terminatedOverThreshold } from './select.js';
 
@@ -41,18 +38,15 @@ describe('pod GC selection', () => {
 
 /** The controller's gc pass over a real in-process API server, with an injected clock. */
 async function fixture(o: { quarantineMs: number; threshold?: number; hideNodes?: boolean }) {
-  const handler = new ApiHandler({ registry: buildRegistry(), backend: new MemoryBackend() });
-  await handler.bootstrap();
-  const rest = new RestClient({ server: 'https://in-process.invalid', caPem: '' }, { local: { handler, user: { name: 'admin', groups: ['system:masters'] } } });
-  const cs = new Clientset(rest);
-  const real = new InformerFactory(cs, silentLogger);
-  const ac = new AbortController();
+  const api = await startTestApiServer();
+  const { cs } = api;
+  const real = api.informers;
   let now = 0;
   // hideNodes: a node informer that lags behind the API (knows no node at all).
   const emptyNodes = new InformerFactory(cs, silentLogger).informer('nodes');
   const informers = o.hideNodes ? ({ informer: (r: any) => (r === 'nodes' ? emptyNodes : real.informer(r)), start: () => {} } as unknown as InformerFactory) : real;
   const gc = new PodGcController({ cs, informers, log: silentLogger, now: () => now }, { quarantineMs: o.quarantineMs, terminatedPodGcThreshold: o.threshold ?? 12500 });
-  real.start(ac.signal);
+  real.start(api.signal);
   const pods = cs.resource('pods');
   return {
     cs,
@@ -71,11 +65,7 @@ async function fixture(o: { quarantineMs: number; threshold?: number; hideNodes?
         }
       }
     },
-    async close() {
-      ac.abort();
-      rest.close();
-      await handler.close();
-    },
+    close: api.close,
   };
 }
 

@@ -1,23 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRegistry } from '../../api/index.js';
-import { ApiHandler } from '../../apiserver/handler.js';
-import { Clientset, InformerFactory } from '../../client/clientset.js';
-import { RestClient } from '../../client/rest.js';
-import { MemoryBackend } from '../../store/memory.js';
 import { silentLogger } from '../../util/log.js';
+import { startTestApiServer } from '../common/test-api-server.js';
 import { RESOURCE_QUOTAS, ResourceQuotaController } from './controller.js';
 
 /** The controller's sync over a real in-process API server (no workers running). */
 async function fixture() {
-  const handler = new ApiHandler({ registry: buildRegistry(), backend: new MemoryBackend() });
-  await handler.bootstrap();
-  const rest = new RestClient({ server: 'https://in-process.invalid', caPem: '' }, { local: { handler, user: { name: 'admin', groups: ['system:masters'] } } });
-  const cs = new Clientset(rest);
-  const informers = new InformerFactory(cs, silentLogger);
-  const ac = new AbortController();
+  const api = await startTestApiServer();
+  const { cs } = api;
+  const informers = api.informers;
   const rq = new ResourceQuotaController({ cs, informers, log: silentLogger });
-  informers.start(ac.signal);
+  informers.start(api.signal);
   const settle = async (check: () => boolean) => {
     for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
   };
@@ -26,11 +19,7 @@ async function fixture() {
     informers,
     rq,
     settle,
-    async close() {
-      ac.abort();
-      rest.close();
-      await handler.close();
-    },
+    close: api.close,
   };
 }
 

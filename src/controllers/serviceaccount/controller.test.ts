@@ -1,26 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRegistry } from '../../api/index.js';
-import { ApiHandler } from '../../apiserver/handler.js';
-import { Clientset, InformerFactory } from '../../client/clientset.js';
-import { RestClient } from '../../client/rest.js';
-import { MemoryBackend } from '../../store/memory.js';
 import { silentLogger } from '../../util/log.js';
+import { startTestApiServer } from '../common/test-api-server.js';
 import { RootCaCertPublisher, ROOT_CA_CONFIGMAP } from '../rootcacert/controller.js';
 import { ServiceAccountController } from './controller.js';
 
 /** The controllers' sync functions over a real in-process API server (no workers running). */
 async function fixture() {
-  const handler = new ApiHandler({ registry: buildRegistry(), backend: new MemoryBackend() });
-  await handler.bootstrap();
-  const rest = new RestClient({ server: 'https://in-process.invalid', caPem: '' }, { local: { handler, user: { name: 'admin', groups: ['system:masters'] } } });
-  const cs = new Clientset(rest);
-  const informers = new InformerFactory(cs, silentLogger);
-  const ac = new AbortController();
+  const api = await startTestApiServer();
+  const { cs } = api;
+  const informers = api.informers;
   const ctx = { cs, informers, log: silentLogger };
   const sa = new ServiceAccountController(ctx);
   const ca = new RootCaCertPublisher(ctx, 'CA PEM\n');
-  informers.start(ac.signal);
+  informers.start(api.signal);
   const settle = async (check: () => boolean) => {
     for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
   };
@@ -30,11 +23,7 @@ async function fixture() {
     sa,
     ca,
     settle,
-    async close() {
-      ac.abort();
-      rest.close();
-      await handler.close();
-    },
+    close: api.close,
   };
 }
 
