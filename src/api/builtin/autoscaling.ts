@@ -110,30 +110,25 @@ export const hpaV2: ResourceDef = kind({
   cells: (o) => cells(o),
 });
 
+/** A v1 object as it is stored: converted to v2, with v2's defaults. */
+function storedV2(o: any): any {
+  const v2 = hpaV1ToV2(o);
+  hpaV2Defaults(v2);
+  return v2;
+}
+
 export const hpaV1: ResourceDef = kind({
   ...common,
   version: 'v1',
   defaults: (o: any) => {
     (o.spec ??= {}).minReplicas ??= 1;
   },
-  validate: (o) => {
-    const v2 = hpaV1ToV2(o);
-    hpaV2Defaults(v2);
-    return validateHpaV2(v2);
-  },
-  cells: (o) => {
-    const v2 = hpaV1ToV2(o);
-    hpaV2Defaults(v2);
-    return cells(v2);
-  },
+  validate: (o) => validateHpaV2(storedV2(o)),
+  cells: (o) => cells(storedV2(o)),
   // Kept as v2 objects (same group and resource), read and written through v1 by conversion.
   storedAs: {
     fromStored: (o: any) => hpaV2ToV1(o),
-    toStored: (o: any) => {
-      const v2 = hpaV1ToV2(o);
-      hpaV2Defaults(v2);
-      return v2;
-    },
+    toStored: storedV2,
   },
 });
 
